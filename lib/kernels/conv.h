@@ -1,0 +1,40 @@
+/* 1-D/2-D convolution (NCHW, groups incl. depthwise, strides, dilations,
+ * explicit pads) with weights packed once at create. 1-D convs use H = 1. */
+#ifndef QSIM_KERNELS_CONV_H
+#define QSIM_KERNELS_CONV_H
+
+#include <qsim/qsim.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../core/threadpool.h"
+#include "gemm.h"
+
+typedef struct qsim__conv_desc {
+    int64_t C, M, group;           /* input channels, output channels, groups */
+    int64_t kh, kw;                /* kernel size (kh = 1 for 1-D) */
+    int64_t sh, sw;                /* strides */
+    int64_t dh, dw;                /* dilations */
+    int64_t pt, pl, pb, pr;        /* pads: top, left, bottom, right */
+} qsim__conv_desc;
+
+typedef struct qsim__conv qsim__conv;
+
+/* weight: [M, C/group, kh, kw]; bias: M values or NULL; ep NULL = none.
+ * The kernel copies what it needs: weight/bias may be freed afterwards. */
+qsim_status qsim__conv_create(const qsim__conv_desc *d, const float *weight, const float *bias,
+                              const qsim__epilogue *ep, qsim__conv **out);
+void qsim__conv_free(qsim__conv *c);
+
+/* Output size for an input of H x W (the ops layer checks it is >= 1). */
+void qsim__conv_out_size(const qsim__conv_desc *d, int64_t H, int64_t W, int64_t *OH, int64_t *OW);
+
+/* Scratch bytes qsim__conv_run needs for this input size and pool. */
+size_t qsim__conv_workspace(const qsim__conv *c, int64_t N, int64_t H, int64_t W,
+                            const qsim__pool *pool);
+/* x: [N, C, H, W] -> y: [N, M, OH, OW]. workspace: qsim__conv_workspace bytes,
+ * 64-byte aligned (may be NULL when that is 0). */
+void qsim__conv_run(const qsim__conv *c, qsim__pool *pool, const float *x, int64_t N, int64_t H,
+                    int64_t W, float *y, void *workspace);
+
+#endif
