@@ -44,9 +44,8 @@ void qsim__sgemm_packed(qsim__pool *pool, int transA, size_t M, const float *A, 
                         const qsim__epilogue *ep);
 
 /* Which implementation the dispatcher picked: "avx2" or "generic". */
+/* Which implementation the dispatcher picked: "avx2" or "generic"
+ * (lib/core/cpu.h decides; QSIM_FORCE_GENERIC=1 pins generic). */
 const char *qsim__kernels_isa(void);
-/* Tests and QSIM_FORCE_GENERIC=1 pin the portable kernels (process-wide,
- * call before any kernel runs). */
-void qsim__kernels_force_generic(int on);
 
 #endif

@@ -1,0 +1,58 @@
+#include "cpu.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
+
+static qsim__cpu detected;
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static int forced_generic;
+
+static void detect(void)
+{
+    memset(&detected, 0, sizeof detected);
+#if (defined(__x86_64__) || defined(__i386__)) && defined(QSIM_HAVE_AVX2)
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d))
+        return;
+    int osxsave = (c >> 27) & 1, avx = (c >> 28) & 1;
+    int fma = (c >> 12) & 1, f16c = (c >> 29) & 1;
+    if (!osxsave || !avx)
+        return;
+    /* XGETBV: XMM and YMM state enabled by the OS */
+    unsigned lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    if ((lo & 0x6) != 0x6)
+        return;
+    if (__get_cpuid_max(0, NULL) < 7)
+        return;
+    __cpuid_count(7, 0, a, b, c, d);
+    int avx2 = (b >> 5) & 1;
+    detected.avx2 = avx2;
+    detected.fma = fma;
+    detected.f16c = f16c;
+#endif
+    const char *env = getenv("QSIM_FORCE_GENERIC");
+    if (env && env[0] == '1')
+        memset(&detected, 0, sizeof detected);
+}
+
+static const qsim__cpu none;
+
+const qsim__cpu *qsim__cpu_get(void)
+{
+    pthread_once(&once, detect);
+    return forced_generic ? &none : &detected;
+}
+
+int qsim__cpu_use_avx2(void)
+{
+    const qsim__cpu *c = qsim__cpu_get();
+    return c->avx2 && c->fma && c->f16c;
+}
+
+void qsim__cpu_force_generic(int on) { forced_generic = on; }
