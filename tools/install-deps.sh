@@ -9,7 +9,9 @@ apt-get install -y -q --no-install-recommends \
   libprotobuf-c-dev protobuf-c-compiler libjansson-dev libcmocka-dev libonnx-dev \
   zlib1g-dev abigail-tools valgrind doxygen \
   python3-numpy python3-onnx python3-torch python3-torchvision \
-  dataset-fashion-mnist nodejs npm ca-certificates
+  dataset-fashion-mnist ca-certificates
+# Node.js and npm come with the machine image (nodesource build; Debian's
+# npm package conflicts with it).
 # onnxruntime (reference runtime for interop tests and benchmarks only; never
 # a dependency of the library). Its install script fetches GPU files we do
 # not need, hence --ignore-scripts.
