@@ -325,6 +325,21 @@ static void typed_fields_match_onnx(void **state)
     qsim_model_free(m);
 }
 
+/* Subgraph attributes are kept opaque; the model loads. */
+static void if_subgraph_loads(void **state)
+{
+    (void)state;
+    check_against_onnx("if_subgraph");
+    qsim_model *m = load_ok("if_subgraph");
+    const qsim__graph *g = &m->graph;
+    const qsim__node *n = &g->nodes[1];
+    assert_string_equal(n->op_type, "If");
+    const qsim__attr *a = qsim__node_attr(n, "then_branch");
+    assert_non_null(a);
+    assert_int_equal(a->type, QSIM__ATTR_GRAPH);
+    qsim_model_free(m);
+}
+
 static unsigned char *read_all(const char *path, size_t *size)
 {
     FILE *f = fopen(path, "rb");
@@ -480,6 +495,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(external_data_matches_onnx),
         cmocka_unit_test(constant_weights_match_onnx),
         cmocka_unit_test(typed_fields_match_onnx),
+        cmocka_unit_test(if_subgraph_loads),
         cmocka_unit_test(memory_load),
         cmocka_unit_test(api_edges),
         cmocka_unit_test(attribute_getters),

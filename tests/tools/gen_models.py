@@ -220,6 +220,25 @@ def model_chain_100k(outdir):
     save(m, outdir, "chain_100k", summary=False)
 
 
+def model_if_subgraph(outdir):
+    """An If node with GRAPH attributes whose branches read an outer value."""
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [2])
+    c = helper.make_tensor_value_info("cond", TensorProto.BOOL, [])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [2])
+    t_out = helper.make_tensor_value_info("t", TensorProto.FLOAT, [2])
+    e_out = helper.make_tensor_value_info("e", TensorProto.FLOAT, [2])
+    then_g = helper.make_graph([helper.make_node("Relu", ["r"], ["t"], name="then_relu")],
+                               "then", [], [t_out])
+    else_g = helper.make_graph([helper.make_node("Neg", ["r"], ["e"], name="else_neg")],
+                               "else", [], [e_out])
+    nodes = [helper.make_node("Abs", ["x"], ["r"], name="abs"),
+             helper.make_node("If", ["cond"], ["y"], name="if", then_branch=then_g,
+                              else_branch=else_g)]
+    g = helper.make_graph(nodes, "if_subgraph", [x, c], [y])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    save(m, outdir, "if_subgraph")
+
+
 # ---- hostile models -------------------------------------------------------
 
 def _tiny(nodes, inits=(), inputs=None, outputs=None, opset=13):
@@ -297,6 +316,38 @@ def model_bad_ext_symlink(outdir):
 
 def model_bad_ext_missing(outdir):
     save(_add_w(_ext("w_missing", "no_such_file.bin")), outdir, "bad_ext_missing", summary=False)
+
+
+def model_bad_ext_short(outdir):
+    with open(os.path.join(outdir, "bad_ext_short.bin"), "wb") as f:
+        f.write(bytes(4))
+    save(_add_w(_ext("w_extshort", "bad_ext_short.bin")), outdir, "bad_ext_short", summary=False)
+
+
+def model_bad_dup_initializer(outdir):
+    ts = [_raw("w_twice", [2], 8), _raw("w_twice", [2], 8)]
+    m = _tiny([helper.make_node("Add", ["x", "w_twice"], ["y"], name="add")], ts)
+    save(m, outdir, "bad_dup_initializer", summary=False)
+
+
+def model_bad_constant_novalue(outdir):
+    nodes = [helper.make_node("Constant", [], ["k"], name="empty_const"),
+             helper.make_node("Add", ["x", "k"], ["y"], name="add")]
+    save(_tiny(nodes), outdir, "bad_constant_novalue", summary=False)
+
+
+def model_bad_sparse_constant(outdir):
+    vals = helper.make_tensor("v", TensorProto.FLOAT, [1], [1.0])
+    idx = helper.make_tensor("i", TensorProto.INT64, [1], [0])
+    sp = helper.make_sparse_tensor(vals, idx, [2])
+    nodes = [helper.make_node("Constant", [], ["k"], name="sparse_const", sparse_value=sp),
+             helper.make_node("Add", ["x", "k"], ["y"], name="add")]
+    save(_tiny(nodes), outdir, "bad_sparse_constant", summary=False)
+
+
+def model_bad_output_undefined(outdir):
+    nodes = [helper.make_node("Relu", ["x"], ["z"], name="relu")]
+    save(_tiny(nodes), outdir, "bad_output_undefined", summary=False)
 
 
 def model_bad_cycle(outdir):
