@@ -1,7 +1,8 @@
 /* Kernel benchmark: FP32 GEMM GFLOP/s (square and resnet-like shapes) and
  * every resnet18 conv layer at batch 1 and 8, at 1 and 2 threads.
- * Usage: bench_kernels [-q] [-g] [-t threads] ; -g pins the generic kernels,
- * -q runs only the resnet18 sum. Best of several runs (the machine is shared). */
+ * Usage: bench_kernels [-q] [-g] [-c] [-t threads] ; -g pins the generic kernels,
+ * -q runs only the resnet18 sum, -c times CPU instead of wall time (only
+ * meaningful with -t 1: spinning threads count too). Best of several runs (the machine is shared). */
 #include "core/alloc.h"
 #include "core/cpu.h"
 #include "core/threadpool.h"
@@ -15,10 +16,12 @@
 
 #define PEAK_PER_CORE 96.0   /* GFLOP/s: 2 x 256-bit FMA per cycle at ~3 GHz */
 
+static clockid_t clock_id = CLOCK_MONOTONIC;
+
 static double now(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(clock_id, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
@@ -177,6 +180,8 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-q"))
             quick = 1;
+        else if (!strcmp(argv[i], "-c"))
+            clock_id = CLOCK_PROCESS_CPUTIME_ID;   /* 1 thread on a busy machine */
         else if (!strcmp(argv[i], "-g"))
             qsim__cpu_force_generic(1);
         else if (!strcmp(argv[i], "-t") && i + 1 < argc) {

@@ -9,9 +9,3 @@ void qsim__k_f32_dwconv__avx2(const qsim__dw_args *a)
 {
     qsim__k_f32_dwconv__generic(a);
 }
-
-void qsim__im2col_panel__avx2(const qsim__im2col *g, size_t k0, size_t kc, size_t n0,
-                              size_t nr, float *dst)
-{
-    qsim__im2col_panel(g, k0, kc, n0, nr, dst);
-}
