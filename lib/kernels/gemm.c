@@ -9,6 +9,8 @@
 #include <string.h>
 
 #define MC_MAX 144    /* rows per block: 24 MR panels (A block 144 KiB) */
+/* A prepacked (conv weights): taller blocks, so B is packed fewer times */
+#define MC_MAX_PACKED 264
 #define MIN_TASKS 8   /* split finer when a product has fewer blocks */
 
 qsim__ukr_fn qsim__gemm_ukr(void)
@@ -34,7 +36,8 @@ static size_t div_up(size_t x, size_t m) { return (x + m - 1) / m; }
 
 int qsim__gemm_plan(qsim__gemm_job *j)
 {
-    size_t mc = round_up(j->M < MC_MAX ? j->M : MC_MAX, QSIM__MR);
+    size_t mc_max = j->a_packed ? MC_MAX_PACKED : MC_MAX;
+    size_t mc = round_up(j->M < mc_max ? j->M : mc_max, QSIM__MR);
     size_t nc = round_up(j->N < QSIM__NC_MAX ? j->N : QSIM__NC_MAX, QSIM__NR);
     if (mc == 0)
         mc = QSIM__MR;

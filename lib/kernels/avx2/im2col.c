@@ -67,10 +67,21 @@ static inline void pack_row(const qsim__im2col *g, const run *rs, int nrun, int 
             continue;
         const float *row = rs[s].x + (plane + iy) * W;
         int64_t j = rs[s].j;
-        if (sw == 1 && whole && lo == 0 && hi == QSIM__NR) {
-            v0 = _mm256_loadu_ps(row + ix0);
-            v1 = _mm256_loadu_ps(row + ix0 + 8);
-            continue;
+        if (whole && lo == 0 && hi == QSIM__NR) {
+            if (sw == 1) {
+                v0 = _mm256_loadu_ps(row + ix0);
+                v1 = _mm256_loadu_ps(row + ix0 + 8);
+                continue;
+            }
+            if (sw == 2 && ix0 + 32 <= W) {   /* the odd elements are in the row too */
+                const float *src = row + ix0;
+                __m256 a = _mm256_shuffle_ps(_mm256_loadu_ps(src), _mm256_loadu_ps(src + 8), 0x88);
+                __m256 b = _mm256_shuffle_ps(_mm256_loadu_ps(src + 16), _mm256_loadu_ps(src + 24),
+                                             0x88);
+                v0 = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(a), 0xD8));
+                v1 = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(b), 0xD8));
+                continue;
+            }
         }
         /* lanes [j + lo, j + hi) read row[ix0 + (lane - j) * sw] */
         __m256i m0, m1;
