@@ -1,5 +1,5 @@
 /* Op family 'conv': Conv (1-D/2-D through lib/kernels/conv.h, weights packed
- * once when constant) and ConvTranspose (GEMM into columns, then col2im). */
+ * once when constant) and ConvTranspose (1-D to 3-D: GEMM into columns, then col2im). */
 #include "op.h"
 
 #include "oputil.h"
@@ -212,8 +212,9 @@ static const qsim__op_desc conv_op = {"Conv", 0, conv_init, conv_infer, conv_run
 typedef struct convt_plan {
     int nd;
     int64_t N, C, M, group, cg, mg;      /* cg = C/group, mg = M/group */
-    int64_t in[2], k[2], s[2], d[2], pb[2], out[2];
-    size_t cols;                         /* rows of the column buffer: mg*kh*kw */
+    /* spatial dims right-aligned into 3 (1-D and 2-D get leading 1s) */
+    int64_t in[3], k[3], s[3], d[3], pb[3], out[3];
+    size_t cols;                         /* rows of the column buffer: mg*kd*kh*kw */
 } convt_plan;
 
 static qsim_status convt_attrs(const qsim__node *n, const qsim__tview *in, size_t n_in,
@@ -223,14 +224,13 @@ static qsim_status convt_attrs(const qsim__node *n, const qsim__tview *in, size_
     QSIM__TRY(qsim__check_float(n, x, "input X"));
     QSIM__TRY(qsim__check_float(n, w, "weight W"));
     int rank = x->shape.rank;
-    if (rank != 3 && rank != 4)
-        return qsim__fail(rank == 5 ? QSIM_ERR_UNSUPPORTED : QSIM_ERR_SHAPE,
-                          "%s: X %s: only 1-D and 2-D ConvTranspose is supported",
-                          qsim__node_label(n), qsim__vshape(x));
+    if (rank < 3 || rank > 5)
+        return qsim__fail(QSIM_ERR_SHAPE, "%s: X %s must have rank 3 to 5", qsim__node_label(n),
+                          qsim__vshape(x));
     if (w->shape.rank != rank)
         return qsim__fail(QSIM_ERR_SHAPE, "%s: W %s and X %s differ in rank",
                           qsim__node_label(n), qsim__vshape(w), qsim__vshape(x));
-    int nd = rank - 2;
+    int nd = rank - 2, off = 3 - nd;
     int64_t group;
     QSIM__TRY(qsim__attr_int(n, "group", 1, &group));
     const int64_t *xd = x->shape.dims, *wd = w->shape.dims;
@@ -255,7 +255,7 @@ static qsim_status convt_attrs(const qsim__node *n, const qsim__tview *in, size_
     }
     qsim__spatial sp;
     QSIM__TRY(qsim__spatial_read(n, nd, 0, 1, &sp));
-    int64_t op[2] = {0, 0}, oshape[2] = {0, 0};
+    int64_t op[3] = {0, 0, 0}, oshape[3] = {0, 0, 0};
     const int64_t *v;
     size_t c;
     QSIM__TRY(qsim__attr_ints(n, "output_padding", &v, &c));
@@ -275,25 +275,28 @@ static qsim_status convt_attrs(const qsim__node *n, const qsim__tview *in, size_
                           "expected %d", qsim__node_label(n), c, nd);
     for (size_t i = 0; has_oshape && i < c; i++)
         oshape[i] = v[i];
+    for (int j = 0; j < 3; j++) {
+        p->in[j] = p->k[j] = p->s[j] = p->d[j] = p->out[j] = 1;
+        p->pb[j] = 0;
+    }
     for (int i = 0; i < nd; i++) {
         if (sp.has_kernel && sp.k[i] != wd[2 + i])
             return qsim__fail(QSIM_ERR_SHAPE, "%s: kernel_shape does not match W %s",
                               qsim__node_label(n), qsim__vshape(w));
         int64_t k = wd[2 + i], s = sp.s[i], d = sp.d[i], len = xd[2 + i];
-        if (k < 1 || op[i] < 0 || op[i] > ((int64_t)1 << 24))
-            return qsim__fail(QSIM_ERR_SHAPE, "%s: W %s or output_padding is invalid",
-                              qsim__node_label(n), qsim__vshape(w));
+        if (k < 1 || op[i] < 0 || op[i] > ((int64_t)1 << 24) || oshape[i] < 0 ||
+            oshape[i] > ((int64_t)1 << 32))
+            return qsim__fail(QSIM_ERR_SHAPE, "%s: W %s, output_padding or output_shape is "
+                              "invalid", qsim__node_label(n), qsim__vshape(w));
         int64_t full = s * (len - 1) + op[i] + (k - 1) * d + 1; /* unpadded length */
         int64_t o, b;
         if (has_oshape || sp.auto_pad == QSIM__PAD_SAME_UPPER ||
             sp.auto_pad == QSIM__PAD_SAME_LOWER) {
             o = has_oshape ? oshape[i] : len * s;
             int64_t total = full - o;
+            int64_t half = total >= 0 ? total / 2 : -((-total + 1) / 2); /* floor */
             /* ONNX: SAME_UPPER puts the odd pad at the end, else at the start. */
-            if (sp.auto_pad == QSIM__PAD_SAME_UPPER)
-                b = total >= 0 ? total / 2 : -((-total + 1) / 2);
-            else
-                b = total - (total >= 0 ? total / 2 : -((-total + 1) / 2));
+            b = sp.auto_pad == QSIM__PAD_SAME_UPPER ? half : total - half;
         } else if (sp.auto_pad == QSIM__PAD_VALID) {
             b = 0;
             o = full;
@@ -304,7 +307,7 @@ static qsim_status convt_attrs(const qsim__node *n, const qsim__tview *in, size_
         if (o < 1)
             return qsim__fail(QSIM_ERR_SHAPE, "%s: X %s and W %s give an empty output",
                               qsim__node_label(n), qsim__vshape(x), qsim__vshape(w));
-        int j = nd == 2 ? i : 1; /* 1-D runs as H = 1 */
+        int j = off + i;
         p->in[j] = len;
         p->k[j] = k;
         p->s[j] = s;
@@ -312,21 +315,17 @@ static qsim_status convt_attrs(const qsim__node *n, const qsim__tview *in, size_
         p->pb[j] = b;
         p->out[j] = o;
     }
-    if (nd == 1) {
-        p->in[0] = p->k[0] = p->s[0] = p->d[0] = p->out[0] = 1;
-        p->pb[0] = 0;
-    }
-    size_t cols;
-    if (!qsim__mul_size((size_t)p->mg, (size_t)p->k[0], &cols) ||
-        !qsim__mul_size(cols, (size_t)p->k[1], &cols))
-        return qsim__fail(QSIM_ERR_SHAPE, "%s: W %s is too large", qsim__node_label(n),
-                          qsim__vshape(w));
+    size_t cols = (size_t)p->mg;
+    for (int j = 0; j < 3; j++)
+        if (!qsim__mul_size(cols, (size_t)p->k[j], &cols))
+            return qsim__fail(QSIM_ERR_SHAPE, "%s: W %s is too large", qsim__node_label(n),
+                              qsim__vshape(w));
     p->cols = cols;
     os->rank = rank;
     os->dims[0] = p->N;
     os->dims[1] = p->M;
     for (int i = 0; i < nd; i++)
-        os->dims[2 + i] = p->out[nd == 2 ? i : 1];
+        os->dims[2 + i] = p->out[off + i];
     return QSIM_OK;
 }
 
@@ -353,7 +352,7 @@ static qsim_status convt_infer(void *state, const qsim__node *n, const qsim__tvi
     QSIM__TRY(convt_attrs(n, in, n_in, &p, &os));
     QSIM__TRY(qsim__set_out(n, &out[0], QSIM__DT_FLOAT, &os));
     size_t ws;
-    if (!qsim__mul_size(p.cols, (size_t)(p.in[0] * p.in[1]), &ws) ||
+    if (!qsim__mul_size(p.cols, (size_t)(p.in[0] * p.in[1] * p.in[2]), &ws) ||
         !qsim__mul_size(ws, sizeof(float), &ws) || ws > QSIM__MAX_TENSOR_BYTES)
         return qsim__fail(QSIM_ERR_SHAPE, "%s: column buffer for X %s is too large",
                           qsim__node_label(n), qsim__vshape(&in[0]));
@@ -363,30 +362,37 @@ static qsim_status convt_infer(void *state, const qsim__node *n, const qsim__tvi
     return QSIM_OK;
 }
 
-/* Adds the columns of one (image, group) into its output planes. */
+/* Adds the columns of one (image, group) into its output volumes. */
 static void col2im(const convt_plan *p, const float *cols, float *y)
 {
-    int64_t IH = p->in[0], IW = p->in[1], OH = p->out[0], OW = p->out[1];
-    int64_t kh = p->k[0], kw = p->k[1];
+    int64_t ID = p->in[0], IH = p->in[1], IW = p->in[2];
+    int64_t OD = p->out[0], OH = p->out[1], OW = p->out[2];
+    size_t isz = (size_t)(ID * IH * IW);
+    const float *col = cols;
     for (int64_t m = 0; m < p->mg; m++) {
-        float *ym = y + m * OH * OW;
-        for (int64_t a = 0; a < kh; a++)
-            for (int64_t b = 0; b < kw; b++) {
-                const float *col = cols + ((m * kh + a) * kw + b) * IH * IW;
-                for (int64_t ih = 0; ih < IH; ih++) {
-                    int64_t oh = ih * p->s[0] - p->pb[0] + a * p->d[0];
-                    if (oh < 0 || oh >= OH)
-                        continue;
-                    float *yr = ym + oh * OW;
-                    const float *cr = col + ih * IW;
-                    int64_t base = b * p->d[1] - p->pb[1];
-                    for (int64_t iw = 0; iw < IW; iw++) {
-                        int64_t ow = iw * p->s[1] + base;
-                        if (ow >= 0 && ow < OW)
-                            yr[ow] += cr[iw];
+        float *ym = y + m * OD * OH * OW;
+        for (int64_t e = 0; e < p->k[0]; e++)
+            for (int64_t a = 0; a < p->k[1]; a++)
+                for (int64_t b = 0; b < p->k[2]; b++, col += isz) {
+                    int64_t base = b * p->d[2] - p->pb[2];
+                    for (int64_t id = 0; id < ID; id++) {
+                        int64_t od = id * p->s[0] - p->pb[0] + e * p->d[0];
+                        if (od < 0 || od >= OD)
+                            continue;
+                        for (int64_t ih = 0; ih < IH; ih++) {
+                            int64_t oh = ih * p->s[1] - p->pb[1] + a * p->d[1];
+                            if (oh < 0 || oh >= OH)
+                                continue;
+                            float *yr = ym + (od * OH + oh) * OW;
+                            const float *cr = col + (id * IH + ih) * IW;
+                            for (int64_t iw = 0; iw < IW; iw++) {
+                                int64_t ow = iw * p->s[2] + base;
+                                if (ow >= 0 && ow < OW)
+                                    yr[ow] += cr[iw];
+                            }
+                        }
                     }
                 }
-            }
     }
 }
 
@@ -402,7 +408,8 @@ static qsim_status convt_run(void *state, const qsim__node *n, const qsim__exec 
     const float *x = in[0].data, *w = in[1].data;
     const float *bias = qsim__in_present(in, n_in, 2) ? in[2].data : NULL;
     float *y = out[0].data, *cols = ex->workspace;
-    size_t isz = (size_t)(p.in[0] * p.in[1]), osz = (size_t)(p.out[0] * p.out[1]);
+    size_t isz = (size_t)(p.in[0] * p.in[1] * p.in[2]);
+    size_t osz = (size_t)(p.out[0] * p.out[1] * p.out[2]);
     memset(y, 0, out[0].numel * sizeof(float));
     for (int64_t i = 0; i < p.N; i++)
         for (int64_t g = 0; g < p.group; g++) {

@@ -1,6 +1,7 @@
 /* Shared op helpers (see oputil.h). */
 #include "oputil.h"
 
+#include "../core/alloc.h"
 #include "../core/error.h"
 
 #include <inttypes.h>

@@ -15,6 +15,7 @@ enum { POOL_MAX, POOL_AVG, POOL_GMAX, POOL_GAVG };
 
 typedef struct pool_plan {
     int kind, nd;
+    int dtype;               /* float, or uint8/int8 for MaxPool (opset 12) */
     int include_pad;         /* AveragePool count_include_pad */
     int col_major;           /* MaxPool storage_order = 1 */
     size_t planes;           /* N * C */
@@ -37,7 +38,10 @@ static qsim_status pool_make(const qsim__node *n, const qsim__tview *x, pool_pla
 {
     memset(p, 0, sizeof *p);
     p->kind = op_kind(n);
-    QSIM__TRY(qsim__check_float(n, x, "input X"));
+    p->dtype = x->dtype;
+    if (!(p->kind == POOL_MAX && n->opset >= 12 &&
+          (x->dtype == QSIM__DT_UINT8 || x->dtype == QSIM__DT_INT8)))
+        QSIM__TRY(qsim__check_float(n, x, "input X"));
     int rank = x->shape.rank;
     if (rank < 3 || rank > 5)
         return qsim__fail(rank > 5 ? QSIM_ERR_UNSUPPORTED : QSIM_ERR_SHAPE,
@@ -102,7 +106,7 @@ static qsim_status pool_infer(void *state, const qsim__node *n, const qsim__tvie
     pool_plan p;
     QSIM__TRY(qsim__check_n_in(n, n_in, 1, 1));
     QSIM__TRY(pool_make(n, &in[0], &p));
-    QSIM__TRY(qsim__set_out(n, &out[0], QSIM__DT_FLOAT, &p.os));
+    QSIM__TRY(qsim__set_out(n, &out[0], p.dtype, &p.os));
     if (n_out > 1)
         QSIM__TRY(qsim__set_out(n, &out[1], QSIM__DT_INT64, &p.os));
     *workspace = 0;
@@ -112,12 +116,33 @@ static qsim_status pool_infer(void *state, const qsim__node *n, const qsim__tvie
 
 typedef struct pool_ctx {
     const pool_plan *p;
-    const float *x;
-    float *y;
+    const void *x;
+    void *y;
     int64_t *idx;
 } pool_ctx;
 
-/* One output element at (a, b, c) of a plane whose input starts at xp. */
+/* 8-bit MaxPool goes through float: exact for these types. */
+static float ld(int dt, const void *x, size_t i)
+{
+    return dt == QSIM__DT_FLOAT ? ((const float *)x)[i]
+         : dt == QSIM__DT_UINT8 ? (float)((const uint8_t *)x)[i] : (float)((const int8_t *)x)[i];
+}
+
+static void st(int dt, void *y, size_t i, float v)
+{
+    if (dt == QSIM__DT_FLOAT) {
+        ((float *)y)[i] = v;
+        return;
+    }
+    float lo = dt == QSIM__DT_UINT8 ? 0.0f : -128.0f, hi = dt == QSIM__DT_UINT8 ? 255.0f : 127.0f;
+    v = v >= lo ? (v <= hi ? v : hi) : lo; /* an all-padding window holds -inf */
+    if (dt == QSIM__DT_UINT8)
+        ((uint8_t *)y)[i] = (uint8_t)v;
+    else
+        ((int8_t *)y)[i] = (int8_t)v;
+}
+
+/* Pools the (image, channel) planes [pb_, pe_). */
 static void pool_planes(void *c, size_t pb_, size_t pe_)
 {
     const pool_ctx *k = c;
@@ -126,8 +151,7 @@ static void pool_planes(void *c, size_t pb_, size_t pe_)
     size_t osz = (size_t)(p->out[0] * p->out[1] * p->out[2]);
     int is_max = p->kind == POOL_MAX || p->kind == POOL_GMAX;
     for (size_t pl = pb_; pl < pe_; pl++) {
-        const float *xp = k->x + pl * isz;
-        float *yp = k->y + pl * osz;
+        size_t xo = pl * isz, yo = pl * osz;
         int64_t *ip = k->idx ? k->idx + pl * osz : NULL;
         size_t o = 0;
         for (int64_t a = 0; a < p->out[0]; a++)
@@ -157,7 +181,7 @@ static void pool_planes(void *c, size_t pb_, size_t pe_)
                                 if (!in0 || !in1 || z < 0 || z >= p->in[2])
                                     continue;
                                 int64_t e = (h * p->in[1] + w) * p->in[2] + z;
-                                float v = xp[e];
+                                float v = ld(p->dtype, k->x, xo + (size_t)e);
                                 cnt++;
                                 if (is_max) {
                                     if (v > best || bi < 0 || (isnan(v) && !isnan(best))) {
@@ -171,7 +195,7 @@ static void pool_planes(void *c, size_t pb_, size_t pe_)
                         }
                     }
                     if (is_max) {
-                        yp[o] = bi < 0 ? -INFINITY : best;
+                        st(p->dtype, k->y, yo + o, bi < 0 ? -INFINITY : best);
                         if (ip) {
                             int64_t e = bi < 0 ? 0 : bi;
                             if (p->col_major) {
@@ -184,7 +208,7 @@ static void pool_planes(void *c, size_t pb_, size_t pe_)
                         }
                     } else {
                         int64_t div = p->include_pad ? cnt_pad : cnt;
-                        yp[o] = div ? (float)(sum / (double)div) : 0.0f;
+                        st(p->dtype, k->y, yo + o, div ? (float)(sum / (double)div) : 0.0f);
                     }
                 }
     }
