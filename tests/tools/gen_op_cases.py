@@ -605,8 +605,9 @@ def ort_cases(specs):
         inits = [numpy_helper.from_array(a, names[i]) for i, a in enumerate(inputs)
                  if i > 0 and a is not None]
         ot = inputs[2].dtype if op == "QuantizeLinear" else np.dtype(np.float32)
-        gout = [helper.make_tensor_value_info(o, onnx.mapping.NP_TYPE_TO_TENSOR_TYPE[ot], None)
-                for o in outs]
+        ots = [ot] + [np.dtype(np.int64)] * (nout - 1)  # MaxPool's Indices
+        gout = [helper.make_tensor_value_info(o, onnx.mapping.NP_TYPE_TO_TENSOR_TYPE[t], None)
+                for o, t in zip(outs, ots)]
         g = helper.make_graph([node], name, gin, gout, initializer=inits)
         m = helper.make_model(g, opset_imports=[helper.make_operatorsetid("", opset)])
         m.ir_version = 10 if opset >= 21 else 9 if opset >= 19 else 8
@@ -668,6 +669,53 @@ def resize_ort_cases():
                       for n, o, a, i in specs])
 
 
+def conv_ort_cases():
+    specs = []
+    x, w = f32(1, 4, 7, 6), f32(4, 3, 3, 4)
+    for ap in ("SAME_UPPER", "SAME_LOWER"):
+        specs.append(("ort_convtranspose_%s" % ap.lower(), "ConvTranspose", 11,
+                      {"auto_pad": ap, "strides": [2, 3]}, [x, w], 1))
+        specs.append(("ort_conv1d_%s" % ap.lower(), "Conv", 11, {"auto_pad": ap, "strides": [2]},
+                      [f32(2, 3, 10), f32(5, 3, 4)], 1))
+    specs.append(("ort_convtranspose_output_shape", "ConvTranspose", 11,
+                   {"strides": [2, 2], "output_shape": [16, 15], "dilations": [1, 2]},
+                   [x, w, f32(3)], 1))
+    specs.append(("ort_convtranspose_output_shape_upper", "ConvTranspose", 11,
+                  {"strides": [3, 2], "output_shape": [20, 12], "auto_pad": "SAME_UPPER"},
+                  [x, w], 1))
+    specs.append(("ort_convtranspose_1d_group", "ConvTranspose", 11,
+                  {"strides": [2], "group": 2, "pads": [1, 2], "output_padding": [1]},
+                  [f32(2, 4, 9), f32(4, 3, 3), f32(6)], 1))
+    specs.append(("ort_convtranspose_3d", "ConvTranspose", 11,
+                  {"strides": [2, 1, 2], "pads": [1, 0, 0, 0, 1, 1]},
+                  [f32(1, 2, 3, 4, 3), f32(2, 2, 3, 2, 2)], 1))
+    return ort_cases(specs)
+
+
+def pool_ort_cases():
+    x = f32(2, 3, 7, 8)
+    specs = [
+        ("ort_maxpool_storage_order", "MaxPool", 12, {"kernel_shape": [3, 2], "strides": [2, 2],
+         "storage_order": 1}, [x], 2),
+        # (with dilations onnxruntime sizes SAME pads from the undilated
+        # kernel; we follow the spec there, so no dilations here)
+        ("ort_maxpool_same_lower", "MaxPool", 12, {"kernel_shape": [3, 2], "strides": [2, 3],
+         "auto_pad": "SAME_LOWER"}, [x], 2),
+        ("ort_avgpool_asym_include_pad", "AveragePool", 11, {"kernel_shape": [3, 3],
+         "strides": [2, 2], "pads": [0, 1, 2, 0], "count_include_pad": 1}, [x], 1),
+        ("ort_avgpool_ceil_include_pad", "AveragePool", 11, {"kernel_shape": [3, 3],
+         "strides": [2, 2], "pads": [1, 1, 1, 1], "count_include_pad": 1, "ceil_mode": 1},
+         [x], 1),
+        ("ort_avgpool19_dilations", "AveragePool", 19, {"kernel_shape": [2, 3],
+         "dilations": [2, 2], "pads": [1, 0, 1, 2]}, [x], 1),
+        ("ort_maxpool_3d_indices", "MaxPool", 12, {"kernel_shape": [2, 2, 2], "strides": [1, 2, 2],
+         "pads": [0, 1, 0, 1, 0, 1]}, [f32(1, 2, 4, 5, 6)], 2),
+        ("ort_maxpool_1d_ceil", "MaxPool", 12, {"kernel_shape": [3], "strides": [2],
+         "ceil_mode": 1}, [f32(2, 2, 10)], 1),
+    ]
+    return ort_cases(specs)
+
+
 def qdq_ort_cases():
     x = (f32(2, 3, 4) * 3000).astype(np.float32)
     specs = []
@@ -697,6 +745,10 @@ def main():
         cases += resize_ort_cases()
     if fam == "qdq":
         cases += qdq_ort_cases()
+    if fam == "conv":
+        cases += conv_ort_cases()
+    if fam == "pool":
+        cases += pool_ort_cases()
     with open(path, "wb") as f:
         f.write(encode(cases))
     print("%s: %d cases" % (path, len(cases)), file=sys.stderr)
