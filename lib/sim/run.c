@@ -23,7 +23,7 @@ qsim_status qsim__run_plan(qsim_sim *s)
     /* roots first, then everything that shares a root */
     for (size_t i = 0; i < g->n_inputs; i++) {
         qsim__rtval *r = &vals[g->inputs[i]];
-        if (r->kind == QSIM__VAL_INPUT)
+        if (r->kind == QSIM__VAL_INPUT || r->kind == QSIM__VAL_CONST)
             r->data = s->inputs[i]->data;
     }
     for (size_t v = 0; v < p->n_values; v++)

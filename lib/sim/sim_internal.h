@@ -81,6 +81,7 @@ typedef struct qsim__plan {
     size_t n_inputs;
     qsim__shape *in_shapes;   /* the input shapes this plan was built for */
     int *in_dtypes;
+    void **in_data;           /* per input: values of keyed (shape-like) inputs, else NULL */
     qsim__rtval *vals;        /* per graph value */
     qsim__tensor **folded;    /* per value: computed at plan time (owned) */
     int32_t *sched;           /* node indices in run order */
@@ -139,6 +140,9 @@ void qsim__sim_invalidate(qsim_sim *s);
 /* plan.c */
 qsim_status qsim__plan_build(qsim_sim *s, qsim__plan **out);
 void qsim__plan_free(qsim__plan *p);
+/* 1 for a small int32/int64 input whose values the plan reads (and is
+ * rebuilt for when they change). */
+int qsim__plan_keyed_input(const qsim__tensor *t);
 /* 1 when p was built for the inputs currently set. */
 int qsim__plan_matches(const qsim_sim *s, const qsim__plan *p);
 
