@@ -46,9 +46,24 @@ int qsim__plan_matches(const qsim_sim *s, const qsim__plan *p)
     return 1;
 }
 
-int qsim__plan_keyed_input(const qsim__tensor *t)
+int qsim__plan_keyed_input(const qsim__graph *g, int32_t v, const qsim__tensor *t)
 {
-    return (t->dtype == QSIM__DT_INT64 || t->dtype == QSIM__DT_INT32) && t->numel <= 64;
+    if (t->numel > 64)
+        return 0;
+    if (t->dtype == QSIM__DT_INT64 || t->dtype == QSIM__DT_INT32)
+        return 1;
+    /* a small tensor that only ever feeds parameter slots (Resize scales,
+     * Clip bounds, Pad's constant value), never a node's data input 0 */
+    const qsim__value *val = &g->values[v];
+    if (val->is_graph_output || !val->n_consumers)
+        return 0;
+    for (size_t c = 0; c < val->n_consumers; c++) {
+        const qsim__node *n = &g->nodes[val->consumers[c]];
+        for (size_t k = 0; k < n->n_inputs; k++)
+            if (n->inputs[k] == v && k == 0)
+                return 0;
+    }
+    return 1;
 }
 
 void qsim__plan_view(const qsim__plan *p, int32_t v, qsim__tview *out)
@@ -149,7 +164,7 @@ static qsim_status fold_node(qsim_sim *s, qsim__plan *p, size_t ni, const qsim__
     void *wsbuf = NULL;
     if (ws && !(wsbuf = qsim__malloc_aligned(ws)))
         return qsim__oom();
-    qsim__exec ex = {s->pool, wsbuf, s->opts.kernels_generic};
+    qsim__exec ex = {s->pool, wsbuf};
     qsim_status st = op->run(s->nodes[ni].state, n, &ex, in, n->n_inputs, out, n->n_outputs);
     qsim__free_aligned(wsbuf);
     return st;
@@ -410,7 +425,7 @@ qsim_status qsim__plan_build(qsim_sim *s, qsim__plan **out)
         r->kind = s->hooks[g->inputs[i]].fn ? QSIM__VAL_ARENA : QSIM__VAL_INPUT;
         /* integer inputs are shape-like (a Reshape target, Slice starts):
          * the plan reads their values, so it is keyed on them too */
-        if (qsim__plan_keyed_input(t) && !s->hooks[g->inputs[i]].fn) {
+        if (qsim__plan_keyed_input(g, g->inputs[i], t) && !s->hooks[g->inputs[i]].fn) {
             r->kind = QSIM__VAL_CONST;
             r->data = t->data;
             size_t bytes = t->numel * qsim__dtype_size(t->dtype);
