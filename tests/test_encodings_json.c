@@ -544,7 +544,26 @@ static void writer_refusals(void **state)
     b.dtype = QSIM__ENC_DTYPE_INT;
     b.channels = 0;
     assert_int_equal(qsim__encodings_add(e, &b), QSIM_ERR_INVALID_ARGUMENT);
-    assert_int_equal(qsim__encodings_count(e), 2);
+    b.channels = 1;
+    b.name = "bad\xff\xfename";
+    assert_int_equal(qsim__encodings_add(e, &b), QSIM_ERR_INVALID_ARGUMENT);
+    assert_non_null(strstr(qsim_last_error(), "UTF-8"));
+    b.name = "caf\xc3\xa9 \xe2\x82\xac"; /* valid UTF-8 goes through, and out as \u escapes */
+    assert_int_equal(qsim__encodings_add(e, &b), QSIM_OK);
+    assert_int_equal(qsim__encodings_count(e), 3);
+    qsim__encodings_free(e);
+
+    e = qsim__encodings_create();
+    b.section = QSIM__ENC_SECTION_PARAM;
+    assert_int_equal(qsim__encodings_add(e, &b), QSIM_OK);
+    qsim__enc_write_opts ok = {QSIM__ENC_V1_0_0, 0, 0};
+    assert_int_equal(qsim__encodings_to_string(e, &ok, &text), QSIM_OK);
+    assert_non_null(strstr(text, "\"caf\\u00")); /* ASCII-only output, like json.dump */
+    qsim__encodings *back = NULL;
+    assert_int_equal(qsim__encodings_parse(text, strlen(text), "utf8", &back), QSIM_OK);
+    assert_non_null(qsim__encodings_find(back, "caf\xc3\xa9 \xe2\x82\xac"));
+    qsim__encodings_free(back);
+    qsim__free(text);
     qsim__encodings_free(e);
     qsim__encodings_free(NULL);
 }
