@@ -1,0 +1,126 @@
+/* Internals of the convolution kernels shared by conv.c and the per-ISA
+ * direct (depthwise) kernels. */
+#ifndef QSIM_KERNELS_CONV_IMPL_H
+#define QSIM_KERNELS_CONV_IMPL_H
+
+#include "conv.h"
+#include "gemm_impl.h"
+
+/* One depthwise plane: y[OH][OW] = act(sum_{ky,kx} w[ky][kx] * x[...] + bias).
+ * Taps are summed in (ky, kx) order, then the bias is added. */
+typedef struct qsim__dw_args {
+    const float *x;    /* [H][W] */
+    float *y;          /* [OH][OW] */
+    const float *w;    /* [kh][kw] */
+    float bias;
+    int64_t H, W, OH, OW;
+    int64_t kh, kw, sh, sw, dh, dw, pt, pl;
+    int act;
+    float act_a, act_b;
+} qsim__dw_args;
+
+/* Geometry the im2col packer needs (one group; columns run over images). */
+typedef struct qsim__im2col {
+    const float *x;                 /* image 0: [Cg][H][W] */
+    size_t img_stride;              /* floats between images */
+    int64_t H, W, OH, OW;
+    int64_t kh, kw, sh, sw, dh, dw, pt, pl;
+} qsim__im2col;
+
+/* The panel's columns cut into runs within one output row of one image. */
+typedef struct qsim__im2col_runs {
+    int n;
+    const float *x[QSIM__NR];
+    int64_t oy[QSIM__NR], ox[QSIM__NR], j[QSIM__NR], len[QSIM__NR];
+} qsim__im2col_runs;
+
+static inline void qsim__im2col_split(const qsim__im2col *g, size_t n0, size_t nr,
+                                      qsim__im2col_runs *r)
+{
+    size_t ohw = (size_t)(g->OH * g->OW), img = n0 / ohw, p = n0 % ohw;
+    int64_t oy = (int64_t)p / g->OW, ox = (int64_t)p % g->OW;
+    r->n = 0;
+    for (size_t j = 0; j < nr;) {
+        int64_t len = g->OW - ox;
+        if (len > (int64_t)(nr - j))
+            len = (int64_t)(nr - j);
+        r->x[r->n] = g->x + img * g->img_stride;
+        r->oy[r->n] = oy;
+        r->ox[r->n] = ox;
+        r->j[r->n] = (int64_t)j;
+        r->len[r->n] = len;
+        r->n++;
+        j += (size_t)len;
+        ox = 0;
+        if (++oy == g->OH) {
+            oy = 0;
+            img++;
+        }
+    }
+}
+
+/* One NR-column panel of the implicit im2col matrix: rows k in [k0, k0+kc)
+ * (k = (c, ky, kx)), columns n in [n0, n0+nr) (n = (image, oy, ox)), zero
+ * past nr and in the padding. Each (k, run) is a clipped (strided) copy of
+ * an input row segment. */
+static inline void qsim__im2col_panel(const qsim__im2col *g, size_t k0, size_t kc, size_t n0,
+                                      size_t nr, float *dst)
+{
+    qsim__im2col_runs r;
+    qsim__im2col_split(g, n0, nr, &r);
+    int64_t khw = g->kh * g->kw;
+    int64_t ch = (int64_t)k0 / khw, rem = (int64_t)k0 % khw;
+    int64_t ky = rem / g->kw, kx = rem % g->kw;
+    for (size_t kk = 0; kk < kc; kk++) {
+        float *o = dst + kk * QSIM__NR;
+        for (int s = 0; s < r.n; s++) {
+            float *d = o + r.j[s];
+            int64_t len = r.len[s];
+            int64_t iy = r.oy[s] * g->sh - g->pt + ky * g->dh;
+            if (iy < 0 || iy >= g->H) {
+                for (int64_t t = 0; t < len; t++)
+                    d[t] = 0.0f;
+                continue;
+            }
+            const float *row = r.x[s] + (ch * g->H + iy) * g->W;
+            int64_t ix0 = r.ox[s] * g->sw - g->pl + kx * g->dw, sw = g->sw;
+            /* t is in bounds iff 0 <= ix0 + t*sw < W */
+            int64_t lo = ix0 >= 0 ? 0 : (-ix0 + sw - 1) / sw;
+            int64_t hi = g->W - ix0 <= 0 ? 0 : (g->W - ix0 + sw - 1) / sw;
+            if (hi > len)
+                hi = len;
+            if (lo > hi)
+                lo = hi;
+            for (int64_t t = 0; t < lo; t++)
+                d[t] = 0.0f;
+            for (int64_t t = lo; t < hi; t++)
+                d[t] = row[ix0 + t * sw];
+            for (int64_t t = hi; t < len; t++)
+                d[t] = 0.0f;
+        }
+        for (size_t j = nr; j < QSIM__NR; j++)
+            o[j] = 0.0f;
+        if (++kx == g->kw) {
+            kx = 0;
+            if (++ky == g->kh) {
+                ky = 0;
+                ch++;
+            }
+        }
+    }
+}
+
+/* Columns [n0, n0+nb) as consecutive panels of kc * NR floats. */
+void qsim__im2col_block__generic(const qsim__im2col *g, size_t k0, size_t kc, size_t n0,
+                                 size_t nb, float *dst);
+#ifdef QSIM_HAVE_AVX2
+void qsim__im2col_block__avx2(const qsim__im2col *g, size_t k0, size_t kc, size_t n0,
+                              size_t nb, float *dst);
+#endif
+
+void qsim__k_f32_dwconv__generic(const qsim__dw_args *a);
+#ifdef QSIM_HAVE_AVX2
+void qsim__k_f32_dwconv__avx2(const qsim__dw_args *a);
+#endif
+
+#endif
