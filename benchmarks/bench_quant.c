@@ -4,6 +4,7 @@
  * traffic (bytes read + written per second). Usage: bench_quant [seconds
  * per measurement, default 0.2]. */
 #include "core/cpu.h"
+#include "core/threadpool.h"
 #include "kernels/fp16.h"
 #include "kernels/quant.h"
 #include "quant/encoding.h"
@@ -23,7 +24,7 @@ static double now(void)
 
 typedef struct job {
     const char *name;
-    int kind;  /* 0 qdq, 1 qdq per-channel, 2 fp16, 3 minmax, 4 hist */
+    int kind;  /* 0 qdq, 1 qdq per-channel, 2 fp16, 3 minmax, 4 hist, 5/6 qdq/fp16 pooled */
     int avx2;
     size_t bytes_per_elem;
 } job;
@@ -32,6 +33,7 @@ static float *x, *y;
 static qsim__qdq_params pt, pc[64];
 static qsim__hist hist;
 static volatile float sink;
+static qsim__pool *pool;
 
 static void run(const job *j, size_t n)
 {
@@ -71,9 +73,15 @@ static void run(const job *j, size_t n)
         qsim__minmax_f32__generic(x, n, &lo, &hi);
         sink = lo + hi;
         break;
-    default:
+    case 4:
         qsim__hist_update(&hist, x, n);
         break;
+    default: {
+        qsim__elem_job ej = {j->kind == 5 ? QSIM__ELEM_QDQ : QSIM__ELEM_FP16, x, y, n, &pt,
+                              QSIM__ROUND_HALF_AWAY};
+        qsim__pool_run(pool, qsim__elem_job_tasks(&ej), qsim__elem_job_run, &ej);
+        break;
+    }
     }
 }
 
@@ -108,7 +116,10 @@ int main(int argc, char **argv)
         {"fp16 round trip generic", 2, 0, 8}, {"fp16 round trip f16c", 2, 1, 8},
         {"min/max scan    generic", 3, 0, 4}, {"min/max scan    avx2", 3, 1, 4},
         {"histogram update", 4, 0, 4},
+        {"qdq per-tensor  2 threads", 5, 1, 8}, {"fp16 round trip 2 threads", 6, 1, 8},
     };
+    if (qsim__pool_create(2, &pool) != QSIM_OK)
+        return 1;
     printf("%-26s %6s %10s %10s\n", "kernel", "MiB", "Gelem/s", "GB/s(r+w)");
     for (size_t k = 0; k < sizeof jobs / sizeof jobs[0]; k++) {
         if (jobs[k].avx2 && !have_avx2)
@@ -132,6 +143,7 @@ int main(int argc, char **argv)
                    (double)n * (double)jobs[k].bytes_per_elem / best * 1e-9);
         }
     }
+    qsim__pool_free(pool);
     free(x);
     free(y);
     return 0;
