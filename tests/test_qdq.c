@@ -2,6 +2,7 @@
  * portable and AVX2 paths, in place and out of place, odd lengths, both
  * rounding modes, per-tensor and per-channel (axis 0, 1 and last). */
 #include "core/cpu.h"
+#include "core/threadpool.h"
 #include "kernels/fp16.h"
 #include "kernels/quant.h"
 #include "quant/encoding.h"
@@ -310,6 +311,20 @@ static void job_tasks(void **state)
         qsim__elem_job_run(&j, t, 1);
     for (size_t i = 0; i < n; i++)
         assert_true(x[i] == qsim__f16_to_f32(qsim__f32_to_f16(a[i])));
+    /* through a real pool of 3 threads (the caller included) */
+    qsim__pool *pool = NULL;
+    assert_int_equal(qsim__pool_create(3, &pool), QSIM_OK);
+    j.op = QSIM__ELEM_QDQ;
+    j.x = a;
+    j.y = b;
+    memset(b, 0, n * sizeof(float));
+    qsim__pool_run(pool, qsim__elem_job_tasks(&j), qsim__elem_job_run, &j);
+    float *c = malloc(n * sizeof(float));
+    assert_non_null(c);
+    qsim__qdq_f32(a, c, n, &p, QSIM__ROUND_HALF_AWAY);
+    assert_memory_equal(b, c, n * sizeof(float));
+    free(c);
+    qsim__pool_free(pool);
     j.n = 0;
     assert_int_equal(qsim__elem_job_tasks(&j), 0);
     free(x);

@@ -26,6 +26,17 @@ void qsim__minmax_f32(const float *x, size_t n, float *mn, float *mx)
     qsim__minmax_f32__generic(x, n, mn, mx);
 }
 
+void qsim__hist_count_f32(const float *x, size_t n, float bin, float off, uint64_t *count)
+{
+#ifdef QSIM_HAVE_AVX2
+    if (qsim__cpu_use_avx2()) {
+        qsim__hist_count_f32__avx2(x, n, bin, off, count);
+        return;
+    }
+#endif
+    qsim__hist_count_f32__generic(x, n, bin, off, count);
+}
+
 void qsim__qdq_channels_f32(const float *x, float *y, size_t outer, size_t channels, size_t inner,
                             const qsim__qdq_params *p, int round_mode)
 {

@@ -23,6 +23,7 @@
 #define QSIM_KERNELS_QUANT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 enum {
     QSIM__ROUND_HALF_AWAY = 0, /* AIMET (C++ round) */
@@ -48,6 +49,12 @@ void qsim__qdq_channels_f32(const float *x, float *y, size_t outer, size_t chann
 /* Minimum and maximum of x[0..n), ignoring NaN. For n == 0 or all-NaN
  * input *mn = +inf and *mx = -inf. */
 void qsim__minmax_f32(const float *x, size_t n, float *mn, float *mx);
+
+/* Histogram counting for lib/quant/stats.c (AIMET GetHistogram_cpu): for
+ * each x, t = x / bin - off in float32 and k = round_half_away(t); when
+ * 0 <= k < 512, count[k]++ (others, NaN included, are dropped). count has
+ * 512 entries and is added to, not cleared. */
+void qsim__hist_count_f32(const float *x, size_t n, float bin, float off, uint64_t *count);
 
 /* Thread-pool work items. A job is split into tasks of a fixed number of
  * elements (never dependent on the thread count; results are element-wise
@@ -78,10 +85,12 @@ void qsim__elem_job_run(void *ctx, size_t task, int thread);
 void qsim__qdq_f32__generic(const float *x, float *y, size_t n, const qsim__qdq_params *p,
                             int round_mode);
 void qsim__minmax_f32__generic(const float *x, size_t n, float *mn, float *mx);
+void qsim__hist_count_f32__generic(const float *x, size_t n, float bin, float off, uint64_t *count);
 #ifdef QSIM_HAVE_AVX2
 void qsim__qdq_f32__avx2(const float *x, float *y, size_t n, const qsim__qdq_params *p,
                          int round_mode);
 void qsim__minmax_f32__avx2(const float *x, size_t n, float *mn, float *mx);
+void qsim__hist_count_f32__avx2(const float *x, size_t n, float bin, float off, uint64_t *count);
 #endif
 
 #endif
