@@ -461,7 +461,8 @@ def resize_cases():
             ("linear", "bilinear", True, "align_corners", None, (1, 2, 9, 7), (4, 3)),
             ("cubic", "bicubic", False, "half_pixel", None, (1, 2, 6, 7), (12, 10)),
             ("cubic", "bicubic", True, "align_corners", None, (1, 2, 6, 7), (9, 5)),
-            ("linear", "linear", False, "half_pixel", None, (2, 3, 10), (17,))]):
+            ("linear", "linear", False, "half_pixel", None, (2, 3, 10), (17,)),
+            ("linear", "trilinear", False, "half_pixel", None, (1, 2, 4, 5, 6), (7, 3, 9))]):
         x = f32(*xs)
         kw = {} if ac is None else {"align_corners": ac}
         y = n32(F.interpolate(t(x), size=sz, mode=tmode, **kw))
@@ -502,6 +503,13 @@ def resize_cases():
             attrs["nearest_mode"] = nm
         cs.append(Case("onnxref_resize_%d" % i, "Resize", 13, attrs,
                        [x, empty, np.array(scales, np.float32)], [y.astype(np.float32)]))
+    # every axis resized (the per-element path for many tap combinations)
+    x5 = f32(2, 2, 2, 3, 3)
+    sc5 = [1.5, 1.5, 1.5, 1.4, 1.4]
+    y = interpolate_nd(x5, lambda r: cubic_coeffs(r, A=-0.75), scale_factors=np.array(sc5),
+                       coordinate_transformation_mode="half_pixel")
+    cs.append(Case("onnxref_resize_cubic_5d", "Resize", 13, {"mode": "cubic"},
+                   [x5, empty, np.array(sc5, np.float32)], [y.astype(np.float32)]))
     # Upsample 7 (attribute) and 9 (input), Resize 10: asymmetric nearest
     x = f32(1, 2, 3, 4)
     y = np.repeat(np.repeat(x, 2, axis=2), 3, axis=3)
