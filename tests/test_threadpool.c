@@ -100,7 +100,7 @@ static void many_tiny_runs(void **state)
     assert_int_equal(qsim__pool_create(3, &p), QSIM_OK);
     _Atomic size_t s = 0;
     size_t want = 0;
-    for (int r = 0; r < 20000; r++) {
+    for (int r = 0; r < 5000; r++) {
         size_t n = (size_t)(r % 5);
         qsim__pool_run(p, n, sum_task, &s);
         want += n * (n + 1) / 2;

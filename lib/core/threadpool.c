@@ -10,6 +10,7 @@
 #include "error.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <unistd.h>
 
@@ -20,9 +21,11 @@
 #define CPU_RELAX() ((void)0)
 #endif
 
-/* Spin iterations before sleeping (a pause is ~10-100 ns: tens of us). */
+/* Spin iterations before sleeping (a pause is ~10-100 ns: tens of us), with
+ * sched_yield in between so an oversubscribed machine still makes progress. */
 #define SPIN_WORK 20000
-#define SPIN_DONE 200000
+#define SPIN_DONE 20000
+#define YIELD_EVERY 1024
 
 /* Upper bound on threads, against absurd requests. */
 #define MAX_THREADS 256
@@ -78,6 +81,8 @@ static void *worker_main(void *arg)
         while ((g = atomic_load_explicit(&p->gen, memory_order_acquire)) == seen &&
                !atomic_load_explicit(&p->stop, memory_order_acquire)) {
             if (++spins < SPIN_WORK) {
+                if (spins % YIELD_EVERY == 0)
+                    sched_yield();
                 CPU_RELAX();
                 continue;
             }
@@ -200,6 +205,8 @@ void qsim__pool_run(qsim__pool *p, size_t ntasks, qsim__task_fn fn, void *ctx)
     int spins = 0;
     while (atomic_load_explicit(&p->pending, memory_order_acquire) != 0) {
         if (++spins < SPIN_DONE) {
+            if (spins % YIELD_EVERY == 0)
+                sched_yield();
             CPU_RELAX();
             continue;
         }

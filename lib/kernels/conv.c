@@ -34,6 +34,7 @@ typedef struct conv_ctx {
     const float *x;
     float *y;
     int64_t H, W, OH, OW;
+    void (*im2col)(const qsim__im2col *, size_t, size_t, size_t, size_t, float *);
 } conv_ctx;
 
 void qsim__conv_out_size(const qsim__conv_desc *d, int64_t H, int64_t W, int64_t *OH, int64_t *OW)
@@ -170,27 +171,11 @@ static void pack_im2col(const qsim__gemm_job *j, size_t b, size_t k0, size_t kc,
 {
     const conv_ctx *r = j->pack_ctx;
     const qsim__conv_desc *d = &r->c->d;
-    const float *x = group_input(r, b);
-    int64_t H = r->H, W = r->W, OW = r->OW, khw = d->kh * d->kw;
-    int64_t oy0 = (int64_t)n0 / OW, ox0 = (int64_t)n0 % OW;
-    for (size_t kk = 0; kk < kc; kk++) {
-        int64_t k = (int64_t)(k0 + kk);
-        int64_t ch = k / khw, rem = k % khw, ky = rem / d->kw, kx = rem % d->kw;
-        const float *xc = x + ch * H * W;
-        float *o = dst + kk * QSIM__NR;
-        int64_t oy = oy0, ox = ox0;
-        int64_t yoff = ky * d->dh - d->pt, xoff = kx * d->dw - d->pl;
-        for (size_t jj = 0; jj < nr; jj++) {
-            int64_t iy = oy * d->sh + yoff, ix = ox * d->sw + xoff;
-            o[jj] = iy >= 0 && iy < H && ix >= 0 && ix < W ? xc[iy * W + ix] : 0.0f;
-            if (++ox == OW) {
-                ox = 0;
-                oy++;
-            }
-        }
-        for (size_t jj = nr; jj < QSIM__NR; jj++)
-            o[jj] = 0.0f;
-    }
+    qsim__im2col g = {
+        .x = group_input(r, b), .H = r->H, .W = r->W, .OW = r->OW, .kh = d->kh, .kw = d->kw,
+        .sh = d->sh, .sw = d->sw, .dh = d->dh, .dw = d->dw, .pt = d->pt, .pl = d->pl,
+    };
+    r->im2col(&g, k0, kc, n0, nr, dst);
 }
 
 static int setup_job(const qsim__conv *c, const conv_ctx *r, int64_t N, qsim__gemm_job *j)
@@ -260,7 +245,11 @@ static void dw_task(void *ctx, size_t task, int thread)
 void qsim__conv_run(const qsim__conv *c, qsim__pool *pool, const float *x, int64_t N, int64_t H,
                     int64_t W, float *y, void *workspace)
 {
-    conv_ctx r = {.c = c, .x = x, .y = y, .H = H, .W = W};
+    conv_ctx r = {.c = c, .x = x, .y = y, .H = H, .W = W, .im2col = qsim__im2col_panel__generic};
+#ifdef QSIM_HAVE_AVX2
+    if (qsim__cpu_use_avx2())
+        r.im2col = qsim__im2col_panel__avx2;
+#endif
     qsim__conv_out_size(&c->d, H, W, &r.OH, &r.OW);
     if (N <= 0 || r.OH <= 0 || r.OW <= 0)
         return;

@@ -24,3 +24,9 @@ void qsim__k_f32_dwconv__generic(const qsim__dw_args *a)
         }
     }
 }
+
+void qsim__im2col_panel__generic(const qsim__im2col *g, size_t k0, size_t kc, size_t n0,
+                                 size_t nr, float *dst)
+{
+    qsim__im2col_panel(g, k0, kc, n0, nr, dst);
+}
