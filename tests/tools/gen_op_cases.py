@@ -254,6 +254,20 @@ def conv_cases():
                    [f32(1, 3, 5, 5), f32(2, 3, 3, 3)], [None], status=ST_SHAPE))
     cs.append(Case("conv_zero_stride", "Conv", 11, {"strides": [0, 1]},
                    [f32(1, 3, 5, 5), f32(2, 3, 3, 3)], [None], status=ST_UNSUPPORTED))
+    cs.append(Case("conv_huge_pads", "Conv", 11, {"pads": [1 << 40, 0, 0, 0]},
+                   [f32(1, 3, 5, 5), f32(2, 3, 3, 3)], [None], status=ST_UNSUPPORTED))
+    cs.append(Case("conv_negative_pads", "Conv", 11, {"pads": [-3, 0, 0, 0]},
+                   [f32(1, 3, 5, 5), f32(2, 3, 3, 3)], [None], status=ST_UNSUPPORTED))
+    cs.append(Case("conv_pads_wrong_type", "Conv", 11, {"pads": 1},
+                   [f32(1, 3, 5, 5), f32(2, 3, 3, 3)], [None], status=ST_PARSE))
+    cs.append(Case("conv_output_too_large", "Conv", 11, {"pads": [1 << 23, 1 << 23, 1 << 23,
+                                                                  1 << 23]},
+                   [f32(1, 3, 5, 5), f32(64, 3, 1, 1)], [None], status=ST_SHAPE))
+    cs.append(Case("conv_missing_weight", "Conv", 11, {}, [f32(1, 3, 5, 5), None], [None],
+                   status=ST_PARSE))
+    cs.append(Case("convtranspose_huge_output_shape", "ConvTranspose", 11,
+                   {"output_shape": [1 << 40, 4]}, [f32(1, 2, 3, 3), f32(2, 3, 3, 3)], [None],
+                   status=ST_SHAPE))
 
     # ConvTranspose: (xshape, Mg, k, group, strides, dil, pads, output_padding, bias)
     tcfg = [
@@ -438,6 +452,10 @@ def pool_cases():
                    status=ST_SHAPE))
     cs.append(Case("maxpool_kernel_too_big", "MaxPool", 12, {"kernel_shape": [5, 5]},
                    [f32(1, 1, 4, 4)], [None], status=ST_SHAPE))
+    cs.append(Case("maxpool_huge_kernel", "MaxPool", 12, {"kernel_shape": [1 << 30, 2]},
+                   [f32(1, 1, 4, 4)], [None], status=ST_UNSUPPORTED))
+    cs.append(Case("maxpool_float64", "MaxPool", 12, {"kernel_shape": [2, 2]},
+                   [np.zeros((1, 1, 4, 4), np.float64)], [None], status=ST_UNSUPPORTED))
     cs.append(Case("avgpool_dilations_opset11", "AveragePool", 11,
                    {"kernel_shape": [2, 2], "dilations": [2, 2]}, [f32(1, 1, 6, 6)], [None],
                    status=ST_UNSUPPORTED))
