@@ -183,22 +183,29 @@ static void store8(int dt, void *y, size_t i, float v)
                         const win *w0 = &k->w[0][a], *w1 = &k->w[1][b], *w2 = &k->w[2][c];     \
                         int64_t h0 = a * p->s[0] - p->pb[0], h1 = b * p->s[1] - p->pb[1],      \
                                 h2 = c * p->s[2] - p->pb[2];                                   \
-                        float best = -INFINITY;                                                \
-                        int64_t bi = -1;                                                       \
+                        int empty = w0->lo >= w0->hi || w1->lo >= w1->hi || w2->lo >= w2->hi; \
+                        int64_t bi = empty ? -1                                                \
+                                           : ((h0 + w0->lo * p->d[0]) * I1 + h1 +              \
+                                              w1->lo * p->d[1]) * I2 + h2 + w2->lo * p->d[2];  \
+                        float best = empty ? -INFINITY : (float)xp[bi];                        \
                         double sum = 0.0;                                                      \
                         for (int64_t i = w0->lo; i < w0->hi; i++) {                            \
                             int64_t r0 = (h0 + i * p->d[0]) * I1;                              \
                             for (int64_t j = w1->lo; j < w1->hi; j++) {                        \
                                 int64_t r1 = (r0 + h1 + j * p->d[1]) * I2 + h2;                \
-                                for (int64_t l = w2->lo; l < w2->hi; l++) {                    \
-                                    int64_t e = r1 + l * p->d[2];                              \
-                                    float v = (float)xp[e];                                    \
-                                    if (!is_max)                                               \
-                                        sum += v;                                              \
-                                    else if (v > best || bi < 0 || (isnan(v) && !isnan(best))) { \
-                                        best = v;                                              \
-                                        bi = e;                                                \
+                                if (is_max) {                                                  \
+                                    for (int64_t l = w2->lo; l < w2->hi; l++) {                \
+                                        int64_t e = r1 + l * p->d[2];                          \
+                                        float v = (float)xp[e];                                \
+                                        /* first maximum wins; NaN propagates */               \
+                                        if (v > best || (v != v && best == best)) {            \
+                                            best = v;                                          \
+                                            bi = e;                                            \
+                                        }                                                      \
                                     }                                                          \
+                                } else {                                                       \
+                                    for (int64_t l = w2->lo; l < w2->hi; l++)                  \
+                                        sum += (float)xp[r1 + l * p->d[2]];                    \
                                 }                                                              \
                             }                                                                  \
                         }                                                                      \
