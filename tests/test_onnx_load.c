@@ -152,6 +152,8 @@ static void check_graph_invariants(const qsim__graph *g)
             /* topological: producers come first */
             assert_true(g->values[v].producer < (int32_t)i);
         }
+        for (size_t k = 0; k < n->n_implicit; k++)
+            assert_true(g->values[n->implicit_inputs[k]].producer < (int32_t)i);
         for (size_t k = 0; k < n->n_outputs; k++)
             if (n->outputs[k] >= 0)
                 assert_int_equal(g->values[n->outputs[k]].producer, (int32_t)i);
@@ -337,6 +339,17 @@ static void if_subgraph_loads(void **state)
     const qsim__attr *a = qsim__node_attr(n, "then_branch");
     assert_non_null(a);
     assert_int_equal(a->type, QSIM__ATTR_GRAPH);
+    /* both branches read the outer 'r': one implicit input */
+    assert_int_equal(n->n_implicit, 1);
+    assert_string_equal(g->values[n->implicit_inputs[0]].name, "r");
+    qsim_model_free(m);
+
+    /* listed If-first, it still comes after the producer of 'r' */
+    m = load_ok("if_unsorted");
+    assert_string_equal(qsim_model_node_op_type(m, 0), "Abs");
+    assert_string_equal(qsim_model_node_op_type(m, 1), "If");
+    assert_int_equal(m->graph.nodes[1].proto_index, 0);
+    check_graph_invariants(&m->graph);
     qsim_model_free(m);
 }
 
