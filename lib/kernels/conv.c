@@ -34,6 +34,7 @@ typedef struct conv_ctx {
     const float *x;
     float *y;
     int64_t H, W, OH, OW;
+    size_t N;
     void (*im2col)(const qsim__im2col *, size_t, size_t, size_t, size_t, float *);
 } conv_ctx;
 
@@ -158,6 +159,7 @@ static void im2col_geometry(const conv_ctx *r, size_t g, qsim__im2col *geo)
     size_t hw = (size_t)(r->H * r->W);
     *geo = (qsim__im2col){
         .x = r->x + g * (size_t)r->c->Cg * hw, .img_stride = (size_t)d->C * hw,
+        .lo = r->x, .hi = r->x + r->N * (size_t)d->C * hw,
         .H = r->H, .W = r->W, .OH = r->OH, .OW = r->OW, .kh = d->kh, .kw = d->kw,
         .sh = d->sh, .sw = d->sw, .dh = d->dh, .dw = d->dw, .pt = d->pt, .pl = d->pl,
     };
@@ -256,7 +258,7 @@ static void dw_task(void *ctx, size_t task, int thread)
 void qsim__conv_run(const qsim__conv *c, qsim__pool *pool, const float *x, int64_t N, int64_t H,
                     int64_t W, float *y, void *workspace)
 {
-    conv_ctx r = {.c = c, .x = x, .y = y, .H = H, .W = W, .im2col = qsim__im2col_block__generic};
+    conv_ctx r = {.c = c, .x = x, .y = y, .H = H, .W = W, .N = (size_t)N, .im2col = qsim__im2col_block__generic};
 #ifdef QSIM_HAVE_AVX2
     if (qsim__cpu_use_avx2())
         r.im2col = qsim__im2col_block__avx2;

@@ -88,8 +88,15 @@ static inline void pack_row(const qsim__im2col *g, const run *rs, int nrun, int 
         lane_masks(j + lo, j + hi, &m0, &m1);
         if (sw == 1) {
             const float *src = row + ix0 - j;
-            v0 = _mm256_or_ps(v0, _mm256_maskload_ps(src, m0));
-            v1 = _mm256_or_ps(v1, _mm256_maskload_ps(src + 8, m1));
+            if (src >= g->lo && src + 16 <= g->hi) {
+                /* plain loads (inside the buffer), lanes of other runs cleared */
+                v0 = _mm256_or_ps(v0, _mm256_and_ps(_mm256_loadu_ps(src), _mm256_castsi256_ps(m0)));
+                v1 = _mm256_or_ps(v1, _mm256_and_ps(_mm256_loadu_ps(src + 8),
+                                                    _mm256_castsi256_ps(m1)));
+            } else {
+                v0 = _mm256_or_ps(v0, _mm256_maskload_ps(src, m0));
+                v1 = _mm256_or_ps(v1, _mm256_maskload_ps(src + 8, m1));
+            }
         } else if (sw == 2) {
             const float *src = row + ix0 - 2 * j;
             v0 = _mm256_or_ps(v0, load_even(src, m0));
