@@ -227,6 +227,37 @@ size_t qsim__conv_workspace(const qsim__conv *c, int64_t N, int64_t H, int64_t W
     return qsim__gemm_ws_bytes(&j, qsim__pool_threads(pool));
 }
 
+/* Scratch-free direct convolution from the packed weights: only used when
+ * no workspace was given and none can be allocated. */
+static void conv_direct(const conv_ctx *r, int64_t N)
+{
+    const qsim__conv *c = r->c;
+    const qsim__conv_desc *d = &c->d;
+    int64_t khw = d->kh * d->kw;
+    for (int64_t n = 0; n < N; n++)
+        for (int64_t m = 0; m < d->M; m++) {
+            int64_t g = m / c->Mg, mg = m % c->Mg;
+            const float *wp = c->wpack + (size_t)g * c->wpack_group +
+                              (size_t)(mg / QSIM__MR) * c->K * QSIM__MR + (size_t)(mg % QSIM__MR);
+            const float *xg = r->x + (size_t)((n * d->C + g * c->Cg) * r->H * r->W);
+            float *yp = r->y + (size_t)((n * d->M + m) * r->OH * r->OW);
+            for (int64_t oy = 0; oy < r->OH; oy++)
+                for (int64_t ox = 0; ox < r->OW; ox++) {
+                    float s = 0.0f;
+                    for (int64_t k = 0; k < (int64_t)c->K; k++) {
+                        int64_t ch = k / khw, ky = k % khw / d->kw, kx = k % d->kw;
+                        int64_t iy = oy * d->sh - d->pt + ky * d->dh;
+                        int64_t ix = ox * d->sw - d->pl + kx * d->dw;
+                        if (iy >= 0 && iy < r->H && ix >= 0 && ix < r->W)
+                            s += wp[(size_t)k * QSIM__MR] * xg[(ch * r->H + iy) * r->W + ix];
+                    }
+                    if (c->bias)
+                        s += c->bias[m];
+                    yp[oy * r->OW + ox] = qsim__act_apply(s, c->ep.act, c->ep.a, c->ep.b);
+                }
+        }
+}
+
 /* ---- depthwise ---- */
 
 typedef struct dw_ctx {
@@ -258,7 +289,8 @@ static void dw_task(void *ctx, size_t task, int thread)
 void qsim__conv_run(const qsim__conv *c, qsim__pool *pool, const float *x, int64_t N, int64_t H,
                     int64_t W, float *y, void *workspace)
 {
-    conv_ctx r = {.c = c, .x = x, .y = y, .H = H, .W = W, .N = (size_t)N, .im2col = qsim__im2col_block__generic};
+    conv_ctx r = {.c = c, .x = x, .y = y, .H = H, .W = W, .N = (size_t)N,
+                  .im2col = qsim__im2col_block__generic};
 #ifdef QSIM_HAVE_AVX2
     if (qsim__cpu_use_avx2())
         r.im2col = qsim__im2col_block__avx2;
@@ -279,5 +311,17 @@ void qsim__conv_run(const qsim__conv *c, qsim__pool *pool, const float *x, int64
     if (!setup_job(c, &r, N, &j))
         return;
     j.ws = workspace;
+    void *own = NULL;
+    if (!j.ws && j.ws_floats) {
+        /* caller passed no workspace: allocate; failing that, go slow */
+        size_t bytes = qsim__gemm_ws_bytes(&j, qsim__pool_threads(pool));
+        own = bytes != SIZE_MAX ? qsim__malloc_aligned(bytes) : NULL;
+        if (!own) {
+            conv_direct(&r, N);
+            return;
+        }
+        j.ws = own;
+    }
     qsim__gemm_run(pool, &j);
+    qsim__free_aligned(own);
 }
