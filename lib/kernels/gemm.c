@@ -299,3 +299,58 @@ void qsim__sgemm_packed(qsim__pool *pool, int transA, size_t M, const float *A, 
     qsim__gemm_run(pool, &j);
     qsim__free_aligned(j.ws);
 }
+
+/* ---- batched ---- */
+
+typedef struct batch_ctx {
+    const float *A, *B;
+    float *C;
+    size_t strideA, strideB, strideC;
+} batch_ctx;
+
+static void batch_bind(const qsim__gemm_job *j, size_t b, const float **a_packed,
+                       const float **A, float **C, const float **bias)
+{
+    const batch_ctx *x = j->bind_ctx;
+    *A = x->A + b * x->strideA;
+    *C = x->C + b * x->strideC;
+    (void)a_packed;
+    (void)bias;
+}
+
+static void batch_pack_b(const qsim__gemm_job *j, size_t b, size_t k0, size_t kc, size_t n0,
+                         size_t nb, float *dst)
+{
+    const batch_ctx *x = j->pack_ctx;
+    qsim__pack_b_block(j->transB, x->B + b * x->strideB, j->ldb, k0, kc, n0, nb, dst);
+}
+
+void qsim__sgemm_batch(qsim__pool *pool, size_t batch, int transA, int transB, size_t M,
+                       size_t N, size_t K, float alpha, const float *A, size_t lda,
+                       size_t strideA, const float *B, size_t ldb, size_t strideB, float beta,
+                       float *C, size_t ldc, size_t strideC, const float *bias,
+                       int bias_per_row, const qsim__epilogue *ep)
+{
+    if (batch == 0 || M == 0 || N == 0)
+        return;
+    batch_ctx x = {A, B, C, strideA, strideB, strideC};
+    qsim__gemm_job j = {
+        .M = M, .N = N, .K = K, .nbatch = batch, .A = A, .lda = lda, .transA = transA,
+        .B = B, .ldb = ldb, .transB = transB, .pack_b = batch_pack_b, .pack_ctx = &x,
+        .bind = batch_bind, .bind_ctx = &x, .C = C, .ldc = ldc, .alpha = alpha, .beta = beta,
+        .bias = bias, .bias_per_row = bias_per_row,
+    };
+    set_epilogue(&j, ep);
+    size_t bytes = 0;
+    if (qsim__gemm_plan(&j))
+        bytes = qsim__gemm_ws_bytes(&j, qsim__pool_threads(pool));
+    j.ws = bytes && bytes != SIZE_MAX ? qsim__malloc_aligned(bytes) : NULL;
+    if (!j.ws) {
+        for (size_t i = 0; i < batch; i++)
+            sgemm_fallback(transA, transB, M, N, K, alpha, A + i * strideA, lda, B + i * strideB,
+                           ldb, NULL, beta, C + i * strideC, ldc, bias, bias_per_row, ep);
+        return;
+    }
+    qsim__gemm_run(pool, &j);
+    qsim__free_aligned(j.ws);
+}
