@@ -13,12 +13,15 @@
 #define MC_MAX_PACKED 264
 #define MIN_TASKS 8   /* split finer when a product has fewer blocks */
 
-qsim__ukr_fn qsim__gemm_ukr(void)
+qsim__ukr_fn qsim__gemm_ukr(qsim__ukr_fn *narrow)
 {
 #ifdef QSIM_HAVE_AVX2
-    if (qsim__cpu_use_avx2())
+    if (qsim__cpu_use_avx2()) {
+        *narrow = qsim__k_f32_gemm_6x8__avx2;
         return qsim__k_f32_gemm_6x16__avx2;
+    }
 #endif
+    *narrow = qsim__k_f32_gemm_6x16__generic;
     return qsim__k_f32_gemm_6x16__generic;
 }
 
@@ -100,7 +103,7 @@ static void gemm_task(void *ctx, size_t task, int thread)
         j->bind(j, b, &a_packed, &A, &C, &bias);
     float *ws = j->ws + (size_t)thread * j->ws_floats;
     float *abuf = ws, *bbuf = ws + j->ws_a_floats;
-    qsim__ukr_fn ukr = qsim__gemm_ukr();
+    qsim__ukr_fn ukr_narrow, ukr_wide = qsim__gemm_ukr(&ukr_narrow);
     size_t nkb = qsim__kblocks(j->K);
     size_t npan_m = div_up(mb, QSIM__MR), npan_n = div_up(nb, QSIM__NR);
     qsim__ukr_out o = {
@@ -129,6 +132,7 @@ static void gemm_task(void *ctx, size_t task, int thread)
             size_t nr = nb - jp * QSIM__NR < QSIM__NR ? nb - jp * QSIM__NR : QSIM__NR;
             float *cbase = C + c0;
             int cross = 0;
+            qsim__ukr_fn ukr = nr <= QSIM__NR / 2 ? ukr_narrow : ukr_wide;
             if (j->img_cols) {
                 size_t img = c0 / j->img_cols, pos = c0 % j->img_cols;
                 cbase = C + img * j->img_stride + pos;
