@@ -16,6 +16,9 @@
 
 enum { KIND_GEMM_1X1 = 1, KIND_IM2COL = 2, KIND_DEPTHWISE = 3 };
 
+/* Largest B packed whole before the GEMM (see setup_job). */
+#define PREPACK_MAX_BYTES ((size_t)2 << 20)
+
 struct qsim__conv {
     qsim__conv_desc d;
     int kind;
@@ -188,8 +191,10 @@ static void pack_1x1(const qsim__gemm_job *j, size_t g, size_t k0, size_t kc, si
     qsim__pack_b_block(0, x, hw, k0, kc, p, nb, dst);
 }
 
-static int setup_job(const qsim__conv *c, const conv_ctx *r, int64_t N, qsim__gemm_job *j)
+static int setup_job(const qsim__conv *c, const conv_ctx *r, int64_t N, qsim__gemm_job *j,
+                     size_t *pre_floats)
 {
+    *pre_floats = 0;
     memset(j, 0, sizeof *j);
     size_t ohw = (size_t)(r->OH * r->OW);
     j->M = (size_t)c->Mg;
@@ -209,7 +214,46 @@ static int setup_job(const qsim__conv *c, const conv_ctx *r, int64_t N, qsim__ge
     j->act = c->ep.act;
     j->act_a = c->ep.a;
     j->act_b = c->ep.b;
-    return qsim__gemm_plan(j);
+    if (!qsim__gemm_plan(j))
+        return 0;
+    /* Several M blocks would each pack the same B: when the whole packed B
+     * is small (small maps, e.g. 7x7 at batch 1), pack it once up front, in
+     * parallel, and let the blocks share it. Decided from the shape only. */
+    *pre_floats = 0;
+    if (c->d.group == 1 && j->mblocks > 1) {
+        size_t panels = (j->N + QSIM__NR - 1) / QSIM__NR, f;
+        if (qsim__mul_size(panels, j->K, &f) && qsim__mul_size(f, QSIM__NR, &f) &&
+            f <= PREPACK_MAX_BYTES / sizeof(float)) {
+            *pre_floats = f;
+            j->b_packed = c->wpack;   /* placeholder until run: plans no B scratch */
+            j->pack_b = NULL;
+            if (!qsim__gemm_plan(j))
+                return 0;
+        }
+    }
+    return 1;
+}
+
+/* Bytes for the prepacked B (64-byte multiple) plus the GEMM's scratch. */
+static size_t total_ws(const qsim__gemm_job *j, size_t pre_floats, int threads)
+{
+    size_t g = qsim__gemm_ws_bytes(j, threads), pre = (pre_floats + 15) / 16 * 16 * sizeof(float);
+    return g == SIZE_MAX || g > SIZE_MAX - pre ? SIZE_MAX : g + pre;
+}
+
+typedef struct prepack_ctx {
+    const qsim__gemm_job *j;
+    qsim__pack_b_fn pack;
+    float *dst;
+} prepack_ctx;
+
+/* One NR panel over all of K: exactly the layout b_packed expects. */
+static void prepack_task(void *ctx, size_t p, int thread)
+{
+    const prepack_ctx *t = ctx;
+    size_t n0 = p * QSIM__NR, nr = t->j->N - n0 < QSIM__NR ? t->j->N - n0 : QSIM__NR;
+    t->pack(t->j, 0, 0, t->j->K, n0, nr, t->dst + p * t->j->K * QSIM__NR);
+    (void)thread;
 }
 
 size_t qsim__conv_workspace(const qsim__conv *c, int64_t N, int64_t H, int64_t W,
@@ -222,9 +266,10 @@ size_t qsim__conv_workspace(const qsim__conv *c, int64_t N, int64_t H, int64_t W
     if (N <= 0 || r.OH <= 0 || r.OW <= 0)
         return 0;
     qsim__gemm_job j;
-    if (!setup_job(c, &r, N, &j))
+    size_t pre;
+    if (!setup_job(c, &r, N, &j, &pre))
         return SIZE_MAX;
-    return qsim__gemm_ws_bytes(&j, qsim__pool_threads(pool));
+    return total_ws(&j, pre, qsim__pool_threads(pool));
 }
 
 /* Scratch-free direct convolution from the packed weights: only used when
@@ -308,20 +353,28 @@ void qsim__conv_run(const qsim__conv *c, qsim__pool *pool, const float *x, int64
         return;
     }
     qsim__gemm_job j;
-    if (!setup_job(c, &r, N, &j))
+    size_t pre;
+    if (!setup_job(c, &r, N, &j, &pre))
         return;
-    j.ws = workspace;
+    float *ws = workspace;
     void *own = NULL;
-    if (!j.ws && j.ws_floats) {
+    if (!ws && (j.ws_floats || pre)) {
         /* caller passed no workspace: allocate; failing that, go slow */
-        size_t bytes = qsim__gemm_ws_bytes(&j, qsim__pool_threads(pool));
+        size_t bytes = total_ws(&j, pre, qsim__pool_threads(pool));
         own = bytes != SIZE_MAX ? qsim__malloc_aligned(bytes) : NULL;
         if (!own) {
             conv_direct(&r, N);
             return;
         }
-        j.ws = own;
+        ws = own;
     }
+    if (pre) {
+        prepack_ctx t = {&j, c->kind == KIND_GEMM_1X1 ? pack_1x1 : pack_im2col, ws};
+        qsim__pool_run(pool, (j.N + QSIM__NR - 1) / QSIM__NR, prepack_task, &t);
+        j.b_packed = ws;
+        ws += (pre + 15) / 16 * 16;
+    }
+    j.ws = ws;
     qsim__gemm_run(pool, &j);
     qsim__free_aligned(own);
 }
