@@ -10,7 +10,7 @@
 
 #define MC_MAX 144    /* rows per block: 24 MR panels (A block 144 KiB) */
 /* A prepacked (conv weights): taller blocks, so B is packed fewer times */
-#define MC_MAX_PACKED 264
+#define MC_MAX_PACKED 132
 #define MIN_TASKS 8   /* split finer when a product has fewer blocks */
 
 qsim__ukr_fn qsim__gemm_ukr(qsim__ukr_fn *narrow)
