@@ -220,7 +220,7 @@ static int setup_job(const qsim__conv *c, const conv_ctx *r, int64_t N, qsim__ge
      * is small (small maps, e.g. 7x7 at batch 1), pack it once up front, in
      * parallel, and let the blocks share it. Decided from the shape only. */
     *pre_floats = 0;
-    if (c->d.group == 1 && j->mblocks > 1) {
+    if (c->d.group == 1 && j->mblocks > 1) {   /* several M tasks */
         size_t panels = (j->N + QSIM__NR - 1) / QSIM__NR, f;
         if (qsim__mul_size(panels, j->K, &f) && qsim__mul_size(f, QSIM__NR, &f) &&
             f <= PREPACK_MAX_BYTES / sizeof(float)) {
