@@ -62,6 +62,19 @@ static void run_case(int64_t cs, const int64_t *h, const float *fl, const float 
                              generic ? "generic" : "auto", i, y[i], want[i]);
             }
         }
+        /* no workspace given: allocated inside, same result */
+        qsim__conv_run(c, pools[1], x, N, H, W, y, NULL);
+        assert_memory_equal(y, first, ny * sizeof *y);
+        /* ... and when that allocation fails, the scratch-free loop */
+        for (size_t i = 0; i < ny; i++)
+            y[i] = NAN;
+        qsim__alloc_fail_after(1);
+        qsim__conv_run(c, pools[1], x, N, H, W, y, NULL);
+        qsim__alloc_fail_after(0);
+        for (size_t i = 0; i < ny; i++)
+            if (!(fabs((double)y[i] - want[i]) <= 1e-5 * scale[i] + 1e-6))
+                fail_msg("conv case %lld (no scratch): y[%zu] = %.8g, torch %.8g", (long long)cs,
+                         i, y[i], want[i]);
         qsim__conv_free(c);
     }
     qsim__cpu_force_generic(0);
@@ -147,8 +160,21 @@ static void bad_descriptors(void **state)
         assert_null(c);
     }
     qsim__conv_free(NULL);
-    /* output size below 1 is reported as 0 (the ops layer rejects it) */
     int64_t OH, OW;
+    d = ok;
+    d.pt = (int64_t)1 << 40;
+    assert_int_equal(qsim__conv_create(&d, w, NULL, NULL, &c), QSIM_ERR_INVALID_ARGUMENT);
+    /* hostile geometry: no overflow, an empty output */
+    d = ok;
+    d.dh = INT64_MAX / 2;
+    d.kh = 5;
+    qsim__conv_out_size(&d, 10, 10, &OH, &OW);
+    assert_int_equal(OH, 0);
+    d = ok;
+    d.pb = INT64_MAX;
+    qsim__conv_out_size(&d, 10, 10, &OH, &OW);
+    assert_int_equal(OH, 0);
+    /* output size below 1 is reported as 0 (the ops layer rejects it) */
     d = ok;
     d.kh = 5;
     qsim__conv_out_size(&d, 3, 3, &OH, &OW);
