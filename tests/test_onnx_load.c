@@ -8,6 +8,7 @@
 #include "onnx.pb-c.h"
 
 #include <jansson.h>
+#include <pthread.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -152,6 +153,8 @@ static void check_graph_invariants(const qsim__graph *g)
             /* topological: producers come first */
             assert_true(g->values[v].producer < (int32_t)i);
         }
+        for (size_t k = 0; k < n->n_implicit; k++)
+            assert_true(g->values[n->implicit_inputs[k]].producer < (int32_t)i);
         for (size_t k = 0; k < n->n_outputs; k++)
             if (n->outputs[k] >= 0)
                 assert_int_equal(g->values[n->outputs[k]].producer, (int32_t)i);
@@ -325,6 +328,32 @@ static void typed_fields_match_onnx(void **state)
     qsim_model_free(m);
 }
 
+/* Subgraph attributes are kept opaque; the model loads. */
+static void if_subgraph_loads(void **state)
+{
+    (void)state;
+    check_against_onnx("if_subgraph");
+    qsim_model *m = load_ok("if_subgraph");
+    const qsim__graph *g = &m->graph;
+    const qsim__node *n = &g->nodes[1];
+    assert_string_equal(n->op_type, "If");
+    const qsim__attr *a = qsim__node_attr(n, "then_branch");
+    assert_non_null(a);
+    assert_int_equal(a->type, QSIM__ATTR_GRAPH);
+    /* both branches read the outer 'r': one implicit input */
+    assert_int_equal(n->n_implicit, 1);
+    assert_string_equal(g->values[n->implicit_inputs[0]].name, "r");
+    qsim_model_free(m);
+
+    /* listed If-first, it still comes after the producer of 'r' */
+    m = load_ok("if_unsorted");
+    assert_string_equal(qsim_model_node_op_type(m, 0), "Abs");
+    assert_string_equal(qsim_model_node_op_type(m, 1), "If");
+    assert_int_equal(m->graph.nodes[1].proto_index, 0);
+    check_graph_invariants(&m->graph);
+    qsim_model_free(m);
+}
+
 static unsigned char *read_all(const char *path, size_t *size)
 {
     FILE *f = fopen(path, "rb");
@@ -450,6 +479,61 @@ static void attribute_getters(void **state)
     qsim_model_free(m);
 }
 
+/* Out-of-order nodes come out topologically sorted; among ready nodes the
+ * one listed first in the file goes first. */
+static void unsorted_nodes_are_sorted(void **state)
+{
+    (void)state;
+    qsim_model *m = load_ok("unsorted");
+    const char *want[] = {"top", "right", "left", "join"};
+    const size_t proto_index[] = {3, 1, 2, 0};
+    assert_int_equal(qsim_model_node_count(m), 4);
+    for (size_t i = 0; i < 4; i++) {
+        assert_string_equal(qsim_model_node_name(m, i), want[i]);
+        assert_int_equal(m->graph.nodes[i].proto_index, proto_index[i]);
+    }
+    check_graph_invariants(&m->graph);
+    const qsim__value *a = &m->graph.values[qsim__graph_find(&m->graph, "a")];
+    assert_int_equal(a->producer, 0);
+    assert_int_equal(a->n_consumers, 2);
+    assert_int_equal(a->consumers[0], 1);
+    assert_int_equal(a->consumers[1], 2);
+    qsim_model_free(m);
+}
+
+/* Loads on several threads at once share nothing but read-only data; a
+ * model loaded on one thread is read on another. */
+static void *load_in_thread(void *arg)
+{
+    qsim_model **shared = arg;
+    intptr_t bad = 0;
+    for (int i = 0; i < 20; i++) {
+        qsim_model *m = NULL;
+        if (qsim_model_load(model_path("constant_weights", ".onnx"), &m) != QSIM_OK ||
+            qsim_model_node_count(m) != 9)
+            bad++;
+        qsim_model_free(m);
+        if (strcmp(qsim_model_node_op_type(*shared, 0), "Conv") != 0)
+            bad++;
+    }
+    return (void *)bad;
+}
+
+static void concurrent_loads(void **state)
+{
+    (void)state;
+    qsim_model *shared = load_ok("symbolic_batch");
+    pthread_t t[3];
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, load_in_thread, &shared), 0);
+    for (int i = 0; i < 3; i++) {
+        void *r;
+        assert_int_equal(pthread_join(t[i], &r), 0);
+        assert_null(r);
+    }
+    qsim_model_free(shared);
+}
+
 static void chain_100k(void **state)
 {
     (void)state;
@@ -480,9 +564,12 @@ int main(int argc, char **argv)
         cmocka_unit_test(external_data_matches_onnx),
         cmocka_unit_test(constant_weights_match_onnx),
         cmocka_unit_test(typed_fields_match_onnx),
+        cmocka_unit_test(if_subgraph_loads),
         cmocka_unit_test(memory_load),
         cmocka_unit_test(api_edges),
         cmocka_unit_test(attribute_getters),
+        cmocka_unit_test(unsorted_nodes_are_sorted),
+        cmocka_unit_test(concurrent_loads),
         cmocka_unit_test(chain_100k),
     };
     return cmocka_run_group_tests_name("onnx_load", tests, NULL, NULL);

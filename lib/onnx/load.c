@@ -167,7 +167,7 @@ static ProtobufCAllocator release_allocator = {no_alloc, plain_free, NULL};
  * become a 200-byte struct, so the budget bounds that amplification. */
 static size_t unpack_budget(size_t size)
 {
-    size_t b = (size_t)256 << 20, extra;
+    size_t b = (size_t)64 << 20, extra;
     if (!qsim__mul_size(size, 16, &extra) || !qsim__add_size(b, extra, &b))
         return SIZE_MAX;
     return b;

@@ -195,11 +195,9 @@ def model_typed_data(outdir):
     inits, outs, nodes = [], [], []
     for name, a in arrays.items():
         dt = onnx.mapping.NP_TYPE_TO_TENSOR_TYPE[a.dtype]
-        if a.dtype == np.float16:
-            vals = a.view(np.uint16).tolist()
-            t = helper.make_tensor(name, dt, a.shape, vals)
-        else:
-            t = helper.make_tensor(name, dt, a.shape, a.ravel().tolist())
+        # (onnx 1.12's make_tensor stores float16 values as their bit
+        # patterns in int32_data itself)
+        t = helper.make_tensor(name, dt, a.shape, a.ravel().tolist())
         assert not t.HasField("raw_data")
         inits.append(t)
         nodes.append(helper.make_node("Identity", [name], ["out_" + name], name="id_" + name))
@@ -207,6 +205,19 @@ def model_typed_data(outdir):
     g = helper.make_graph(nodes, "typed_data", [], outs, initializer=inits)
     m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
     save(m, outdir, "typed_data")
+
+
+def model_unsorted(outdir):
+    """Nodes listed out of order (a diamond, reversed): the loader sorts them."""
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [2])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [2])
+    nodes = [helper.make_node("Add", ["l", "r"], ["y"], name="join"),
+             helper.make_node("Neg", ["a"], ["r"], name="right"),
+             helper.make_node("Relu", ["a"], ["l"], name="left"),
+             helper.make_node("Abs", ["x"], ["a"], name="top")]
+    g = helper.make_graph(nodes, "unsorted", [x], [y])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    save(m, outdir, "unsorted", summary=False)
 
 
 def model_chain_100k(outdir):
@@ -218,6 +229,35 @@ def model_chain_100k(outdir):
                           [helper.make_tensor_value_info("t%d" % n, TensorProto.FLOAT, [1])])
     m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
     save(m, outdir, "chain_100k", summary=False)
+
+
+def _if_model(name, unsorted):
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [2])
+    c = helper.make_tensor_value_info("cond", TensorProto.BOOL, [])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [2])
+    t_out = helper.make_tensor_value_info("t", TensorProto.FLOAT, [2])
+    e_out = helper.make_tensor_value_info("e", TensorProto.FLOAT, [2])
+    then_g = helper.make_graph([helper.make_node("Relu", ["r"], ["t"], name="then_relu")],
+                               "then", [], [t_out])
+    else_g = helper.make_graph([helper.make_node("Neg", ["r"], ["e"], name="else_neg")],
+                               "else", [], [e_out])
+    nodes = [helper.make_node("Abs", ["x"], ["r"], name="abs"),
+             helper.make_node("If", ["cond"], ["y"], name="if", then_branch=then_g,
+                              else_branch=else_g)]
+    if unsorted:
+        nodes.reverse()
+    g = helper.make_graph(nodes, name, [x, c], [y])
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+
+
+def model_if_subgraph(outdir):
+    """An If node with GRAPH attributes whose branches read an outer value."""
+    save(_if_model("if_subgraph", False), outdir, "if_subgraph")
+
+
+def model_if_unsorted(outdir):
+    """The If node listed before the producer of the value its branches read."""
+    save(_if_model("if_unsorted", True), outdir, "if_unsorted", summary=False)
 
 
 # ---- hostile models -------------------------------------------------------
@@ -297,6 +337,38 @@ def model_bad_ext_symlink(outdir):
 
 def model_bad_ext_missing(outdir):
     save(_add_w(_ext("w_missing", "no_such_file.bin")), outdir, "bad_ext_missing", summary=False)
+
+
+def model_bad_ext_short(outdir):
+    with open(os.path.join(outdir, "bad_ext_short.bin"), "wb") as f:
+        f.write(bytes(4))
+    save(_add_w(_ext("w_extshort", "bad_ext_short.bin")), outdir, "bad_ext_short", summary=False)
+
+
+def model_bad_dup_initializer(outdir):
+    ts = [_raw("w_twice", [2], 8), _raw("w_twice", [2], 8)]
+    m = _tiny([helper.make_node("Add", ["x", "w_twice"], ["y"], name="add")], ts)
+    save(m, outdir, "bad_dup_initializer", summary=False)
+
+
+def model_bad_constant_novalue(outdir):
+    nodes = [helper.make_node("Constant", [], ["k"], name="empty_const"),
+             helper.make_node("Add", ["x", "k"], ["y"], name="add")]
+    save(_tiny(nodes), outdir, "bad_constant_novalue", summary=False)
+
+
+def model_bad_sparse_constant(outdir):
+    vals = helper.make_tensor("v", TensorProto.FLOAT, [1], [1.0])
+    idx = helper.make_tensor("i", TensorProto.INT64, [1], [0])
+    sp = helper.make_sparse_tensor(vals, idx, [2])
+    nodes = [helper.make_node("Constant", [], ["k"], name="sparse_const", sparse_value=sp),
+             helper.make_node("Add", ["x", "k"], ["y"], name="add")]
+    save(_tiny(nodes), outdir, "bad_sparse_constant", summary=False)
+
+
+def model_bad_output_undefined(outdir):
+    nodes = [helper.make_node("Relu", ["x"], ["z"], name="relu")]
+    save(_tiny(nodes), outdir, "bad_output_undefined", summary=False)
 
 
 def model_bad_cycle(outdir):
