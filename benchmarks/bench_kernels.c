@@ -1,6 +1,6 @@
 /* Kernel benchmark: FP32 GEMM GFLOP/s (square and resnet-like shapes) and
  * every resnet18 conv layer at batch 1 and 8, at 1 and 2 threads.
- * Usage: bench_kernels [-q] [-g] [-c] [-t threads] ; -g pins the generic kernels,
+ * Usage: bench_kernels [-q] [-g] [-c] [-t threads] [-l layer] ; -g pins the generic kernels,
  * -q runs only the resnet18 sum, -c times CPU instead of wall time (only
  * meaningful with -t 1: spinning threads count too). Best of several runs (the machine is shared). */
 #include "core/alloc.h"
@@ -17,6 +17,7 @@
 #define PEAK_PER_CORE 96.0   /* GFLOP/s: 2 x 256-bit FMA per cycle at ~3 GHz */
 
 static clockid_t clock_id = CLOCK_MONOTONIC;
+static const char *only;   /* -l: layers whose name contains this */
 
 static double now(void)
 {
@@ -159,11 +160,48 @@ static double bench_conv(qsim__pool *pool, const layer *l, int64_t N, int print)
     return t;
 }
 
+typedef struct dwlayer {
+    int64_t C, H, s;
+} dwlayer;
+
+/* MobileNetV2-like depthwise 3x3 layers at batch 8. */
+static void bench_depthwise(qsim__pool *pool)
+{
+    static const dwlayer dws[] = {{32, 112, 1}, {96, 112, 2}, {144, 56, 1}, {144, 56, 2},
+                                  {192, 28, 1}, {384, 14, 1}, {960, 7, 1}};
+    for (size_t i = 0; i < sizeof dws / sizeof *dws; i++) {
+        const dwlayer *l = &dws[i];
+        qsim__conv_desc d = {.C = l->C, .M = l->C, .group = l->C, .kh = 3, .kw = 3, .sh = l->s,
+                             .sw = l->s, .dh = 1, .dw = 1, .pt = 1, .pl = 1, .pb = 1, .pr = 1};
+        float *w = rand_buf((size_t)(l->C * 9)), *b = rand_buf((size_t)l->C);
+        qsim__epilogue relu6 = {QSIM__ACT_CLIP, 0, 6};
+        int64_t N = 8, OH, OW;
+        conv_ctx c = {NULL, pool, NULL, NULL, NULL, N, l->H};
+        if (qsim__conv_create(&d, w, b, &relu6, &c.c) != QSIM_OK)
+            exit(1);
+        qsim__conv_out_size(&d, l->H, l->H, &OH, &OW);
+        c.x = rand_buf((size_t)(N * l->C * l->H * l->H));
+        c.y = rand_buf((size_t)(N * l->C * OH * OW));
+        double t = best_time(run_conv, &c);
+        double bytes = 4.0 * (double)(N * l->C) * (double)(l->H * l->H + OH * OW);
+        printf("  dw3x3/%d C=%-4d %3dx%-3d N=8 %d thr: %7.3f ms  %6.1f GFLOP/s  %5.1f GB/s\n",
+               (int)l->s, (int)l->C, (int)l->H, (int)l->H, qsim__pool_threads(pool), t * 1e3,
+               18.0 * (double)(N * l->C * OH * OW) * 1e-9 / t, bytes * 1e-9 / t);
+        qsim__conv_free(c.c);
+        qsim__free_aligned(c.x);
+        qsim__free_aligned(c.y);
+        qsim__free_aligned(w);
+        qsim__free_aligned(b);
+    }
+}
+
 static void resnet_sum(qsim__pool *pool, int64_t N, int print)
 {
     double total = 0, flops = 0;
     for (size_t i = 0; i < sizeof resnet18 / sizeof *resnet18; i++) {
         const layer *l = &resnet18[i];
+        if (only && !strstr(l->name, only))
+            continue;
         double t = bench_conv(pool, l, N, print);
         int64_t OH = (l->H + 2 * l->p - l->k) / l->s + 1;
         total += t * l->count;
@@ -184,6 +222,8 @@ int main(int argc, char **argv)
             clock_id = CLOCK_PROCESS_CPUTIME_ID;   /* 1 thread on a busy machine */
         else if (!strcmp(argv[i], "-g"))
             qsim__cpu_force_generic(1);
+        else if (!strcmp(argv[i], "-l") && i + 1 < argc)
+            only = argv[++i];
         else if (!strcmp(argv[i], "-t") && i + 1 < argc) {
             threads[0] = atoi(argv[++i]);
             nth = 1;
@@ -202,6 +242,7 @@ int main(int argc, char **argv)
             bench_gemm(pool, 256, 196, 2304);
             bench_gemm(pool, 512, 49, 4608);
             bench_gemm(pool, 8, 1000, 512);
+            bench_depthwise(pool);
         }
         resnet_sum(pool, 1, !quick);
         resnet_sum(pool, 8, !quick);

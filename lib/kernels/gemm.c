@@ -9,15 +9,19 @@
 #include <string.h>
 
 #define MC_MAX 144    /* rows per block: 24 MR panels (A block 144 KiB) */
-#define NC_MAX 256    /* columns per block (B block 256 KiB at KC) */
+/* A prepacked (conv weights): taller blocks, so B is packed fewer times */
+#define MC_MAX_PACKED 132
 #define MIN_TASKS 8   /* split finer when a product has fewer blocks */
 
-qsim__ukr_fn qsim__gemm_ukr(void)
+qsim__ukr_fn qsim__gemm_ukr(qsim__ukr_fn *narrow)
 {
 #ifdef QSIM_HAVE_AVX2
-    if (qsim__cpu_use_avx2())
+    if (qsim__cpu_use_avx2()) {
+        *narrow = qsim__k_f32_gemm_6x8__avx2;
         return qsim__k_f32_gemm_6x16__avx2;
+    }
 #endif
+    *narrow = qsim__k_f32_gemm_6x16__generic;
     return qsim__k_f32_gemm_6x16__generic;
 }
 
@@ -35,8 +39,9 @@ static size_t div_up(size_t x, size_t m) { return (x + m - 1) / m; }
 
 int qsim__gemm_plan(qsim__gemm_job *j)
 {
-    size_t mc = round_up(j->M < MC_MAX ? j->M : MC_MAX, QSIM__MR);
-    size_t nc = round_up(j->N < NC_MAX ? j->N : NC_MAX, QSIM__NR);
+    size_t mc_max = j->a_packed ? MC_MAX_PACKED : MC_MAX;
+    size_t mc = round_up(j->M < mc_max ? j->M : mc_max, QSIM__MR);
+    size_t nc = round_up(j->N < QSIM__NC_MAX ? j->N : QSIM__NC_MAX, QSIM__NR);
     if (mc == 0)
         mc = QSIM__MR;
     if (nc == 0)
@@ -98,7 +103,7 @@ static void gemm_task(void *ctx, size_t task, int thread)
         j->bind(j, b, &a_packed, &A, &C, &bias);
     float *ws = j->ws + (size_t)thread * j->ws_floats;
     float *abuf = ws, *bbuf = ws + j->ws_a_floats;
-    qsim__ukr_fn ukr = qsim__gemm_ukr();
+    qsim__ukr_fn ukr_narrow, ukr_wide = qsim__gemm_ukr(&ukr_narrow);
     size_t nkb = qsim__kblocks(j->K);
     size_t npan_m = div_up(mb, QSIM__MR), npan_n = div_up(nb, QSIM__NR);
     qsim__ukr_out o = {
@@ -110,17 +115,10 @@ static void gemm_task(void *ctx, size_t task, int thread)
         qsim__kblock(j->K, nkb, kb, &k0, &kc);
         o.first = kb == 0;
         o.last = kb == nkb - 1;
-        if (!j->b_packed) {
-            for (size_t jp = 0; jp < npan_n; jp++) {
-                size_t c0 = n0 + jp * QSIM__NR;
-                size_t nr = nb - jp * QSIM__NR < QSIM__NR ? nb - jp * QSIM__NR : QSIM__NR;
-                float *dst = bbuf + jp * kc * QSIM__NR;
-                if (j->pack_b)
-                    j->pack_b(j, b, k0, kc, c0, nr, dst);
-                else
-                    qsim__pack_b_panel(j->transB, j->B, j->ldb, k0, kc, c0, nr, dst);
-            }
-        }
+        if (j->pack_b)
+            j->pack_b(j, b, k0, kc, n0, nb, bbuf);
+        else if (!j->b_packed)
+            qsim__pack_b_block(j->transB, j->B, j->ldb, k0, kc, n0, nb, bbuf);
         if (!a_packed) {
             for (size_t ip = 0; ip < npan_m; ip++) {
                 size_t r0 = m0 + ip * QSIM__MR;
@@ -132,6 +130,14 @@ static void gemm_task(void *ctx, size_t task, int thread)
         for (size_t jp = 0; jp < npan_n; jp++) {
             size_t c0 = n0 + jp * QSIM__NR;
             size_t nr = nb - jp * QSIM__NR < QSIM__NR ? nb - jp * QSIM__NR : QSIM__NR;
+            float *cbase = C + c0;
+            int cross = 0;
+            qsim__ukr_fn ukr = nr <= QSIM__NR / 2 ? ukr_narrow : ukr_wide;
+            if (j->img_cols) {
+                size_t img = c0 / j->img_cols, pos = c0 % j->img_cols;
+                cbase = C + img * j->img_stride + pos;
+                cross = pos + nr > j->img_cols;
+            }
             const float *bp = j->b_packed ? j->b_packed + (c0 / QSIM__NR) * j->K * QSIM__NR +
                                                 k0 * QSIM__NR
                                           : bbuf + jp * kc * QSIM__NR;
@@ -143,7 +149,22 @@ static void gemm_task(void *ctx, size_t task, int thread)
                                                  k0 * QSIM__MR
                                            : abuf + ip * kc * QSIM__MR;
                 o.bias_row = bias && j->bias_per_row ? bias + r0 : NULL;
-                ukr(kc, ap, bp, C + r0 * j->ldc + c0, j->ldc, mr, nr, &o);
+                if (!cross) {
+                    ukr(kc, ap, bp, cbase + r0 * j->ldc, j->ldc, mr, nr, &o);
+                    continue;
+                }
+                /* the tile spans images: raw tile, then column by column */
+                float tile[QSIM__MR * QSIM__NR];
+                o.acc_out = tile;
+                ukr(kc, ap, bp, NULL, j->ldc, mr, nr, &o);
+                o.acc_out = NULL;
+                for (size_t jj = 0; jj < nr; jj++) {
+                    size_t n = c0 + jj;
+                    float *cc = C + (n / j->img_cols) * j->img_stride + n % j->img_cols;
+                    qsim__ukr_out oc = o;
+                    oc.bias_col = o.bias_col ? o.bias_col + jj : NULL;
+                    qsim__ukr_store_tile(tile + jj, cc + r0 * j->ldc, j->ldc, mr, 1, &oc);
+                }
             }
         }
     }
@@ -277,6 +298,61 @@ void qsim__sgemm_packed(qsim__pool *pool, int transA, size_t M, const float *A, 
     if (!j.ws) {
         sgemm_fallback(transA, 0, M, B->N, B->K, 1.0f, A, lda, NULL, 0, B->data, 0.0f, C, ldc,
                        bias, 0, ep);
+        return;
+    }
+    qsim__gemm_run(pool, &j);
+    qsim__free_aligned(j.ws);
+}
+
+/* ---- batched ---- */
+
+typedef struct batch_ctx {
+    const float *A, *B;
+    float *C;
+    size_t strideA, strideB, strideC;
+} batch_ctx;
+
+static void batch_bind(const qsim__gemm_job *j, size_t b, const float **a_packed,
+                       const float **A, float **C, const float **bias)
+{
+    const batch_ctx *x = j->bind_ctx;
+    *A = x->A + b * x->strideA;
+    *C = x->C + b * x->strideC;
+    (void)a_packed;
+    (void)bias;
+}
+
+static void batch_pack_b(const qsim__gemm_job *j, size_t b, size_t k0, size_t kc, size_t n0,
+                         size_t nb, float *dst)
+{
+    const batch_ctx *x = j->pack_ctx;
+    qsim__pack_b_block(j->transB, x->B + b * x->strideB, j->ldb, k0, kc, n0, nb, dst);
+}
+
+void qsim__sgemm_batch(qsim__pool *pool, size_t batch, int transA, int transB, size_t M,
+                       size_t N, size_t K, float alpha, const float *A, size_t lda,
+                       size_t strideA, const float *B, size_t ldb, size_t strideB, float beta,
+                       float *C, size_t ldc, size_t strideC, const float *bias,
+                       int bias_per_row, const qsim__epilogue *ep)
+{
+    if (batch == 0 || M == 0 || N == 0)
+        return;
+    batch_ctx x = {A, B, C, strideA, strideB, strideC};
+    qsim__gemm_job j = {
+        .M = M, .N = N, .K = K, .nbatch = batch, .A = A, .lda = lda, .transA = transA,
+        .B = B, .ldb = ldb, .transB = transB, .pack_b = batch_pack_b, .pack_ctx = &x,
+        .bind = batch_bind, .bind_ctx = &x, .C = C, .ldc = ldc, .alpha = alpha, .beta = beta,
+        .bias = bias, .bias_per_row = bias_per_row,
+    };
+    set_epilogue(&j, ep);
+    size_t bytes = 0;
+    if (qsim__gemm_plan(&j))
+        bytes = qsim__gemm_ws_bytes(&j, qsim__pool_threads(pool));
+    j.ws = bytes && bytes != SIZE_MAX ? qsim__malloc_aligned(bytes) : NULL;
+    if (!j.ws) {
+        for (size_t i = 0; i < batch; i++)
+            sgemm_fallback(transA, transB, M, N, K, alpha, A + i * strideA, lda, B + i * strideB,
+                           ldb, NULL, beta, C + i * strideC, ldc, bias, bias_per_row, ep);
         return;
     }
     qsim__gemm_run(pool, &j);

@@ -9,8 +9,8 @@
 
 typedef struct qsim__gemm_job qsim__gemm_job;
 
-/* Packs columns [n0, n0+nr) x k [k0, k0+kc) of batch item b's B into one
- * NR panel (dst, kc * NR floats, zero-padded past nr). */
+/* Packs columns [n0, n0+nb) x k [k0, k0+kc) of batch item b's B as
+ * ceil(nb / NR) panels of kc * NR floats each (zero-padded past nb). */
 typedef void (*qsim__pack_b_fn)(const qsim__gemm_job *j, size_t b, size_t k0, size_t kc,
                                 size_t n0, size_t nr, float *dst);
 /* Per batch item pointers: packed A, C, bias (may stay as set in the job).
@@ -36,6 +36,10 @@ struct qsim__gemm_job {
     const void *bind_ctx;
     float *C;
     size_t ldc;
+    /* img_cols > 0: the columns are images of img_cols columns each, and
+     * column n is at C + (n / img_cols) * img_stride + n % img_cols (convs
+     * batch small images into one product this way) */
+    size_t img_cols, img_stride;
     float alpha, beta;
     const float *bias;
     int bias_per_row;

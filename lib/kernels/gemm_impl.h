@@ -16,6 +16,7 @@
 
 #define QSIM__MR 6
 #define QSIM__NR 16
+#define QSIM__NC_MAX 256   /* GEMM block columns (B block 256 KiB at KC) */
 
 /* What a microkernel does with its MR x NR accumulator tile `acc`. */
 typedef struct qsim__ukr_out {
@@ -27,6 +28,7 @@ typedef struct qsim__ukr_out {
     const float *bias_col;  /* nr values (bias per column) or NULL */
     int act;
     float act_a, act_b;
+    float *acc_out;      /* non-NULL: only write the raw MR x NR tile here */
 } qsim__ukr_out;
 
 /* C[mr x nr] (row stride ldc) <- acc of a (MR x kc panel) times b (kc x NR). */
@@ -38,6 +40,9 @@ void qsim__k_f32_gemm_6x16__generic(size_t kc, const float *a, const float *b, f
 #ifdef QSIM_HAVE_AVX2
 void qsim__k_f32_gemm_6x16__avx2(size_t kc, const float *a, const float *b, float *c, size_t ldc,
                                  size_t mr, size_t nr, const qsim__ukr_out *o);
+/* nr <= 8 only (reads the first 8 columns of the B panel) */
+void qsim__k_f32_gemm_6x8__avx2(size_t kc, const float *a, const float *b, float *c, size_t ldc,
+                                size_t mr, size_t nr, const qsim__ukr_out *o);
 #endif
 
 /* Packers (portable; memory-bound). op(X)[r][k] = trans ? X[k*ld + r] : X[r*ld + k].
@@ -47,6 +52,10 @@ void qsim__pack_a_panel(int trans, const float *A, size_t lda, size_t m0, size_t
                         size_t kc, float *dst);
 void qsim__pack_b_panel(int trans, const float *B, size_t ldb, size_t k0, size_t kc, size_t n0,
                         size_t nr, float *dst);
+/* columns [n0, n0+nb) as consecutive panels of kc * NR floats; reads each
+ * row of B once front to back (prefetch-friendly for wide B) */
+void qsim__pack_b_block(int trans, const float *B, size_t ldb, size_t k0, size_t kc, size_t n0,
+                        size_t nb, float *dst);
 
 /* Shared epilogue for the generic kernel and the edge tiles of SIMD ones:
  * applies o to the MR x NR tile acc (row stride NR) into C. */
@@ -104,7 +113,8 @@ static inline void qsim__kblock(size_t K, size_t nkb, size_t kb, size_t *k0, siz
     *kc = base + (kb < rem ? 1 : 0);
 }
 
-/* The microkernel for the current ISA. */
-qsim__ukr_fn qsim__gemm_ukr(void);
+/* The microkernel for the current ISA; *narrow gets the one for tiles of at
+ * most NR/2 columns (the same per-element arithmetic). */
+qsim__ukr_fn qsim__gemm_ukr(qsim__ukr_fn *narrow);
 
 #endif

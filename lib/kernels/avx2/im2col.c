@@ -1,85 +1,164 @@
-/* AVX2 im2col panel packer (same contract as qsim__im2col_panel). Each
- * output-row run of the panel becomes masked vector loads over the 16 lanes
- * (masked lanes neither fault nor read), so a k-row costs a few loads and
- * two stores instead of a scalar loop. Stride > 1 uses gathers. */
+/* AVX2 im2col panel packer (same contract as qsim__im2col_panel). Each run
+ * of the panel (columns within one output row of one image) becomes masked
+ * vector loads over the 16 lanes (masked lanes neither fault nor read), so a
+ * k-row costs a few loads and two stores instead of a scalar loop. Stride 2
+ * loads pairs and keeps the even elements; larger strides gather. */
 #include "kernels/conv_impl.h"
 
 #include <immintrin.h>
 
-void qsim__im2col_panel__avx2(const qsim__im2col *g, size_t k0, size_t kc, size_t n0,
-                              size_t nr, float *dst)
+/* Lanes [a, b) of a 16-lane row as two masks. */
+static inline void lane_masks(int64_t a, int64_t b, __m256i *m0, __m256i *m1)
 {
-    int64_t seg_oy[QSIM__NR], seg_ox[QSIM__NR], seg_j[QSIM__NR], seg_len[QSIM__NR];
-    int nseg = 0;
-    int64_t oy = (int64_t)n0 / g->OW, ox = (int64_t)n0 % g->OW;
-    for (size_t j = 0; j < nr;) {
-        int64_t len = g->OW - ox;
-        if (len > (int64_t)(nr - j))
-            len = (int64_t)(nr - j);
-        seg_oy[nseg] = oy;
-        seg_ox[nseg] = ox;
-        seg_j[nseg] = (int64_t)j;
-        seg_len[nseg] = len;
-        nseg++;
-        j += (size_t)len;
-        ox = 0;
-        oy++;
-    }
     const __m256i iota0 = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     const __m256i iota1 = _mm256_setr_epi32(8, 9, 10, 11, 12, 13, 14, 15);
+    __m256i va = _mm256_set1_epi32((int)a - 1), vb = _mm256_set1_epi32((int)b);
+    *m0 = _mm256_and_si256(_mm256_cmpgt_epi32(iota0, va), _mm256_cmpgt_epi32(vb, iota0));
+    *m1 = _mm256_and_si256(_mm256_cmpgt_epi32(iota1, va), _mm256_cmpgt_epi32(vb, iota1));
+}
+
+/* Even elements of src[0..16) as 8 lanes, loading only element 2*L for the
+ * lanes L in mask m (the odd ones in between may lie past the buffer). */
+static inline __m256 load_even(const float *src, __m256i m)
+{
+    /* element e of the pair vectors belongs to lane e / 2 */
+    __m256i lo = _mm256_permutevar8x32_epi32(m, _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3));
+    __m256i hi = _mm256_permutevar8x32_epi32(m, _mm256_setr_epi32(4, 4, 5, 5, 6, 6, 7, 7));
+    const __m256i even = _mm256_setr_epi32(-1, 0, -1, 0, -1, 0, -1, 0);
+    __m256 a = _mm256_maskload_ps(src, _mm256_and_si256(lo, even));
+    __m256 b = _mm256_maskload_ps(src + 8, _mm256_and_si256(hi, even));
+    /* a0 a2 b0 b2 | a4 a6 b4 b6 -> a0 a2 a4 a6 b0 b2 b4 b6 */
+    __m256 s = _mm256_shuffle_ps(a, b, 0x88);
+    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(s), 0xD8));
+}
+
+#define PANELS (QSIM__NC_MAX / QSIM__NR)
+
+typedef struct run {
+    const float *x;      /* image base */
+    int64_t by, bx;      /* input row/col of the run's first output, tap (0, 0) */
+    int j, len;          /* lanes [j, j + len) */
+} run;
+
+/* One k-row (plane offset `plane`, tap ky, kx) of one panel. */
+static inline void pack_row(const qsim__im2col *g, const run *rs, int nrun, int whole,
+                            int64_t plane, int64_t ky, int64_t kx, float *o)
+{
     const int64_t sw = g->sw, W = g->W, H = g->H;
-    const __m256i vsw = _mm256_set1_epi32((int)sw);
-    int64_t khw = g->kh * g->kw;
-    int64_t ch = (int64_t)k0 / khw, rem = (int64_t)k0 % khw;
-    int64_t ky = rem / g->kw, kx = rem % g->kw;
-    for (size_t kk = 0; kk < kc; kk++) {
-        const float *xc = g->x + ch * H * W;
-        __m256 v0 = _mm256_setzero_ps(), v1 = _mm256_setzero_ps();
-        for (int s = 0; s < nseg; s++) {
-            int64_t iy = seg_oy[s] * g->sh - g->pt + ky * g->dh;
-            if (iy < 0 || iy >= H)
-                continue;
-            int64_t ix0 = seg_ox[s] * sw - g->pl + kx * g->dw, len = seg_len[s];
-            int64_t lo = ix0 >= 0 ? 0 : (-ix0 + sw - 1) / sw;
-            int64_t hi = W - ix0 <= 0 ? 0 : (W - ix0 + sw - 1) / sw;
-            if (hi > len)
-                hi = len;
-            if (lo >= hi)
-                continue;
-            /* lanes [j + lo, j + hi) read row[ix0 + (lane - j) * sw] */
-            int64_t j = seg_j[s];
-            __m256i vlo = _mm256_set1_epi32((int)(j + lo) - 1), vhi = _mm256_set1_epi32((int)(j + hi));
-            __m256i m0 = _mm256_and_si256(_mm256_cmpgt_epi32(iota0, vlo), _mm256_cmpgt_epi32(vhi, iota0));
-            __m256i m1 = _mm256_and_si256(_mm256_cmpgt_epi32(iota1, vlo), _mm256_cmpgt_epi32(vhi, iota1));
-            const float *row = xc + iy * W;
+    __m256 v0 = _mm256_setzero_ps(), v1 = _mm256_setzero_ps();
+    for (int s = 0; s < nrun; s++) {
+        int64_t iy = rs[s].by + ky * g->dh;
+        if (iy < 0 || iy >= H)
+            continue;
+        int64_t ix0 = rs[s].bx + kx * g->dw, len = rs[s].len, lo, hi;
+        if (sw == 1) {
+            lo = ix0 >= 0 ? 0 : -ix0;
+            hi = W - ix0;
+        } else if (sw == 2) {
+            lo = ix0 >= 0 ? 0 : (-ix0 + 1) >> 1;
+            hi = W - ix0 <= 0 ? 0 : (W - ix0 + 1) >> 1;
+        } else {
+            lo = ix0 >= 0 ? 0 : (-ix0 + sw - 1) / sw;
+            hi = W - ix0 <= 0 ? 0 : (W - ix0 + sw - 1) / sw;
+        }
+        if (hi > len)
+            hi = len;
+        if (lo >= hi)
+            continue;
+        const float *row = rs[s].x + (plane + iy) * W;
+        int64_t j = rs[s].j;
+        if (whole && lo == 0 && hi == QSIM__NR) {
             if (sw == 1) {
-                /* base address for lane 0; only masked-in lanes are read */
-                const float *src = row + ix0 - j;
-                if (!_mm256_testz_si256(m0, m0))
-                    v0 = _mm256_or_ps(v0, _mm256_maskload_ps(src, m0));
-                if (!_mm256_testz_si256(m1, m1))
-                    v1 = _mm256_or_ps(v1, _mm256_maskload_ps(src + 8, m1));
-            } else {
-                /* index of lane L: (ix0 - j*sw) + L*sw, relative to row */
-                __m256i base = _mm256_set1_epi32((int)(ix0 - j * sw));
-                __m256i i0 = _mm256_add_epi32(base, _mm256_mullo_epi32(iota0, vsw));
-                __m256i i1 = _mm256_add_epi32(base, _mm256_mullo_epi32(iota1, vsw));
-                if (!_mm256_testz_si256(m0, m0))
-                    v0 = _mm256_or_ps(v0, _mm256_mask_i32gather_ps(_mm256_setzero_ps(), row, i0,
-                                                                   _mm256_castsi256_ps(m0), 4));
-                if (!_mm256_testz_si256(m1, m1))
-                    v1 = _mm256_or_ps(v1, _mm256_mask_i32gather_ps(_mm256_setzero_ps(), row, i1,
-                                                                   _mm256_castsi256_ps(m1), 4));
+                v0 = _mm256_loadu_ps(row + ix0);
+                v1 = _mm256_loadu_ps(row + ix0 + 8);
+                continue;
+            }
+            if (sw == 2 && ix0 + 32 <= W) {   /* the odd elements are in the row too */
+                const float *src = row + ix0;
+                __m256 a = _mm256_shuffle_ps(_mm256_loadu_ps(src), _mm256_loadu_ps(src + 8), 0x88);
+                __m256 b = _mm256_shuffle_ps(_mm256_loadu_ps(src + 16), _mm256_loadu_ps(src + 24),
+                                             0x88);
+                v0 = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(a), 0xD8));
+                v1 = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(b), 0xD8));
+                continue;
             }
         }
-        float *o = dst + kk * QSIM__NR;
-        _mm256_store_ps(o, v0);
-        _mm256_store_ps(o + 8, v1);
-        if (++kx == g->kw) {
-            kx = 0;
-            if (++ky == g->kh) {
-                ky = 0;
-                ch++;
+        /* lanes [j + lo, j + hi) read row[ix0 + (lane - j) * sw] */
+        __m256i m0, m1;
+        lane_masks(j + lo, j + hi, &m0, &m1);
+        if (sw == 1) {
+            const float *src = row + ix0 - j;
+            if (src >= g->lo && src + 16 <= g->hi) {
+                /* plain loads (inside the buffer), lanes of other runs cleared */
+                v0 = _mm256_or_ps(v0, _mm256_and_ps(_mm256_loadu_ps(src), _mm256_castsi256_ps(m0)));
+                v1 = _mm256_or_ps(v1, _mm256_and_ps(_mm256_loadu_ps(src + 8),
+                                                    _mm256_castsi256_ps(m1)));
+            } else {
+                v0 = _mm256_or_ps(v0, _mm256_maskload_ps(src, m0));
+                v1 = _mm256_or_ps(v1, _mm256_maskload_ps(src + 8, m1));
+            }
+        } else if (sw == 2) {
+            const float *src = row + ix0 - 2 * j;
+            v0 = _mm256_or_ps(v0, load_even(src, m0));
+            v1 = _mm256_or_ps(v1, load_even(src + 16, m1));
+        } else {
+            const __m256i iota0 = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+            const __m256i iota1 = _mm256_setr_epi32(8, 9, 10, 11, 12, 13, 14, 15);
+            __m256i vsw = _mm256_set1_epi32((int)sw);
+            __m256i base = _mm256_set1_epi32((int)(ix0 - j * sw));
+            __m256i i0 = _mm256_add_epi32(base, _mm256_mullo_epi32(iota0, vsw));
+            __m256i i1 = _mm256_add_epi32(base, _mm256_mullo_epi32(iota1, vsw));
+            v0 = _mm256_or_ps(v0, _mm256_mask_i32gather_ps(_mm256_setzero_ps(), row, i0,
+                                                           _mm256_castsi256_ps(m0), 4));
+            v1 = _mm256_or_ps(v1, _mm256_mask_i32gather_ps(_mm256_setzero_ps(), row, i1,
+                                                           _mm256_castsi256_ps(m1), 4));
+        }
+    }
+    _mm256_store_ps(o, v0);
+    _mm256_store_ps(o + 8, v1);
+}
+
+/* k outer, panels inner: consecutive panels read consecutive input, so each
+ * input row streams front to back. */
+void qsim__im2col_block__avx2(const qsim__im2col *g, size_t k0, size_t kc, size_t n0,
+                              size_t nb, float *dst)
+{
+    for (size_t p0 = 0; p0 < nb; p0 += PANELS * QSIM__NR) {
+        size_t np = (nb - p0 + QSIM__NR - 1) / QSIM__NR;
+        if (np > PANELS)
+            np = PANELS;
+        run runs[PANELS][QSIM__NR];
+        int nrun[PANELS], whole[PANELS];
+        for (size_t p = 0; p < np; p++) {
+            size_t c0 = p0 + p * QSIM__NR;
+            size_t nr = nb - c0 < QSIM__NR ? nb - c0 : QSIM__NR;
+            qsim__im2col_runs r;
+            qsim__im2col_split(g, n0 + c0, nr, &r);
+            nrun[p] = r.n;
+            whole[p] = r.n == 1 && r.len[0] == QSIM__NR;
+            for (int s = 0; s < r.n; s++) {
+                runs[p][s].x = r.x[s];
+                runs[p][s].by = r.oy[s] * g->sh - g->pt;
+                runs[p][s].bx = r.ox[s] * g->sw - g->pl;
+                runs[p][s].j = (int)r.j[s];
+                runs[p][s].len = (int)r.len[s];
+            }
+        }
+        float *d = dst + p0 * kc;
+        int64_t khw = g->kh * g->kw;
+        int64_t ch = (int64_t)k0 / khw, rem = (int64_t)k0 % khw;
+        int64_t ky = rem / g->kw, kx = rem % g->kw;
+        for (size_t kk = 0; kk < kc; kk++) {
+            int64_t plane = ch * g->H;
+            for (size_t p = 0; p < np; p++)
+                pack_row(g, runs[p], nrun[p], whole[p], plane, ky, kx,
+                         d + p * kc * QSIM__NR + kk * QSIM__NR);
+            if (++kx == g->kw) {
+                kx = 0;
+                if (++ky == g->kh) {
+                    ky = 0;
+                    ch++;
+                }
             }
         }
     }

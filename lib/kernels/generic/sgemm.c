@@ -19,7 +19,10 @@ void qsim__k_f32_gemm_6x16__generic(size_t kc, const float *a, const float *b, f
                 row[j] += ai * bk[j];
         }
     }
-    qsim__ukr_store_tile(acc, c, ldc, mr, nr, o);
+    if (o->acc_out)
+        memcpy(o->acc_out, acc, sizeof acc);
+    else
+        qsim__ukr_store_tile(acc, c, ldc, mr, nr, o);
 }
 
 void qsim__pack_a_panel(int trans, const float *A, size_t lda, size_t m0, size_t mr, size_t k0,
@@ -69,6 +72,32 @@ void qsim__pack_b_panel(int trans, const float *B, size_t ldb, size_t k0, size_t
                 d[j] = B[(n0 + j) * ldb + k0 + k];
             for (size_t j = nr; j < QSIM__NR; j++)
                 d[j] = 0.0f;
+        }
+    }
+}
+
+void qsim__pack_b_block(int trans, const float *B, size_t ldb, size_t k0, size_t kc, size_t n0,
+                        size_t nb, float *dst)
+{
+    size_t full = nb / QSIM__NR, tail = nb % QSIM__NR;
+    if (trans) {
+        for (size_t jp = 0; jp * QSIM__NR < nb; jp++)
+            qsim__pack_b_panel(1, B, ldb, k0, kc, n0 + jp * QSIM__NR,
+                               jp < full ? QSIM__NR : tail, dst + jp * kc * QSIM__NR);
+        return;
+    }
+    for (size_t k = 0; k < kc; k++) {
+        const float *s = B + (k0 + k) * ldb + n0;
+        float *d = dst + k * QSIM__NR;
+        for (size_t jp = 0; jp < full; jp++)
+            memcpy(d + jp * kc * QSIM__NR, s + jp * QSIM__NR, QSIM__NR * sizeof *d);
+        if (tail) {
+            float *dt = d + full * kc * QSIM__NR;
+            const float *st = s + full * QSIM__NR;
+            for (size_t j = 0; j < tail; j++)
+                dt[j] = st[j];
+            for (size_t j = tail; j < QSIM__NR; j++)
+                dt[j] = 0.0f;
         }
     }
 }
