@@ -312,6 +312,16 @@ def api_models():
                            numpy_helper.from_array(np.array([2.0], np.float32), "w")])
     m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
     onnx.save(m, os.path.join(OUT, "api_chain.onnx"))
+    # shapes that only fail at plan time: a broadcast that does not fit and
+    # a Reshape target that cannot hold the data
+    nodes = [helper.make_node("Add", ["x", "v"], ["s"], name="bad_add"),
+             helper.make_node("Reshape", ["s", "t"], ["y"], name="bad_reshape")]
+    g = helper.make_graph(nodes, "bad_shapes", [helper.make_tensor_value_info("x", F, ["N", 4])],
+                          [helper.make_tensor_value_info("y", F, None)],
+                          [numpy_helper.from_array(np.ones(4, np.float32), "v"),
+                           numpy_helper.from_array(np.array([3, -1], np.int64), "t")])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    onnx.save(m, os.path.join(OUT, "api_bad_shapes.onnx"))
 
 
 def main():
