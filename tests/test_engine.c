@@ -68,6 +68,21 @@ static void test_arena_inplace_alias(void **state)
     qsim_model_free(m);
 }
 
+static void check_no_overlap(const qsim__plan *p)
+{
+    for (size_t a = 0; a < p->n_values; a++)
+        for (size_t b = a + 1; b < p->n_values; b++) {
+            const qsim__rtval *u = &p->vals[a], *v = &p->vals[b];
+            if (u->kind != QSIM__VAL_ARENA || v->kind != QSIM__VAL_ARENA || u->root != (int32_t)a ||
+                v->root != (int32_t)b || !u->bytes || !v->bytes)
+                continue;
+            int live = u->def <= v->last && v->def <= u->last;
+            int mem = u->offset < v->offset + v->bytes && v->offset < u->offset + u->bytes;
+            if (live && mem)
+                fail_msg("values %zu and %zu overlap in time and memory", a, b);
+        }
+}
+
 /* A real network: reuse across ~50 live ranges, not just in place. */
 static void test_arena_resnet18(void **state)
 {
@@ -85,18 +100,26 @@ static void test_arena_resnet18(void **state)
     printf("# resnet18 arena %zu bytes, %zu without reuse, %zu steps\n", p->arena_bytes,
            p->naive_bytes, p->n_sched);
     assert_true(p->arena_bytes * 2 < p->naive_bytes);
-    /* no two buffers that are live at the same step overlap */
-    for (size_t a = 0; a < p->n_values; a++)
-        for (size_t b = a + 1; b < p->n_values; b++) {
-            const qsim__rtval *u = &p->vals[a], *v = &p->vals[b];
-            if (u->kind != QSIM__VAL_ARENA || v->kind != QSIM__VAL_ARENA || u->root != (int32_t)a ||
-                v->root != (int32_t)b || !u->bytes || !v->bytes)
-                continue;
-            int live = u->def <= v->last && v->def <= u->last;
-            int mem = u->offset < v->offset + v->bytes && v->offset < u->offset + u->bytes;
-            if (live && mem)
-                fail_msg("values %zu and %zu overlap in time and memory", a, b);
-        }
+    const float *y;
+    const int64_t *ys;
+    size_t rank;
+    assert_int_equal(qsim_sim_get_output(s, "output", &y, &ys, &rank), QSIM_OK);
+    float *ref = malloc(1000 * sizeof *ref);
+    assert_non_null(ref);
+    memcpy(ref, y, 1000 * sizeof *ref);
+    /* the first-fit layout (used for very large graphs) on the same model */
+    for (int pass = 0; pass < 2; pass++) {
+        qsim__plan_set_greedy_max(pass == 0 ? 0 : 4096);
+        qsim__sim_invalidate(s);
+        assert_int_equal(qsim_sim_run(s), QSIM_OK);
+        p = s->plan;
+        if (pass == 0)
+            printf("# resnet18 first-fit arena %zu bytes\n", p->arena_bytes);
+        assert_int_equal(qsim_sim_get_output(s, "output", &y, &ys, &rank), QSIM_OK);
+        assert_memory_equal(y, ref, 1000 * sizeof *ref);
+        check_no_overlap(p);
+    }
+    free(ref);
     free(x);
     qsim_sim_free(s);
     qsim_model_free(m);
