@@ -133,6 +133,7 @@ static const shape shapes[] = {
     {1, 1, 1},     {1, 1, 0},     {5, 15, 3},    {6, 16, 7},    {7, 17, 9},
     {11, 33, 255}, {12, 32, 256}, {13, 31, 257}, {1, 300, 40},  {300, 1, 40},
     {145, 257, 20}, {150, 520, 530}, {40, 70, 1000},
+    {300, 2100, 40},   /* tasks of all rows: several mc cache blocks per task */
 };
 
 static void against_double_loop(void **state)

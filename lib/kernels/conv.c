@@ -16,6 +16,9 @@
 
 enum { KIND_GEMM_1X1 = 1, KIND_IM2COL = 2, KIND_DEPTHWISE = 3 };
 
+/* Largest kernel size, stride, dilation or pad accepted. */
+#define CONV_GEOMETRY_MAX ((int64_t)1 << 24)
+
 /* Largest B packed whole before the GEMM (see setup_job). */
 #define PREPACK_MAX_BYTES ((size_t)2 << 20)
 
@@ -41,12 +44,22 @@ typedef struct conv_ctx {
     void (*im2col)(const qsim__im2col *, size_t, size_t, size_t, size_t, float *);
 } conv_ctx;
 
+/* One output extent; 0 when it would be < 1 or the arithmetic overflows
+ * (any descriptor, even one conv_create rejects). */
+static int64_t out_extent(int64_t in, int64_t k, int64_t s, int64_t dil, int64_t p0, int64_t p1)
+{
+    int64_t e, n;
+    if (s < 1 || k < 1 || __builtin_mul_overflow(dil, k - 1, &e) ||
+        __builtin_add_overflow(in, p0, &n) || __builtin_add_overflow(n, p1, &n) ||
+        __builtin_sub_overflow(n, e, &n) || __builtin_sub_overflow(n, 1, &n) || n < 0)
+        return 0;
+    return n / s + 1;
+}
+
 void qsim__conv_out_size(const qsim__conv_desc *d, int64_t H, int64_t W, int64_t *OH, int64_t *OW)
 {
-    int64_t eh = d->dh * (d->kh - 1) + 1, ew = d->dw * (d->kw - 1) + 1;
-    int64_t nh = H + d->pt + d->pb - eh, nw = W + d->pl + d->pr - ew;
-    *OH = nh < 0 ? 0 : nh / d->sh + 1;
-    *OW = nw < 0 ? 0 : nw / d->sw + 1;
+    *OH = out_extent(H, d->kh, d->sh, d->dh, d->pt, d->pb);
+    *OW = out_extent(W, d->kw, d->sw, d->dw, d->pl, d->pr);
 }
 
 qsim_status qsim__conv_create(const qsim__conv_desc *d, const float *weight, const float *bias,
@@ -66,6 +79,14 @@ qsim_status qsim__conv_create(const qsim__conv_desc *d, const float *weight, con
     if (d->pt < 0 || d->pl < 0 || d->pb < 0 || d->pr < 0)
         return qsim__fail(QSIM_ERR_INVALID_ARGUMENT, "conv: pads %lld,%lld,%lld,%lld must be >= 0",
                           (long long)d->pt, (long long)d->pl, (long long)d->pb, (long long)d->pr);
+    /* bounded geometry keeps every index product far from int64 overflow */
+    const int64_t geo[] = {d->kh, d->kw, d->sh, d->sw, d->dh, d->dw, d->pt, d->pl, d->pb, d->pr};
+    for (size_t i = 0; i < sizeof geo / sizeof *geo; i++)
+        if (geo[i] > CONV_GEOMETRY_MAX)
+            return qsim__fail(QSIM_ERR_INVALID_ARGUMENT,
+                              "conv: kernel, stride, dilation and pad values must be <= %lld "
+                              "(got %lld)",
+                              (long long)CONV_GEOMETRY_MAX, (long long)geo[i]);
     int64_t Cg = d->C / d->group, Mg = d->M / d->group, K64;
     if (!qsim__mul_i64(Cg, d->kh, &K64) || !qsim__mul_i64(K64, d->kw, &K64) ||
         (uint64_t)K64 > SIZE_MAX / 64)
@@ -220,7 +241,7 @@ static int setup_job(const qsim__conv *c, const conv_ctx *r, int64_t N, qsim__ge
      * is small (small maps, e.g. 7x7 at batch 1), pack it once up front, in
      * parallel, and let the blocks share it. Decided from the shape only. */
     *pre_floats = 0;
-    if (c->d.group == 1 && j->mblocks > 1) {
+    if (c->d.group == 1 && j->mblocks > 1) {   /* several M tasks */
         size_t panels = (j->N + QSIM__NR - 1) / QSIM__NR, f;
         if (qsim__mul_size(panels, j->K, &f) && qsim__mul_size(f, QSIM__NR, &f) &&
             f <= PREPACK_MAX_BYTES / sizeof(float)) {
