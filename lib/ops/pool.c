@@ -265,11 +265,84 @@ static void global_planes(const pool_ctx *k, size_t pb_, size_t pe_)
     }
 }
 
+/* float pools without Indices, one output row at a time: for each kernel
+ * tap the output columns it reaches form one range, so the innermost loop
+ * is a strided sweep with no bounds checks. Taps reach each output in the
+ * same order as in the window loops above. mode: 0 max (branch-free; returns
+ * 1 when it met a NaN), 1 max that propagates NaN, 2 sum. */
+static int row_taps(const pool_ctx *k, const float *xp, int64_t a, int64_t b, float *yr, int mode)
+{
+    const pool_plan *p = k->p;
+    int64_t I1 = p->in[1], I2 = p->in[2], O2 = p->out[2], s2 = p->s[2];
+    const win *w0 = &k->w[0][a], *w1 = &k->w[1][b];
+    int64_t h0 = a * p->s[0] - p->pb[0], h1 = b * p->s[1] - p->pb[1];
+    int anynan = 0;
+    for (int64_t c = 0; c < O2; c++)
+        yr[c] = mode == 2 ? 0.0f : -INFINITY;
+    for (int64_t i = w0->lo; i < w0->hi; i++)
+        for (int64_t j = w1->lo; j < w1->hi; j++) {
+            const float *xr = xp + ((h0 + i * p->d[0]) * I1 + h1 + j * p->d[1]) * I2;
+            for (int64_t l = 0; l < p->k[2]; l++) {
+                int64_t off = l * p->d[2] - p->pb[2];
+                int64_t lo = off < 0 ? cdiv(-off, s2) : 0, hi = cdiv(I2 - off, s2);
+                if (hi > O2)
+                    hi = O2;
+                const float *xc = xr + off;
+                if (mode == 0) {
+                    for (int64_t c = lo; c < hi; c++) {
+                        float v = xc[c * s2], m = yr[c];
+                        yr[c] = v > m ? v : m;
+                        anynan |= v != v;
+                    }
+                } else if (mode == 1) {
+                    for (int64_t c = lo; c < hi; c++) {
+                        float v = xc[c * s2], m = yr[c];
+                        yr[c] = (v > m || (v != v && m == m)) ? v : m;
+                    }
+                } else {
+                    for (int64_t c = lo; c < hi; c++)
+                        yr[c] += xc[c * s2];
+                }
+            }
+        }
+    return anynan;
+}
+
+static void rows_f32(const pool_ctx *k, size_t pb_, size_t pe_)
+{
+    const pool_plan *p = k->p;
+    int64_t O2 = p->out[2];
+    size_t isz = (size_t)(p->in[0] * p->in[1] * p->in[2]);
+    for (size_t pl = pb_; pl < pe_; pl++) {
+        const float *xp = (const float *)k->x + pl * isz;
+        float *yr = (float *)k->y + pl * (size_t)(p->out[0] * p->out[1] * O2);
+        for (int64_t a = 0; a < p->out[0]; a++)
+            for (int64_t b = 0; b < p->out[1]; b++, yr += O2) {
+                if (p->kind == POOL_MAX) {
+                    if (row_taps(k, xp, a, b, yr, 0)) /* rare: redo with NaN rules */
+                        row_taps(k, xp, a, b, yr, 1);
+                    continue;
+                }
+                row_taps(k, xp, a, b, yr, 2);
+                const win *w0 = &k->w[0][a], *w1 = &k->w[1][b];
+                for (int64_t c = 0; c < O2; c++) {
+                    const win *w2 = &k->w[2][c];
+                    int64_t div = p->include_pad
+                        ? w0->padded * w1->padded * w2->padded
+                        : (w0->hi - w0->lo) * (w1->hi - w1->lo) * (w2->hi - w2->lo);
+                    yr[c] = div ? yr[c] / (float)div : 0.0f;
+                }
+            }
+    }
+}
+
 static void pool_planes(void *c, size_t b, size_t e)
 {
     const pool_ctx *k = c;
     if (k->p->kind == POOL_GAVG || k->p->kind == POOL_GMAX)
         global_planes(k, b, e);
+    else if (k->p->dtype == QSIM__DT_FLOAT && !k->idx)
+        rows_f32(k, b, e);
     else if (k->p->dtype == QSIM__DT_UINT8)
         planes_u8(k, b, e);
     else if (k->p->dtype == QSIM__DT_INT8)

@@ -137,20 +137,37 @@ static qsim_status qdq_infer(void *state, const qsim__node *n, const qsim__tview
     return QSIM_OK;
 }
 
+/* Round half to even without a libm call: adding and removing 1.5 * 2^23
+ * leaves the integer the current (default: nearest-even) rounding mode
+ * picks; larger magnitudes are integers already (NaN passes through). */
+static inline float round_even(float r)
+{
+    /* IEEE semantics (no -ffast-math) keep the compiler from folding this */
+    if (fabsf(r) < 8388608.0f)
+        return (r + 12582912.0f) - 12582912.0f;
+    return r;
+}
+
 /* One loop per integer type: no type dispatch per element. */
-#define QDQ_LOOPS(T, SUFFIX)                                                                   \
+/* ACC is float for the 8/16-bit types (q + zp is exact below 2^24 and
+ * anything larger saturates anyway) and double for int32. The clamps are
+ * written as selects the compiler turns into branch-free min/max. */
+#define QDQ_LOOPS(T, SUFFIX, ACC)                                                              \
     static void quant_##SUFFIX(const qdq_plan *p, const float *x, const float *sc, T *y,       \
-                               double lo, double hi)                                           \
+                               double lo_, double hi_)                                         \
     {                                                                                          \
         size_t i = 0;                                                                          \
+        ACC lo = (ACC)lo_, hi = (ACC)hi_;                                                      \
         for (size_t o = 0; o < p->outer; o++)                                                  \
             for (size_t c = 0; c < p->ch; c++) {                                               \
                 float s = sc[c];                                                               \
-                double zp = p->zp ? (double)((const T *)p->zp->data)[c] : 0.0;                 \
+                ACC zp = p->zp ? (ACC)((const T *)p->zp->data)[c] : (ACC)0;                    \
                 for (size_t j = 0; j < p->inner; j++, i++) {                                   \
-                    float q = rintf(x[i] / s); /* half to even in the default mode */          \
-                    double v = isnan(q) ? zp : (double)q + zp;                                 \
-                    y[i] = (T)(v < lo ? lo : v > hi ? hi : v);                                 \
+                    float q = round_even(x[i] / s);                                            \
+                    ACC v = q == q ? (ACC)q + zp : zp; /* NaN -> the zero point */             \
+                    v = v > lo ? v : lo;                                                       \
+                    v = v < hi ? v : hi;                                                       \
+                    y[i] = (T)v;                                                               \
                 }                                                                              \
             }                                                                                  \
     }                                                                                          \
@@ -166,11 +183,11 @@ static qsim_status qdq_infer(void *state, const qsim__node *n, const qsim__tview
             }                                                                                  \
     }
 
-QDQ_LOOPS(uint8_t, u8)
-QDQ_LOOPS(int8_t, s8)
-QDQ_LOOPS(uint16_t, u16)
-QDQ_LOOPS(int16_t, s16)
-QDQ_LOOPS(int32_t, s32)
+QDQ_LOOPS(uint8_t, u8, float)
+QDQ_LOOPS(int8_t, s8, float)
+QDQ_LOOPS(uint16_t, u16, float)
+QDQ_LOOPS(int16_t, s16, float)
+QDQ_LOOPS(int32_t, s32, double)
 
 static qsim_status qdq_run(void *state, const qsim__node *n, const qsim__exec *ex,
                            const qsim__tview *in, size_t n_in, qsim__tview *out, size_t n_out)

@@ -439,6 +439,16 @@ def pool_cases():
                 a = dict(attrs, count_include_pad=cip)
                 cs.append(Case("torch_avgpool_%d_%d" % (i, cip), "AveragePool", 11, a, [x],
                                [n32(y)]))
+    # NaN propagates through MaxPool (values and indices as torch)
+    x = f32(2, 2, 9, 9)
+    x[0, 0, 2, 3] = x[1, 1, 5, 5] = x[1, 0, 8, 8] = np.nan
+    for ret_idx in (0, 1):
+        y, idx = F.max_pool2d(t(x), 3, 2, 1, return_indices=True)
+        nc = np.arange(4).reshape(2, 2, 1, 1) * 81
+        outs = [n32(y)] + ([idx.numpy().astype(np.int64) + nc] if ret_idx else [])
+        cs.append(Case("torch_maxpool_nan_%d" % ret_idx, "MaxPool", 12,
+                       {"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 1, 1, 1]},
+                       [x], outs))
     x = f32(2, 3, 5, 4)
     cs.append(Case("np_global_avg", "GlobalAveragePool", 1, {}, [x],
                    [x.astype(np.float64).mean(axis=(2, 3), keepdims=True).astype(np.float32)]))
