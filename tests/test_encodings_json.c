@@ -614,6 +614,10 @@ static void atomic_write_failures(void **state)
         assert_int_equal(count_dir_entries(dir, "x.encodings"), 0);
     }
 
+    /* a directory nobody may create files in, root included */
+    assert_int_equal(qsim__encodings_write(e, "/proc/self/qsim-test.encodings", &o), QSIM_ERR_IO);
+    assert_int_equal(access("/proc/self/qsim-test.encodings", F_OK), -1);
+
     /* overwriting replaces the whole file, leaves no temporary behind */
     snprintf(path, sizeof path, "%s/over.encodings", tmpdir);
     FILE *f = fopen(path, "w");
@@ -634,6 +638,7 @@ static void atomic_write_failures(void **state)
     assert_int_equal(qsim__encodings_load(path, &back), QSIM_ERR_IO);
     assert_non_null(strstr(qsim_last_error(), "missing.encodings"));
     assert_int_equal(qsim__encodings_load(tmpdir, &back), QSIM_ERR_IO); /* a directory */
+    assert_non_null(strstr(qsim_last_error(), "is a directory"));
     qsim__encodings_free(e);
 }
 

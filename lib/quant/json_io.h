@@ -8,9 +8,10 @@
 #include <jansson.h>
 #include <qsim/qsim.h>
 
-/* Largest JSON file read into memory (encodings of big per-channel models
- * run to tens of MB; this keeps hostile paths such as /dev/zero bounded). */
-#define QSIM__MAX_JSON_BYTES ((size_t)1 << 30)
+/* Largest JSON file read into memory. Encodings of big per-channel models
+ * run to tens of MB; jansson needs roughly 10-20x the text size in values,
+ * so this also bounds the memory a hostile file (or /dev/zero) can take. */
+#define QSIM__MAX_JSON_BYTES ((size_t)256 << 20)
 
 /* Routes jansson's allocations through qsim__malloc/qsim__free so the
  * out-of-memory tests cover jansson too. Done once per process, and only if
