@@ -388,6 +388,10 @@ static void compare_back(const qsim__encodings *got, qsim__enc_version v, int pa
             want_sym = 0;
         assert_int_equal(en->is_symmetric, s->dtype == QSIM__ENC_DTYPE_INT ? want_sym : 0);
         assert_int_equal(en->channels, s->n);
+        /* derived flags (SPEC 5.3): strict int4 has an offset of -7,
+         * unsigned symmetric an offset of 0 */
+        assert_int_equal(en->is_strict, strcmp(s->name, "conv1.weight") == 0);
+        assert_int_equal(en->is_unsigned, strcmp(s->name, "relu_out") == 0 && want_sym);
         qsim__enc_type want_type = s->type;
         assert_int_equal(en->enc_type, want_type);
         assert_int_equal(en->axis, v == QSIM__ENC_V2_0_0 && s->type == QSIM__ENC_PER_CHANNEL
