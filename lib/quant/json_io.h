@@ -14,9 +14,14 @@
 #define QSIM__MAX_JSON_BYTES ((size_t)256 << 20)
 
 /* Routes jansson's allocations through qsim__malloc/qsim__free so the
- * out-of-memory tests cover jansson too. Done once per process, and only if
- * jansson still uses plain malloc/free: an application that installed its
- * own jansson allocator keeps it. Safe to call from any thread, any time. */
+ * out-of-memory tests cover jansson too. Done once per process (a
+ * pthread_once), and only if jansson still uses plain malloc/free: an
+ * application that installed its own jansson allocator keeps it. Since
+ * qsim__malloc is malloc when no fault is injected, values allocated on
+ * either side of the switch can be freed on the other. The one caveat is
+ * jansson's own: json_set_alloc_funcs is not synchronised with other
+ * threads using jansson at that instant. Called by every entry point of
+ * the JSON modules. */
 void qsim__json_init(void);
 
 /* Reads a whole file (at most QSIM__MAX_JSON_BYTES) into a qsim__malloc'd
