@@ -364,6 +364,66 @@ static void run_checker(const char *file, const char *version, int param_only, i
         fail_msg("check_encodings.py rejected %s (%s)", file, version);
 }
 
+/* The checker must be able to fail: files with a wrong type, unsorted
+ * keys, or a number one ulp off are rejected. */
+static int checker_status(const char *text, const char *version, const char *expect_text)
+{
+    char path[8192], expect[8192];
+    snprintf(path, sizeof path, "%s/bad.encodings", tmpdir);
+    snprintf(expect, sizeof expect, "%s/bad_expect.txt", tmpdir);
+    FILE *f = fopen(path, "w");
+    fputs(text, f);
+    fclose(f);
+    f = fopen(expect, "w");
+    fputs(expect_text, f);
+    fclose(f);
+    const char *py = getenv("PYTHON3");
+    const char *src = getenv("QSIM_SOURCE_ROOT");
+    char cmd[16384];
+    snprintf(cmd, sizeof cmd,
+             "'%.500s' '%.2000s/tests/tools/check_encodings.py' '%.2000s' %s --param-only "
+             "--expect '%.2000s' 1>&2",
+             py ? py : "/usr/bin/python3", src ? src : ".", path, version, expect);
+    return system(cmd);
+}
+
+static void checker_can_fail(void **state)
+{
+    (void)state;
+    static const char expect[] = "E w param int 8 1 per_tensor -1 1\nC 0x1p-1 -128 -0x1p+6 0x1.fcp+5\n";
+    static const char good[] = "{\n    \"w\": [\n        {\n            \"bitwidth\": 8,\n"
+                               "            \"dtype\": \"int\",\n"
+                               "            \"is_symmetric\": \"True\",\n"
+                               "            \"max\": 63.5,\n            \"min\": -64.0,\n"
+                               "            \"offset\": -128,\n            \"scale\": 0.5\n"
+                               "        }\n    ]\n}";
+    assert_int_equal(checker_status(good, "0.6.1", expect), 0);
+    /* AIMET's 0.6.1 is_symmetric is a string, not a JSON boolean */
+    char bad[sizeof good + 16];
+    snprintf(bad, sizeof bad, "%s", good);
+    char *p = strstr(bad, "\"True\"");
+    memcpy(p, "true  ", 6);
+    assert_int_not_equal(checker_status(bad, "0.6.1", expect), 0);
+    /* the scale one ulp off */
+    snprintf(bad, sizeof bad, "%s", good);
+    p = strstr(bad, "0.5\n");
+    memcpy(p, "0.50000000000000011", 19);
+    p[19] = '\0';
+    strcat(bad, "\n        }\n    ]\n}");
+    assert_int_not_equal(checker_status(bad, "0.6.1", expect), 0);
+    /* keys out of order */
+    static const char unsorted[] = "{\n    \"w\": [\n        {\n"
+                                   "            \"dtype\": \"int\",\n"
+                                   "            \"bitwidth\": 8,\n"
+                                   "            \"is_symmetric\": \"True\",\n"
+                                   "            \"max\": 63.5,\n            \"min\": -64.0,\n"
+                                   "            \"offset\": -128,\n            \"scale\": 0.5\n"
+                                   "        }\n    ]\n}";
+    assert_int_not_equal(checker_status(unsorted, "0.6.1", expect), 0);
+    /* right file, wrong version */
+    assert_int_not_equal(checker_status(good, "1.0.0", expect), 0);
+}
+
 static void compare_back(const qsim__encodings *got, qsim__enc_version v, int params_only,
                          int force_unsigned)
 {
@@ -722,6 +782,7 @@ int main(void)
         cmocka_unit_test(spec_200),
         cmocka_unit_test(round_trips),
         cmocka_unit_test(layout_matches_python),
+        cmocka_unit_test(checker_can_fail),
         cmocka_unit_test(writer_refusals),
         cmocka_unit_test(atomic_write_failures),
         cmocka_unit_test(oom_parse_and_write),
