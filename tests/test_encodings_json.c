@@ -706,6 +706,51 @@ static void atomic_write_failures(void **state)
     qsim__encodings_free(e);
 }
 
+/* A file far larger than the reader's first buffer (64 KiB), per-channel
+ * throughout, read back exactly. */
+static void large_file(void **state)
+{
+    (void)state;
+    enum { TENSORS = 300, CH = 64 };
+    qsim__encodings *e = qsim__encodings_create();
+    double sc[CH], mn[CH], mx[CH];
+    int64_t of[CH];
+    char name[64];
+    for (int t = 0; t < TENSORS; t++) {
+        for (int c = 0; c < CH; c++) {
+            sc[c] = (t * CH + c + 1) * 1e-5 / 3.0;
+            of[c] = -128;
+            mn[c] = sc[c] * -128.0;
+            mx[c] = sc[c] * 127.0;
+        }
+        snprintf(name, sizeof name, "layer%d.weight", t);
+        qsim__enc_entry en = {.name = name, .section = QSIM__ENC_SECTION_PARAM,
+                              .dtype = QSIM__ENC_DTYPE_INT, .bitwidth = 8, .is_symmetric = 1,
+                              .enc_type = QSIM__ENC_PER_CHANNEL, .axis = 0, .channels = CH,
+                              .scale = sc, .offset = of, .min = mn, .max = mx};
+        assert_int_equal(qsim__encodings_add(e, &en), QSIM_OK);
+    }
+    char path[8192];
+    snprintf(path, sizeof path, "%s/large.encodings", tmpdir);
+    for (int v = 0; v < 3; v++) {
+        qsim__enc_write_opts o = {(qsim__enc_version)v, 0, 0};
+        assert_int_equal(qsim__encodings_write(e, path, &o), QSIM_OK);
+        struct stat st;
+        assert_int_equal(stat(path, &st), 0);
+        assert_true(st.st_size > 4 * 64 * 1024);
+        qsim__encodings *back = NULL;
+        if (qsim__encodings_load(path, &back) != QSIM_OK)
+            fail_msg("%s", qsim_last_error());
+        assert_int_equal(qsim__encodings_count(back), TENSORS);
+        const qsim__enc_entry *last = qsim__encodings_find(back, name);
+        assert_non_null(last);
+        assert_int_equal(last->channels, CH);
+        assert_true(last->scale[CH - 1] == sc[CH - 1]);
+        qsim__encodings_free(back);
+    }
+    qsim__encodings_free(e);
+}
+
 /* ---- allocation failures, jansson's included ---- */
 
 static void oom_parse_and_write(void **state)
@@ -785,6 +830,7 @@ int main(void)
         cmocka_unit_test(checker_can_fail),
         cmocka_unit_test(writer_refusals),
         cmocka_unit_test(atomic_write_failures),
+        cmocka_unit_test(large_file),
         cmocka_unit_test(oom_parse_and_write),
     };
     return cmocka_run_group_tests_name("encodings_json", tests, setup_tmp, teardown_tmp);

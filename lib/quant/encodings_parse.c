@@ -27,8 +27,10 @@ static qsim_status bad(const pctx *c, qsim_status code, const char *entry, const
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    /* a hostile name must not push the actual problem out of the message */
     if (entry)
-        return qsim__fail(code, "%s: %s: %s", c->src, entry, msg);
+        return qsim__fail(code, "%s: %.200s%s: %s", c->src, entry, strlen(entry) > 200 ? "..." : "",
+                          msg);
     return qsim__fail(code, "%s: %s", c->src, msg);
 }
 
