@@ -123,27 +123,6 @@ qsim_status qsim__json_parse(const void *data, size_t size, const char *source, 
     return QSIM_OK;
 }
 
-qsim_status qsim__json_dump_string(const json_t *root, char **out)
-{
-    qsim__json_init();
-    /* json_dumps allocates with jansson's allocator, which is qsim__malloc
-     * unless the application installed its own: copy to be sure of the
-     * owner. */
-    char *s = json_dumps(root, JSON_INDENT(4) | JSON_SORT_KEYS | JSON_ENSURE_ASCII |
-                                   JSON_REAL_PRECISION(17));
-    if (!s)
-        return qsim__oom();
-    char *copy = qsim__strdup(s);
-    json_malloc_t m;
-    json_free_t f;
-    json_get_alloc_funcs(&m, &f);
-    f(s);
-    if (!copy)
-        return qsim__oom();
-    *out = copy;
-    return QSIM_OK;
-}
-
 static qsim_status write_all(int fd, const char *p, size_t n, const char *path)
 {
     while (n > 0) {

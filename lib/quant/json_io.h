@@ -33,9 +33,12 @@ qsim_status qsim__read_file(const char *path, char **data, size_t *size);
  * allocation failure is QSIM_ERR_OUT_OF_MEMORY. *out is a new reference. */
 qsim_status qsim__json_parse(const void *data, size_t size, const char *source, json_t **out);
 
-/* Serialises like Python's json.dump(obj, sort_keys=True, indent=4) with
- * doubles in 17 significant digits (exact round trip). *out is
- * qsim__malloc'd, NUL-terminated. */
+/* Serialises byte for byte like Python's json.dumps(obj, sort_keys=True,
+ * indent=4) (json_emit.c): Python's shortest round-trip float repr,
+ * ensure_ascii escapes, no trailing newline. *out is qsim__malloc'd and
+ * NUL-terminated. QSIM_ERR_OUT_OF_MEMORY on allocation failure;
+ * QSIM_ERR_INTERNAL for a non-finite real (Python would write the non-JSON
+ * NaN/Infinity; the writers validate their numbers, so never reached). */
 qsim_status qsim__json_dump_string(const json_t *root, char **out);
 
 /* Writes `size` bytes to `path` atomically: a temporary "path.tmp.XXXXXX"
