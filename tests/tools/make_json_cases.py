@@ -103,6 +103,7 @@ valid = {
  "061_empty_dict": ({}, "0.6.1", 1, 0),
  "061_no_dtype_no_minmax": (v061([e061(dtype=None, min=None, max=None)]), "0.6.1", 0, 1),
  "061_string_qargs": ({"version": "0.6.1", "activation_encodings": {}, "param_encodings": {}, "quantizer_args": {"is_symmetric": "True", "per_channel_quantization": "False"}}, "0.6.1", 0, 0),
+ "061_param_only_tensor_named_version": ({"version": [I8S], "conv1.weight": [I8S]}, "0.6.1", 1, 2),
  "061_float_qargs": ({"version": "0.6.1", "activation_encodings": {}, "param_encodings": {}, "quantizer_args": {"dtype": "float", "activation_bitwidth": 16, "param_bitwidth": 16}}, "0.6.1", 0, 0),
  "061_only_params_section": ({"version": "0.6.1", "param_encodings": {"w": [I8S]}}, "0.6.1", 0, 1),
  "100_param_only": ([E100, dict(E100, name="fc.weight", enc_type="PER_CHANNEL", scale=[0.1, 0.2], offset=[-128, -127])], "1.0.0", 1, 2),
