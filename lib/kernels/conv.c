@@ -1,10 +1,13 @@
 /* Convolution: weights packed once at create; run picks per shape
  * - depthwise (group == C == M): a direct per-plane kernel;
- * - 1x1, stride 1, no padding: GEMM straight on the NCHW input (B = x_g);
+ * - 1x1, stride 1, no padding: GEMM straight on the NCHW input (B = x_g,
+ *   only copied into panels);
  * - everything else: implicit GEMM, im2col packed tile by tile into the
- *   per-thread B block (never a whole-image im2col buffer).
- * GEMM view per (image, group): C[Mg, OH*OW] = W_g[Mg, K] * B[K, OH*OW],
- * K = Cg*kh*kw, so the output lands in NCHW with bias per row. */
+ *   per-thread B block (never a whole-image im2col buffer; only a packed B
+ *   of at most PREPACK_MAX_BYTES when several M blocks would share it).
+ * GEMM view per group: C[Mg, N*OH*OW] = W_g[Mg, K] * B[K, N*OH*OW],
+ * K = Cg*kh*kw, columns (image, oy, ox), so the output lands in NCHW with
+ * bias per row and small maps of a batch share panels. */
 #include "conv_impl.h"
 
 #include "core/alloc.h"
