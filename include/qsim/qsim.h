@@ -140,6 +140,145 @@ QSIM_API size_t qsim_model_initializer_count(const qsim_model *m);
 QSIM_API uint64_t qsim_model_parameter_count(const qsim_model *m);
 QSIM_API uint64_t qsim_model_parameter_bytes(const qsim_model *m);
 
+/* ------------------------------------------------------------------------ */
+/* Sim options                                                               */
+/* ------------------------------------------------------------------------ */
+
+/** Options for qsim_sim_create(): an opaque key/value object. Values are
+ *  validated when set; the sim copies what it needs, so the options object
+ *  may be freed or reused right after qsim_sim_create(). */
+typedef struct qsim_sim_options qsim_sim_options;
+
+/** Option keys (explicit values; new keys get new values). */
+typedef enum qsim_option {
+    QSIM_OPT_DEFAULT_PARAM_BW = 100,      /**< int 2..32, default 8 */
+    QSIM_OPT_DEFAULT_ACTIVATION_BW = 101, /**< int 2..32, default 8 */
+    QSIM_OPT_QUANT_SCHEME = 102,          /**< ::qsim_quant_scheme, default QSIM_SCHEME_TF */
+    QSIM_OPT_PERCENTILE = 103,            /**< string, a number in 50..100, default "100" */
+    QSIM_OPT_DEFAULT_DATA_TYPE = 104,     /**< ::qsim_data_type, default QSIM_DATA_TYPE_INT */
+    QSIM_OPT_CONFIG_FILE = 105,           /**< string: path of an AIMET quantsim config JSON */
+    QSIM_OPT_NUM_THREADS = 106,           /**< int 0..256; 0 = one per online core (default) */
+    QSIM_OPT_ENCODING_VERSION = 107,      /**< string "1.0.0" (default), "0.6.1" or "2.0.0" */
+    QSIM_OPT_PER_CHANNEL = 108,           /**< int 0/1, default 0 */
+    QSIM_OPT_KERNELS = 109                /**< string "auto" (default) or "generic" */
+} qsim_option;
+
+/** Encoding calibration schemes (AIMET's QuantScheme). */
+typedef enum qsim_quant_scheme {
+    QSIM_SCHEME_TF = 0,          /**< min-max */
+    QSIM_SCHEME_TF_ENHANCED = 1, /**< SQNR-based range search */
+    QSIM_SCHEME_PERCENTILE = 2   /**< percentile of |x| histogram (QSIM_OPT_PERCENTILE) */
+} qsim_quant_scheme;
+
+/** Quantizer data types. */
+typedef enum qsim_data_type {
+    QSIM_DATA_TYPE_INT = 0,      /**< integer grid (scale/offset) */
+    QSIM_DATA_TYPE_FLOAT = 1     /**< floating point (FP16) */
+} qsim_data_type;
+
+/** Create an options object holding the defaults.
+ *  @return QSIM_OK, QSIM_ERR_INVALID_ARGUMENT (out NULL), QSIM_ERR_OUT_OF_MEMORY.
+ *  Ownership: *out is the caller's; release with qsim_sim_options_free().
+ *  Since: 1.0 */
+QSIM_API qsim_status qsim_sim_options_create(qsim_sim_options **out);
+
+/** Release an options object. NULL is a no-op. Since: 1.0 */
+QSIM_API void qsim_sim_options_free(qsim_sim_options *o);
+
+/** Set an integer option. Bit widths are 2..32, QSIM_OPT_NUM_THREADS 0..256,
+ *  QSIM_OPT_PER_CHANNEL 0/1, the scheme and data type one of their enum values.
+ *  @return QSIM_OK; QSIM_ERR_INVALID_ARGUMENT for a NULL handle, an unknown
+ *          key, a string key, or a value out of bounds (the message states
+ *          the bounds); the option is unchanged on error. Since: 1.0 */
+QSIM_API qsim_status qsim_sim_options_set_int(qsim_sim_options *o, qsim_option key, int64_t value);
+
+/** Set a string option (QSIM_OPT_PERCENTILE, QSIM_OPT_CONFIG_FILE,
+ *  QSIM_OPT_ENCODING_VERSION, QSIM_OPT_KERNELS). The string is copied.
+ *  @return QSIM_OK; QSIM_ERR_INVALID_ARGUMENT for a NULL handle or value, an
+ *          unknown key, an integer key or a bad value. Since: 1.0 */
+QSIM_API qsim_status qsim_sim_options_set_string(qsim_sim_options *o, qsim_option key,
+                                                 const char *value);
+
+/* ------------------------------------------------------------------------ */
+/* Sim                                                                       */
+/* ------------------------------------------------------------------------ */
+
+/** A simulation of one model: an FP32 inference engine (quantizers come on
+ *  top). Not thread-safe: use one sim from one thread at a time. */
+typedef struct qsim_sim qsim_sim;
+
+/** Create a sim for a model. Every node's op is checked first: when some
+ *  are not supported, the call fails with QSIM_ERR_UNSUPPORTED and one
+ *  message listing every unsupported op type and the nodes using it.
+ *  @param o options, or NULL for the defaults (not kept after the call).
+ *  @return QSIM_OK, QSIM_ERR_INVALID_ARGUMENT, QSIM_ERR_UNSUPPORTED,
+ *          QSIM_ERR_SHAPE, QSIM_ERR_OUT_OF_MEMORY.
+ *  Ownership: *out is the caller's (qsim_sim_free()); the sim keeps the
+ *  model alive. Since: 1.0 */
+QSIM_API qsim_status qsim_sim_create(const qsim_model *m, const qsim_sim_options *o,
+                                     qsim_sim **out);
+
+/** Release a sim. NULL is a no-op. Since: 1.0 */
+QSIM_API void qsim_sim_free(qsim_sim *s);
+
+/** Set a float32 model input. The data is copied. The shape must match the
+ *  model's rank and fixed dimensions; symbolic dimensions (e.g. the batch)
+ *  may change from call to call.
+ *  @return QSIM_OK, QSIM_ERR_INVALID_ARGUMENT, QSIM_ERR_NOT_FOUND (unknown
+ *          name; the message lists the inputs), QSIM_ERR_SHAPE (rank or a
+ *          dimension differs), QSIM_ERR_UNSUPPORTED (the input is not float;
+ *          use qsim_sim_set_input_typed()), QSIM_ERR_OUT_OF_MEMORY.
+ *  Since: 1.0 */
+QSIM_API qsim_status qsim_sim_set_input(qsim_sim *s, const char *name, const float *data,
+                                        const int64_t *shape, size_t rank);
+
+/** Like qsim_sim_set_input() for any element type the engine holds:
+ *  elem_type is an ONNX TensorProto.DataType value (1 float, 6 int32,
+ *  7 int64, 9 bool as one byte per element, 11 double, ...) and must be the
+ *  model input's type. Since: 1.0 */
+QSIM_API qsim_status qsim_sim_set_input_typed(qsim_sim *s, const char *name, int32_t elem_type,
+                                              const void *data, const int64_t *shape,
+                                              size_t rank);
+
+/** Run the model on the inputs set so far (all of them must be set).
+ *  Shapes are planned once per set of input shapes (a new batch size plans
+ *  again).
+ *  @return QSIM_OK, QSIM_ERR_INVALID_ARGUMENT, QSIM_ERR_STATE (an input is
+ *          not set), QSIM_ERR_SHAPE (shapes that do not fit the model, with
+ *          the node and shapes), QSIM_ERR_UNSUPPORTED, QSIM_ERR_OUT_OF_MEMORY.
+ *  Since: 1.0 */
+QSIM_API qsim_status qsim_sim_run(qsim_sim *s);
+
+/** A float32 output of the last run.
+ *  @return QSIM_OK, QSIM_ERR_INVALID_ARGUMENT, QSIM_ERR_NOT_FOUND (not a
+ *          model output; the message lists them), QSIM_ERR_STATE (no
+ *          successful run yet), QSIM_ERR_UNSUPPORTED (not float; use
+ *          qsim_sim_get_output_typed()).
+ *  Ownership: *data and *shape are borrowed, valid until the next
+ *  set_input/run on this sim or its free. Since: 1.0 */
+QSIM_API qsim_status qsim_sim_get_output(qsim_sim *s, const char *name, const float **data,
+                                         const int64_t **shape, size_t *rank);
+
+/** Like qsim_sim_get_output() for any type: *elem_type receives the ONNX
+ *  TensorProto.DataType value (bool is one byte per element). Since: 1.0 */
+QSIM_API qsim_status qsim_sim_get_output_typed(qsim_sim *s, const char *name,
+                                               int32_t *elem_type, const void **data,
+                                               const int64_t **shape, size_t *rank);
+
+/* ------------------------------------------------------------------------ */
+/* Progress                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/** Progress report for long calls: stage name, units done out of total.
+ *  Runs on the calling thread. */
+typedef void (*qsim_progress_fn)(const char *stage, uint64_t done, uint64_t total,
+                                 void *user_data);
+
+/** Install (fn non-NULL) or remove (fn NULL) the sim's progress callback.
+ *  user_data is passed through, never freed. A NULL sim is ignored.
+ *  Since: 1.0 */
+QSIM_API void qsim_sim_set_progress(qsim_sim *s, qsim_progress_fn fn, void *user_data);
+
 QSIM_END_DECLS
 
 #endif /* QSIM_H */
