@@ -1,0 +1,306 @@
+/* The quantized forward pass and qsim_compute_encodings (SPEC 2, 4).
+ *
+ * Activations: a value hook on every enabled activation quantizer's tensor
+ * QDQs it in place right after it is produced (int: per-tensor kernel;
+ * float: FP16 round trip). While calibrating, int quantizers collect
+ * statistics and pass data through; float ones pass through (SPEC 2.2).
+ * Params: the QDQ'd copy of the weight replaces the constant in the engine
+ * (which re-initializes, e.g. repacks, the consuming node) only when the
+ * quantizer's version changed since the copy was made. */
+#include "quantsim.h"
+
+#include "../core/alloc.h"
+#include "../core/error.h"
+#include "placement.h"
+#include "qmath.h"
+
+#include <math.h>
+#include <string.h>
+
+/* ---- create / free ----------------------------------------------------------- */
+
+void qsim__quant_free(qsim_sim *s)
+{
+    qsim__quantsim *qs = qsim__quant_of(s);
+    if (!qs)
+        return;
+    qsim__qdict_clear(&qs->dict);
+    qsim__free(qs);
+    s->quant = NULL;
+}
+
+qsim_status qsim__quant_create(qsim_sim *s)
+{
+    qsim__quantsim *qs = qsim__calloc(1, sizeof *qs);
+    if (!qs)
+        return qsim__oom();
+    s->quant = qs;
+    QSIM__TRY(qsim__qdict_init(&qs->dict));
+    qsim__pcfg cfg;
+    if (s->opts.config_file)
+        return qsim__fail(QSIM_ERR_UNSUPPORTED, "qsim_sim_create: config file '%s': quantsim "
+                          "config files are not supported yet", s->opts.config_file);
+    qsim__pcfg_default(&cfg, s->opts.per_channel);
+    qsim__place_opts po = {s->opts.param_bw, s->opts.activation_bw, s->opts.data_type};
+    QSIM__TRY(qsim__place_quantizers(s->g, &cfg, &po, &qs->dict));
+    qs->param_bw = s->opts.param_bw;
+    qs->activation_bw = s->opts.activation_bw;
+    qs->params_symmetric = cfg.params_symmetric > 0;
+    qs->per_channel = cfg.per_channel > 0;
+    return QSIM_OK;
+}
+
+/* ---- helpers ------------------------------------------------------------------ */
+
+/* The weight a param quantizer starts from: the sim's moved copy, else the
+ * model's. */
+static const qsim__tensor *float_weight(const qsim_sim *s, const qsim_quantizer *q)
+{
+    return q->weight ? q->weight : s->g->values[q->value].constant;
+}
+
+/* outer x channels x inner split of a tensor along q->axis. */
+static void channel_split(const qsim__tensor *t, int axis, size_t *outer, size_t *ch,
+                          size_t *inner)
+{
+    size_t o = 1, in = 1;
+    for (int d = 0; d < axis; d++)
+        o *= (size_t)t->shape.dims[d];
+    for (int d = axis + 1; d < t->shape.rank; d++)
+        in *= (size_t)t->shape.dims[d];
+    *outer = o;
+    *ch = (size_t)t->shape.dims[axis];
+    *inner = in;
+}
+
+/* Min/max of each channel of a float tensor into q->stats (one batch). */
+static void stats_update(qsim_quantizer *q, const float *x, size_t numel, const qsim__tensor *t)
+{
+    qsim__qstats *st = &q->stats;
+    if (!numel)
+        return;
+    if (q->channels == 1 || !t) {
+        double lo = INFINITY, hi = -INFINITY;
+        for (size_t i = 0; i < numel; i++) {
+            double v = x[i];
+            if (v < lo)
+                lo = v;
+            if (v > hi)
+                hi = v;
+        }
+        if (!(lo <= hi)) /* all NaN */
+            return;
+        if (!st->batches || lo < st->min[0])
+            st->min[0] = lo;
+        if (!st->batches || hi > st->max[0])
+            st->max[0] = hi;
+    } else {
+        size_t outer, ch, inner;
+        channel_split(t, q->axis, &outer, &ch, &inner);
+        for (size_t c = 0; c < ch; c++) {
+            double lo = INFINITY, hi = -INFINITY;
+            for (size_t o = 0; o < outer; o++) {
+                const float *p = x + (o * ch + c) * inner;
+                for (size_t i = 0; i < inner; i++) {
+                    if (p[i] < lo)
+                        lo = p[i];
+                    if (p[i] > hi)
+                        hi = p[i];
+                }
+            }
+            if (!(lo <= hi))
+                lo = hi = 0;
+            if (!st->batches || lo < st->min[c])
+                st->min[c] = lo;
+            if (!st->batches || hi > st->max[c])
+                st->max[c] = hi;
+        }
+    }
+    st->batches++;
+}
+
+/* Encodings from the collected stats with the sim's scheme. */
+static qsim_status encodings_from_stats(const qsim_sim *s, qsim_quantizer *q)
+{
+    if (s->opts.quant_scheme != QSIM_SCHEME_TF)
+        return qsim__fail(QSIM_ERR_UNSUPPORTED, "compute_encodings: quant scheme %d is not "
+                          "supported yet (only QSIM_SCHEME_TF)", s->opts.quant_scheme);
+    qsim__qenc stack[1];
+    qsim__qenc *enc = q->channels == 1 ? stack : qsim__malloc_array(q->channels, sizeof *enc);
+    if (!enc)
+        return qsim__oom();
+    for (size_t c = 0; c < q->channels; c++) {
+        if (q->has_fixed_range)
+            qsim__qm_fixed_encoding(q->fixed_min, q->fixed_max, q->bitwidth, q->symmetric,
+                                    q->strict, &enc[c]);
+        else
+            qsim__qm_tf_encoding(q->stats.min[c], q->stats.max[c], q->bitwidth, q->symmetric,
+                                 q->strict, q->unsigned_sym, &enc[c]);
+    }
+    qsim_status st = qsim__quantizer_set_encodings(q, enc);
+    if (enc != stack)
+        qsim__free(enc);
+    return st;
+}
+
+/* ---- the forward pass ------------------------------------------------------- */
+
+static qsim_status act_hook(void *ctx, qsim_sim *s, int32_t value, qsim__tview *t)
+{
+    qsim_quantizer *q = ctx;
+    qsim__quantsim *qs = qsim__quant_of(s);
+    (void)value;
+    if (!q->enabled || t->dtype != QSIM__DT_FLOAT || !t->numel)
+        return QSIM_OK;
+    float *x = t->data;
+    if (q->data_type == QSIM_DATA_TYPE_FLOAT) {
+        if (!qs->calibrating)
+            qsim__qm_fp16(x, t->numel);
+        return QSIM_OK;
+    }
+    if (qs->calibrating && !q->frozen) {
+        if (q->stats.min)
+            stats_update(q, x, t->numel, NULL);
+        return QSIM_OK;
+    }
+    if (q->enc)
+        qsim__qm_qdq_tensor(x, t->numel, &q->enc[0]);
+    return QSIM_OK;
+}
+
+/* QDQ'd copy of a param per its current state; NULL out = use the float
+ * weight unchanged. */
+static qsim_status param_qdq(const qsim_sim *s, qsim_quantizer *q, qsim__tensor **out)
+{
+    *out = NULL;
+    if (!q->enabled)
+        return QSIM_OK;
+    if (q->data_type == QSIM_DATA_TYPE_INT && !q->enc)
+        return QSIM_OK;
+    const qsim__tensor *w = float_weight(s, q);
+    qsim__tensor *c = qsim__tensor_clone(w);
+    if (!c)
+        return qsim__oom();
+    float *x = c->data;
+    if (q->data_type == QSIM_DATA_TYPE_FLOAT) {
+        qsim__qm_fp16(x, c->numel);
+    } else if (q->channels == 1) {
+        qsim__qm_qdq_tensor(x, c->numel, &q->enc[0]);
+    } else {
+        size_t outer, ch, inner;
+        channel_split(c, q->axis, &outer, &ch, &inner);
+        for (size_t o = 0; o < outer; o++)
+            for (size_t k = 0; k < ch; k++)
+                qsim__qm_qdq_stored(x + (o * ch + k) * inner, inner, 1, &q->enc[k]);
+    }
+    *out = c;
+    return QSIM_OK;
+}
+
+qsim_status qsim__quant_prepare_run(qsim_sim *s)
+{
+    qsim__quantsim *qs = qsim__quant_of(s);
+    if (!qs)
+        return QSIM_OK;
+    size_t n = qsim__qdict_count(&qs->dict);
+    for (size_t i = 0; i < n; i++) {
+        qsim_quantizer *q = qsim__qdict_at(&qs->dict, i);
+        if (q->kind == QSIM_QUANTIZER_ACTIVATION) {
+            int want = q->enabled;
+            int have = s->hooks[q->value].fn != NULL;
+            if (want != have)
+                QSIM__TRY(qsim__sim_set_hook(s, q->value, want ? act_hook : NULL, q));
+            continue;
+        }
+        if (q->applied_version == q->version)
+            continue;
+        qsim__tensor *t = NULL;
+        QSIM__TRY(param_qdq(s, q, &t));
+        qsim_status st = qsim__sim_set_constant(s, q->value, t ? t : q->weight);
+        qsim__tensor_free(t);
+        QSIM__TRY(st);
+        q->applied_version = q->version;
+    }
+    return QSIM_OK;
+}
+
+/* ---- compute_encodings -------------------------------------------------------- */
+
+/* AIMET's oneShotQuantizeDequantize for params: encodings from the weight. */
+static qsim_status one_shot(qsim_sim *s, qsim_quantizer *q)
+{
+    const qsim__tensor *w = float_weight(s, q);
+    QSIM__TRY(qsim__qstats_reset(q));
+    stats_update(q, w->data, w->numel, w);
+    return encodings_from_stats(s, q);
+}
+
+static int calibrated(const qsim_quantizer *q)
+{
+    return q->enabled && !q->frozen && q->data_type == QSIM_DATA_TYPE_INT;
+}
+
+qsim_status qsim_compute_encodings(qsim_sim *s, qsim_forward_fn fn, void *user_data)
+{
+    QSIM__TRY(qsim__sim_check(s, "qsim_compute_encodings"));
+    if (!fn)
+        return qsim__fail(QSIM_ERR_INVALID_ARGUMENT, "qsim_compute_encodings: callback is NULL");
+    if (s->busy)
+        return qsim__fail(QSIM_ERR_STATE, "qsim_compute_encodings: called from inside "
+                          "compute_encodings or apply_adaround on the same sim");
+    qsim__quantsim *qs = qsim__quant_of(s);
+    if (!qs)
+        return qsim__fail(QSIM_ERR_STATE, "qsim_compute_encodings: the sim has no quantizers");
+    if (s->opts.quant_scheme != QSIM_SCHEME_TF)
+        return qsim__fail(QSIM_ERR_UNSUPPORTED, "qsim_compute_encodings: quant scheme %d is not "
+                          "supported yet (only QSIM_SCHEME_TF)", s->opts.quant_scheme);
+    size_t n = qsim__qdict_count(&qs->dict);
+    qsim_status st = QSIM_OK;
+    for (size_t i = 0; i < n && st == QSIM_OK; i++) {
+        qsim_quantizer *q = qsim__qdict_at(&qs->dict, i);
+        if (q->frozen)
+            continue;
+        if (q->kind == QSIM_QUANTIZER_PARAM) {
+            if (calibrated(q))
+                st = one_shot(s, q);
+        } else {
+            st = qsim__qstats_reset(q);
+            if (st == QSIM_OK && calibrated(q))
+                qsim__quantizer_reset_encodings(q);
+        }
+    }
+    if (st != QSIM_OK)
+        return st;
+    s->busy = 1;
+    qs->calibrating = 1;
+    qs->batches = 0;
+    if (s->progress)
+        s->progress("compute_encodings", 0, 0, s->progress_user);
+    st = fn(s, user_data);
+    qs->calibrating = 0;
+    s->busy = 0;
+    s->have_run = 0; /* outputs of calibration runs are not quantized ones */
+    if (st != QSIM_OK)
+        return qsim__fail_prefix(st, "qsim_compute_encodings: the forward callback failed: ");
+    for (size_t i = 0; i < n; i++) {
+        qsim_quantizer *q = qsim__qdict_at(&qs->dict, i);
+        if (q->kind != QSIM_QUANTIZER_ACTIVATION || !calibrated(q))
+            continue;
+        if (!q->stats.batches && !q->has_fixed_range)
+            continue; /* saw no data: stays without encoding, as in AIMET */
+        QSIM__TRY(encodings_from_stats(s, q));
+    }
+    for (size_t i = 0; i < n; i++) /* statistics are not needed any more */
+        qsim__qstats_free(&qsim__qdict_at(&qs->dict, i)->stats);
+    return QSIM_OK;
+}
+
+void qsim__quant_after_run(qsim_sim *s)
+{
+    qsim__quantsim *qs = qsim__quant_of(s);
+    if (!qs || !qs->calibrating)
+        return;
+    qs->batches++;
+    if (s->progress)
+        s->progress("compute_encodings", qs->batches, 0, s->progress_user);
+}
