@@ -69,7 +69,9 @@ typedef struct qsim__value {
     int32_t producer;                     /* node index, -1 for inputs/initializers */
     /* Constant data: set for initializers and for outputs of Constant nodes
      * (the Constant node stays in the node list; the engine skips it).
-     * Owned by the graph. */
+     * Owned by the graph. A Constant node's 'value' TENSOR attribute is
+     * moved here (that attribute's t is NULL after load); value_float(s) and
+     * value_int(s) become float / int64 tensors (rank 0 or 1). */
     qsim__tensor *constant;
     uint8_t is_initializer;               /* from GraphProto.initializer */
     uint8_t is_graph_input;               /* a real input (not an initializer) */
@@ -140,8 +142,13 @@ struct qsim_model {
     int refcount;            /* atomic: sims hold references */
     qsim__graph graph;
     char *path;              /* file it came from, or NULL */
-    void *proto;             /* the unpacked Onnx__ModelProto, kept for export
-                                (initializer payloads may be released) */
+    void *proto;             /* the unpacked Onnx__ModelProto, kept for export.
+                                Everything in it stays valid except the
+                                initializers' raw_data, which is released after
+                                decoding (has_raw_data = 0, len 0): the data is
+                                in graph.values[].constant. Typed data fields,
+                                external_data entries, Constant-node attributes
+                                and subgraphs are untouched. */
 };
 
 /* Reference counting: sims call retain at create and release at free. */

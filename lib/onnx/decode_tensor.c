@@ -1,0 +1,172 @@
+/* TensorProto -> qsim__tensor. The data may be in raw_data (little-endian
+ * bytes), in one of the typed repeated fields, or in an external file. The
+ * amount of data must match the declared shape exactly: both shorter and
+ * longer data are errors, since either means the model is corrupt. */
+#include "loader.h"
+
+#include "../core/alloc.h"
+#include "../core/error.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+qsim_status qsim__onnx_tensor_shape(const Onnx__TensorProto *tp, const char *what,
+                                    qsim__shape *shape, size_t *numel)
+{
+    if (tp->n_dims > QSIM__MAX_RANK)
+        return qsim__fail(QSIM_ERR_UNSUPPORTED, "%s: rank %zu exceeds the supported maximum of %d",
+                          what, tp->n_dims, QSIM__MAX_RANK);
+    memset(shape, 0, sizeof *shape);
+    shape->rank = (int)tp->n_dims;
+    for (size_t i = 0; i < tp->n_dims; i++)
+        shape->dims[i] = tp->dims[i];
+    return qsim__shape_numel(shape, what, numel);
+}
+
+/* Swap bytes of each element on big-endian hosts: ONNX raw_data and
+ * external data are little-endian. */
+static void from_le(void *data, size_t numel, size_t es)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    uint8_t *p = data;
+    for (size_t i = 0; i < numel; i++, p += es)
+        for (size_t a = 0, b = es - 1; a < b; a++, b--) {
+            uint8_t t = p[a];
+            p[a] = p[b];
+            p[b] = t;
+        }
+#else
+    (void)data;
+    (void)numel;
+    (void)es;
+#endif
+}
+
+static const char *shape_text(const qsim__shape *s)
+{
+    static _Thread_local char buf[200];
+    return qsim__shape_str(s, buf, sizeof buf);
+}
+
+static qsim_status count_error(const char *what, const char *field, size_t have,
+                               const qsim__tensor *t)
+{
+    return qsim__fail(QSIM_ERR_PARSE, "%s: %s has %zu values but shape %s of %s needs %zu (%s)",
+                      what, field, have, shape_text(&t->shape), qsim__dtype_name(t->dtype),
+                      t->numel, have < t->numel ? "data too short" : "data too long");
+}
+
+/* The typed repeated fields: int32_data carries every type of 32 bits or
+ * less (float16/bfloat16 as their bit patterns), uint64_data the unsigned
+ * 32/64-bit types. */
+static qsim_status decode_typed(const Onnx__TensorProto *tp, const char *what, qsim__tensor *t)
+{
+    size_t n = t->numel;
+    switch (t->dtype) {
+    case QSIM__DT_FLOAT:
+        if (tp->n_float_data != n)
+            return count_error(what, "float_data", tp->n_float_data, t);
+        if (n)
+            memcpy(t->data, tp->float_data, n * sizeof(float));
+        return QSIM_OK;
+    case QSIM__DT_DOUBLE:
+        if (tp->n_double_data != n)
+            return count_error(what, "double_data", tp->n_double_data, t);
+        if (n)
+            memcpy(t->data, tp->double_data, n * sizeof(double));
+        return QSIM_OK;
+    case QSIM__DT_INT64:
+        if (tp->n_int64_data != n)
+            return count_error(what, "int64_data", tp->n_int64_data, t);
+        if (n)
+            memcpy(t->data, tp->int64_data, n * sizeof(int64_t));
+        return QSIM_OK;
+    case QSIM__DT_UINT32:
+    case QSIM__DT_UINT64:
+        if (tp->n_uint64_data != n)
+            return count_error(what, "uint64_data", tp->n_uint64_data, t);
+        for (size_t i = 0; i < n; i++) {
+            if (t->dtype == QSIM__DT_UINT32)
+                ((uint32_t *)t->data)[i] = (uint32_t)tp->uint64_data[i];
+            else
+                ((uint64_t *)t->data)[i] = tp->uint64_data[i];
+        }
+        return QSIM_OK;
+    default:
+        break;
+    }
+    if (tp->n_int32_data != n)
+        return count_error(what, "int32_data", tp->n_int32_data, t);
+    const int32_t *s = tp->int32_data;
+    for (size_t i = 0; i < n; i++) {
+        switch (t->dtype) {
+        case QSIM__DT_INT32: ((int32_t *)t->data)[i] = s[i]; break;
+        case QSIM__DT_INT16: ((int16_t *)t->data)[i] = (int16_t)s[i]; break;
+        case QSIM__DT_UINT16:
+        case QSIM__DT_FLOAT16:
+        case QSIM__DT_BFLOAT16: ((uint16_t *)t->data)[i] = (uint16_t)s[i]; break;
+        case QSIM__DT_INT8: ((int8_t *)t->data)[i] = (int8_t)s[i]; break;
+        case QSIM__DT_UINT8: ((uint8_t *)t->data)[i] = (uint8_t)s[i]; break;
+        case QSIM__DT_BOOL: ((uint8_t *)t->data)[i] = s[i] != 0; break;
+        default: return qsim__fail(QSIM_ERR_INTERNAL, "%s: no typed field for dtype", what);
+        }
+    }
+    return QSIM_OK;
+}
+
+static size_t typed_count(const Onnx__TensorProto *tp)
+{
+    return tp->n_float_data + tp->n_int32_data + tp->n_int64_data + tp->n_double_data +
+           tp->n_uint64_data + tp->n_string_data;
+}
+
+qsim_status qsim__onnx_decode_tensor(const qsim__onnx_ctx *ctx, const Onnx__TensorProto *tp,
+                                     const char *what, qsim__tensor **out)
+{
+    int dtype = tp->has_data_type ? tp->data_type : 0;
+    size_t es = qsim__dtype_size(dtype);
+    if (es == 0)
+        return qsim__fail(QSIM_ERR_UNSUPPORTED, "%s: element type %s is not supported", what,
+                          qsim__dtype_name(dtype));
+    qsim__shape shape;
+    size_t numel, bytes;
+    QSIM__TRY(qsim__onnx_tensor_shape(tp, what, &shape, &numel));
+    if (!qsim__mul_size(numel, es, &bytes) || bytes > QSIM__MAX_TENSOR_BYTES)
+        return qsim__fail(QSIM_ERR_SHAPE, "%s: shape %s of %s exceeds the tensor size limit", what,
+                          shape_text(&shape), qsim__dtype_name(dtype));
+    int external = tp->has_data_location &&
+                   tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
+    if (!external && tp->has_raw_data && typed_count(tp) > 0)
+        return qsim__fail(QSIM_ERR_PARSE, "%s: has both raw_data and typed data", what);
+    if (!external && tp->has_raw_data && tp->raw_data.len != bytes)
+        return qsim__fail(QSIM_ERR_PARSE,
+                          "%s: raw_data has %zu bytes but shape %s of %s needs %zu (data too %s)",
+                          what, tp->raw_data.len, shape_text(&shape), qsim__dtype_name(dtype),
+                          bytes, tp->raw_data.len < bytes ? "short" : "long");
+
+    qsim__tensor *t;
+    QSIM__TRY(qsim__tensor_new(dtype, &shape, what, &t));
+    qsim_status st = QSIM_OK;
+    if (external) {
+        st = qsim__onnx_read_external(ctx, tp, what, t->data, bytes);
+        if (st == QSIM_OK)
+            from_le(t->data, numel, es);
+    } else if (tp->has_raw_data) {
+        if (bytes)
+            memcpy(t->data, tp->raw_data.data, bytes);
+        from_le(t->data, numel, es);
+    } else {
+        st = decode_typed(tp, what, t);
+    }
+    if (st == QSIM_OK && dtype == QSIM__DT_BOOL && (external || tp->has_raw_data)) {
+        uint8_t *b = t->data;
+        for (size_t i = 0; i < numel; i++)
+            b[i] = b[i] != 0;
+    }
+    if (st != QSIM_OK) {
+        qsim__tensor_free(t);
+        return st;
+    }
+    *out = t;
+    return QSIM_OK;
+}

@@ -1,0 +1,386 @@
+#!/usr/bin/env python3
+"""Generate ONNX test models for libqsim's loader tests.
+
+Usage: gen_models.py OUTDIR [name ...]   (no names: every model)
+
+Each model is made by one function `model_<name>(outdir)` that writes
+OUTDIR/<name>.onnx. Valid models also get OUTDIR/<name>.json: a summary
+computed by the onnx Python package's own view of the file (onnx.load and
+numpy_helper), which the C tests compare the loader against. Hostile models
+(names starting with bad_) are built with onnx.helper without the checker.
+Other scripts may import this module and reuse `summarize` and `save`.
+"""
+import json
+import os
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+
+def _dims(vi):
+    t = vi.type.tensor_type
+    if not t.HasField("shape"):
+        return None
+    out = []
+    for d in t.shape.dim:
+        if d.HasField("dim_value"):
+            out.append(d.dim_value)
+        elif d.HasField("dim_param"):
+            out.append(d.dim_param)
+        else:
+            out.append(None)
+    return out
+
+
+def summarize(path):
+    """The reference view of a model, from onnx.load (external data loaded)."""
+    m = onnx.load(path)
+    g = m.graph
+    init_names = {t.name for t in g.initializer}
+    inits = []
+    total = 0
+    for t in g.initializer:
+        a = numpy_helper.to_array(t)
+        total += int(a.size)
+        inits.append({"name": t.name, "dtype": int(t.data_type), "dims": list(a.shape),
+                      "sum": float(np.sum(a.astype(np.float64))),
+                      "first": [float(x) for x in a.astype(np.float64).ravel()[:4]]})
+    consts = []
+    for n in g.node:
+        if n.op_type == "Constant":
+            for a in n.attribute:
+                if a.name == "value":
+                    arr = numpy_helper.to_array(a.t)
+                elif a.name == "value_float":
+                    arr = np.array(a.f, dtype=np.float32)
+                elif a.name == "value_floats":
+                    arr = np.array(list(a.floats), dtype=np.float32)
+                elif a.name == "value_int":
+                    arr = np.array(a.i, dtype=np.int64)
+                elif a.name == "value_ints":
+                    arr = np.array(list(a.ints), dtype=np.int64)
+                else:
+                    continue
+                consts.append({"name": n.output[0], "dims": list(arr.shape),
+                               "sum": float(np.sum(arr.astype(np.float64)))})
+    return {
+        "ir_version": m.ir_version,
+        "opsets": [[o.domain, o.version] for o in m.opset_import],
+        "nodes": [[n.name, n.op_type, list(n.input), list(n.output)] for n in g.node],
+        "inputs": [{"name": i.name, "elem_type": i.type.tensor_type.elem_type, "dims": _dims(i)}
+                   for i in g.input if i.name not in init_names],
+        "outputs": [{"name": o.name, "elem_type": o.type.tensor_type.elem_type, "dims": _dims(o)}
+                    for o in g.output],
+        "initializers": inits,
+        "param_count": total,
+        "constants": consts,
+    }
+
+
+def save(model, outdir, name, summary=True, **kw):
+    path = os.path.join(outdir, name + ".onnx")
+    onnx.save(model, path, **kw)
+    if summary:
+        with open(os.path.join(outdir, name + ".json"), "w") as f:
+            json.dump(summarize(path), f, indent=1)
+    return path
+
+
+def _torch_export(net, x, outdir, name, **kw):
+    import torch
+    path = os.path.join(outdir, name + ".onnx")
+    net.eval()
+    with torch.no_grad():
+        torch.onnx.export(net, x, path, input_names=["input"], output_names=["output"], **kw)
+    with open(os.path.join(outdir, name + ".json"), "w") as f:
+        json.dump(summarize(path), f, indent=1)
+
+
+# ---- valid models ---------------------------------------------------------
+
+def model_resnet18(outdir):
+    import torch
+    import torchvision
+    torch.manual_seed(0)
+    net = torchvision.models.resnet18(weights=None)
+    _torch_export(net, torch.randn(1, 3, 224, 224), outdir, "resnet18", opset_version=13)
+
+
+def _small_cnn():
+    import torch
+    from torch import nn
+    torch.manual_seed(0)
+    return nn.Sequential(
+        nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(),
+        nn.MaxPool2d(2), nn.Flatten(), nn.Linear(4 * 4 * 4, 10))
+
+
+def model_symbolic_batch(outdir):
+    """Opset 13 with a symbolic batch dimension named 'batch'."""
+    import torch
+    _torch_export(_small_cnn(), torch.randn(2, 1, 8, 8), outdir, "symbolic_batch",
+                  opset_version=13,
+                  dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}})
+
+
+def model_old_opset(outdir):
+    """Opset 9 with every initializer also listed as a graph input (IR 3 style)."""
+    import torch
+    _torch_export(_small_cnn(), torch.randn(1, 1, 8, 8), outdir, "old_opset",
+                  opset_version=9, keep_initializers_as_inputs=True)
+
+
+def _conv_graph(weight_nodes, inits, name):
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 2, 5, 5])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    nodes = weight_nodes + [
+        helper.make_node("Conv", ["x", "W", "B"], ["c"], name="conv", pads=[1, 1, 1, 1]),
+        helper.make_node("Reshape", ["c", "shape"], ["r"], name="reshape"),
+        helper.make_node("Mul", ["r", "scale"], ["m"], name="mul"),
+        helper.make_node("Add", ["m", "bias1"], ["y"], name="add"),
+    ]
+    return helper.make_graph(nodes, name, [x], [y], initializer=inits)
+
+
+def model_constant_weights(outdir):
+    """Weights held in Constant nodes (value, value_float, value_floats, value_ints)."""
+    rng = np.random.default_rng(1)
+    w = rng.standard_normal((3, 2, 3, 3)).astype(np.float32)
+    b = rng.standard_normal(3).astype(np.float32)
+    consts = [
+        helper.make_node("Constant", [], ["W"], name="cW", value=numpy_helper.from_array(w, "W")),
+        helper.make_node("Constant", [], ["B"], name="cB", value_floats=b.tolist()),
+        helper.make_node("Constant", [], ["shape"], name="cS", value_ints=[-1, 75]),
+        helper.make_node("Constant", [], ["scale"], name="cK", value_float=0.5),
+        helper.make_node("Constant", [], ["bias1"], name="cI",
+                         value=numpy_helper.from_array(np.array([1.5], np.float32), "bias1")),
+    ]
+    g = _conv_graph(consts, [], "constant_weights")
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    save(m, outdir, "constant_weights")
+
+
+def model_external_data(outdir):
+    """Initializers stored in an external file next to the model."""
+    rng = np.random.default_rng(2)
+    inits = [numpy_helper.from_array(rng.standard_normal((3, 2, 3, 3)).astype(np.float32), "W"),
+             numpy_helper.from_array(rng.standard_normal(3).astype(np.float32), "B"),
+             numpy_helper.from_array(np.array([-1, 75], np.int64), "shape"),
+             numpy_helper.from_array(np.array(0.25, np.float32), "scale"),
+             numpy_helper.from_array(np.array([2.0], np.float32), "bias1")]
+    g = _conv_graph([], inits, "external_data")
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    save(m, outdir, "external_data", save_as_external_data=True, all_tensors_to_one_file=True,
+         location="external_data.onnx.data", size_threshold=0)
+
+
+def model_typed_data(outdir):
+    """Initializers in the typed TensorProto fields (not raw_data), every dtype."""
+    arrays = {
+        "f32": np.array([[1.5, -2.25, 3.0], [0.0, 1e-3, -7.0]], np.float32),
+        "f16": np.array([1.0, -0.5, 65504.0, 6e-5], np.float16),
+        "f64": np.array([1e100, -2.5], np.float64),
+        "i8": np.array([-128, 0, 127], np.int8),
+        "u8": np.array([0, 200, 255], np.uint8),
+        "i16": np.array([-32768, 5, 32767], np.int16),
+        "u16": np.array([0, 40000, 65535], np.uint16),
+        "i32": np.array([-2147483648, 7, 2147483647], np.int32),
+        "i64": np.array([-(2 ** 62), 9, 2 ** 40], np.int64),
+        "u32": np.array([0, 4000000000], np.uint32),
+        "u64": np.array([1, 2 ** 63 + 5], np.uint64),
+        "b": np.array([True, False, True], np.bool_),
+    }
+    inits, outs, nodes = [], [], []
+    for name, a in arrays.items():
+        dt = onnx.mapping.NP_TYPE_TO_TENSOR_TYPE[a.dtype]
+        if a.dtype == np.float16:
+            vals = a.view(np.uint16).tolist()
+            t = helper.make_tensor(name, dt, a.shape, vals)
+        else:
+            t = helper.make_tensor(name, dt, a.shape, a.ravel().tolist())
+        assert not t.HasField("raw_data")
+        inits.append(t)
+        nodes.append(helper.make_node("Identity", [name], ["out_" + name], name="id_" + name))
+        outs.append(helper.make_tensor_value_info("out_" + name, dt, list(a.shape)))
+    g = helper.make_graph(nodes, "typed_data", [], outs, initializer=inits)
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    save(m, outdir, "typed_data")
+
+
+def model_chain_100k(outdir):
+    """A 100,000-node Relu chain: loads without recursion or quadratic work."""
+    n = 100000
+    nodes = [helper.make_node("Relu", ["t%d" % i], ["t%d" % (i + 1)]) for i in range(n)]
+    g = helper.make_graph(nodes, "chain",
+                          [helper.make_tensor_value_info("t0", TensorProto.FLOAT, [1])],
+                          [helper.make_tensor_value_info("t%d" % n, TensorProto.FLOAT, [1])])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    save(m, outdir, "chain_100k", summary=False)
+
+
+def model_if_subgraph(outdir):
+    """An If node with GRAPH attributes whose branches read an outer value."""
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [2])
+    c = helper.make_tensor_value_info("cond", TensorProto.BOOL, [])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [2])
+    t_out = helper.make_tensor_value_info("t", TensorProto.FLOAT, [2])
+    e_out = helper.make_tensor_value_info("e", TensorProto.FLOAT, [2])
+    then_g = helper.make_graph([helper.make_node("Relu", ["r"], ["t"], name="then_relu")],
+                               "then", [], [t_out])
+    else_g = helper.make_graph([helper.make_node("Neg", ["r"], ["e"], name="else_neg")],
+                               "else", [], [e_out])
+    nodes = [helper.make_node("Abs", ["x"], ["r"], name="abs"),
+             helper.make_node("If", ["cond"], ["y"], name="if", then_branch=then_g,
+                              else_branch=else_g)]
+    g = helper.make_graph(nodes, "if_subgraph", [x, c], [y])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    save(m, outdir, "if_subgraph")
+
+
+# ---- hostile models -------------------------------------------------------
+
+def _tiny(nodes, inits=(), inputs=None, outputs=None, opset=13):
+    inputs = inputs if inputs is not None else [
+        helper.make_tensor_value_info("x", TensorProto.FLOAT, [2])]
+    outputs = outputs if outputs is not None else [
+        helper.make_tensor_value_info("y", TensorProto.FLOAT, [2])]
+    g = helper.make_graph(nodes, "bad", inputs, outputs, initializer=list(inits))
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)])
+
+
+def _add_w(t):
+    return _tiny([helper.make_node("Add", ["x", t.name], ["y"], name="add")], [t])
+
+
+def _raw(name, dims, nbytes):
+    t = TensorProto(name=name, data_type=TensorProto.FLOAT, dims=dims)
+    t.raw_data = bytes(nbytes)
+    return t
+
+
+def model_bad_raw_short(outdir):
+    save(_add_w(_raw("w_short", [2], 7)), outdir, "bad_raw_short", summary=False)
+
+
+def model_bad_raw_long(outdir):
+    save(_add_w(_raw("w_long", [2], 9)), outdir, "bad_raw_long", summary=False)
+
+
+def model_bad_float_data_long(outdir):
+    t = TensorProto(name="w_typed", data_type=TensorProto.FLOAT, dims=[2])
+    t.float_data.extend([1.0, 2.0, 3.0])
+    save(_add_w(t), outdir, "bad_float_data_long", summary=False)
+
+
+def model_bad_dim_2_62(outdir):
+    save(_add_w(_raw("w_huge", [2 ** 62], 8)), outdir, "bad_dim_2_62", summary=False)
+
+
+def model_bad_input_dim_overflow(outdir):
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [2 ** 62, 2 ** 62])
+    m = _tiny([helper.make_node("Relu", ["x"], ["y"], name="relu")], inputs=[x])
+    save(m, outdir, "bad_input_dim_overflow", summary=False)
+
+
+def model_bad_rank9(outdir):
+    x = helper.make_tensor_value_info("x9", TensorProto.FLOAT, [1] * 9)
+    m = _tiny([helper.make_node("Relu", ["x9"], ["y"], name="relu")], inputs=[x])
+    save(m, outdir, "bad_rank9", summary=False)
+
+
+def _ext(name, location):
+    t = TensorProto(name=name, data_type=TensorProto.FLOAT, dims=[2])
+    t.data_location = TensorProto.EXTERNAL
+    e = t.external_data.add()
+    e.key, e.value = "location", location
+    return t
+
+
+def model_bad_ext_dotdot(outdir):
+    save(_add_w(_ext("w_dotdot", "../x")), outdir, "bad_ext_dotdot", summary=False)
+
+
+def model_bad_ext_abs(outdir):
+    save(_add_w(_ext("w_abs", "/etc/passwd")), outdir, "bad_ext_abs", summary=False)
+
+
+def model_bad_ext_symlink(outdir):
+    link = os.path.join(outdir, "bad_ext_symlink.link")
+    if os.path.lexists(link):
+        os.remove(link)
+    os.symlink("/etc/passwd", link)
+    save(_add_w(_ext("w_link", "bad_ext_symlink.link")), outdir, "bad_ext_symlink", summary=False)
+
+
+def model_bad_ext_missing(outdir):
+    save(_add_w(_ext("w_missing", "no_such_file.bin")), outdir, "bad_ext_missing", summary=False)
+
+
+def model_bad_ext_short(outdir):
+    with open(os.path.join(outdir, "bad_ext_short.bin"), "wb") as f:
+        f.write(bytes(4))
+    save(_add_w(_ext("w_extshort", "bad_ext_short.bin")), outdir, "bad_ext_short", summary=False)
+
+
+def model_bad_dup_initializer(outdir):
+    ts = [_raw("w_twice", [2], 8), _raw("w_twice", [2], 8)]
+    m = _tiny([helper.make_node("Add", ["x", "w_twice"], ["y"], name="add")], ts)
+    save(m, outdir, "bad_dup_initializer", summary=False)
+
+
+def model_bad_constant_novalue(outdir):
+    nodes = [helper.make_node("Constant", [], ["k"], name="empty_const"),
+             helper.make_node("Add", ["x", "k"], ["y"], name="add")]
+    save(_tiny(nodes), outdir, "bad_constant_novalue", summary=False)
+
+
+def model_bad_sparse_constant(outdir):
+    vals = helper.make_tensor("v", TensorProto.FLOAT, [1], [1.0])
+    idx = helper.make_tensor("i", TensorProto.INT64, [1], [0])
+    sp = helper.make_sparse_tensor(vals, idx, [2])
+    nodes = [helper.make_node("Constant", [], ["k"], name="sparse_const", sparse_value=sp),
+             helper.make_node("Add", ["x", "k"], ["y"], name="add")]
+    save(_tiny(nodes), outdir, "bad_sparse_constant", summary=False)
+
+
+def model_bad_output_undefined(outdir):
+    nodes = [helper.make_node("Relu", ["x"], ["z"], name="relu")]
+    save(_tiny(nodes), outdir, "bad_output_undefined", summary=False)
+
+
+def model_bad_cycle(outdir):
+    nodes = [helper.make_node("Add", ["x", "b"], ["a"], name="n_a"),
+             helper.make_node("Relu", ["a"], ["b"], name="n_b"),
+             helper.make_node("Relu", ["a"], ["y"], name="n_y")]
+    save(_tiny(nodes), outdir, "bad_cycle", summary=False)
+
+
+def model_bad_dup_producer(outdir):
+    nodes = [helper.make_node("Relu", ["x"], ["y"], name="first"),
+             helper.make_node("Neg", ["x"], ["y"], name="second")]
+    save(_tiny(nodes), outdir, "bad_dup_producer", summary=False)
+
+
+def model_bad_dangling(outdir):
+    nodes = [helper.make_node("Add", ["x", "ghost"], ["y"], name="adder")]
+    save(_tiny(nodes), outdir, "bad_dangling", summary=False)
+
+
+MODELS = {k[len("model_"):]: v for k, v in sorted(globals().items()) if k.startswith("model_")}
+
+
+def main(argv):
+    if len(argv) < 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    outdir = argv[1]
+    os.makedirs(outdir, exist_ok=True)
+    for name in argv[2:] or list(MODELS):
+        MODELS[name](outdir)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
