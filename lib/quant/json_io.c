@@ -1,0 +1,234 @@
+/* Shared jansson plumbing: see json_io.h. */
+#include "quant/json_io.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/alloc.h"
+#include "core/error.h"
+
+static pthread_once_t json_once = PTHREAD_ONCE_INIT;
+
+static void *json_malloc_hook(size_t n) { return qsim__malloc(n); }
+static void json_free_hook(void *p) { qsim__free(p); }
+
+static void json_init_once(void)
+{
+    json_malloc_t m = NULL;
+    json_free_t f = NULL;
+    json_get_alloc_funcs(&m, &f);
+    /* qsim__malloc is malloc plus fault injection, so values allocated
+     * before or after the switch can be freed by either side. A custom
+     * allocator installed by the application is left alone. */
+    if (m == malloc && f == free)
+        json_set_alloc_funcs(json_malloc_hook, json_free_hook);
+}
+
+void qsim__json_init(void) { pthread_once(&json_once, json_init_once); }
+
+qsim_status qsim__read_file(const char *path, char **data, size_t *size)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return qsim__fail(QSIM_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    size_t cap = 64 * 1024, len = 0;
+    char *buf = qsim__malloc(cap);
+    if (!buf) {
+        fclose(fp);
+        return qsim__oom();
+    }
+    for (;;) {
+        if (len == cap) {
+            if (cap >= QSIM__MAX_JSON_BYTES) {
+                qsim__free(buf);
+                fclose(fp);
+                return qsim__fail(QSIM_ERR_IO, "%s: file larger than %zu bytes", path,
+                                  QSIM__MAX_JSON_BYTES);
+            }
+            size_t ncap = cap * 2 > QSIM__MAX_JSON_BYTES ? QSIM__MAX_JSON_BYTES : cap * 2;
+            char *nb = qsim__realloc(buf, ncap);
+            if (!nb) {
+                qsim__free(buf);
+                fclose(fp);
+                return qsim__oom();
+            }
+            buf = nb;
+            cap = ncap;
+        }
+        size_t got = fread(buf + len, 1, cap - len, fp);
+        len += got;
+        if (got == 0) {
+            if (ferror(fp)) {
+                int e = errno;
+                qsim__free(buf);
+                fclose(fp);
+                return qsim__fail(QSIM_ERR_IO, "%s: read error: %s", path, strerror(e));
+            }
+            break;
+        }
+    }
+    fclose(fp);
+    *data = buf;
+    *size = len;
+    return QSIM_OK;
+}
+
+qsim_status qsim__json_parse(const void *data, size_t size, const char *source, json_t **out)
+{
+    qsim__json_init();
+    json_error_t err;
+    json_t *root = json_loadb(data, size, JSON_REJECT_DUPLICATES, &err);
+    if (!root) {
+        if (json_error_code(&err) == json_error_out_of_memory)
+            return qsim__oom();
+        return qsim__fail(QSIM_ERR_PARSE, "%s: line %d, column %d: %s", source, err.line,
+                          err.column, err.text);
+    }
+    *out = root;
+    return QSIM_OK;
+}
+
+qsim_status qsim__json_dump_string(const json_t *root, char **out)
+{
+    qsim__json_init();
+    /* json_dumps allocates with jansson's allocator, which is qsim__malloc
+     * unless the application installed its own: copy to be sure of the
+     * owner. */
+    char *s = json_dumps(root, JSON_INDENT(4) | JSON_SORT_KEYS | JSON_ENSURE_ASCII |
+                                   JSON_REAL_PRECISION(17));
+    if (!s)
+        return qsim__oom();
+    char *copy = qsim__strdup(s);
+    json_malloc_t m;
+    json_free_t f;
+    json_get_alloc_funcs(&m, &f);
+    f(s);
+    if (!copy)
+        return qsim__oom();
+    *out = copy;
+    return QSIM_OK;
+}
+
+static qsim_status write_all(int fd, const char *p, size_t n, const char *path)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return qsim__fail(QSIM_ERR_IO, "%s: write failed: %s", path, strerror(errno));
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return QSIM_OK;
+}
+
+/* Makes the rename durable; failure here is not worth failing the write
+ * for (some file systems refuse fsync on directories). */
+static void sync_parent_dir(const char *tmpl)
+{
+    const char *slash = strrchr(tmpl, '/');
+    char *dir = slash ? qsim__strndup(tmpl, slash == tmpl ? 1 : (size_t)(slash - tmpl))
+                      : qsim__strdup(".");
+    if (!dir)
+        return;
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        (void)fsync(fd);
+        close(fd);
+    }
+    qsim__free(dir);
+}
+
+qsim_status qsim__write_file_atomic(const char *path, const void *data, size_t size)
+{
+    static const char suffix[] = ".tmp.XXXXXX";
+    size_t plen = strlen(path), tlen;
+    if (plen == 0)
+        return qsim__fail(QSIM_ERR_INVALID_ARGUMENT, "empty output path");
+    if (!qsim__add_size(plen, sizeof suffix, &tlen))
+        return qsim__oom();
+    char *tmp = qsim__malloc(tlen);
+    if (!tmp)
+        return qsim__oom();
+    memcpy(tmp, path, plen);
+    memcpy(tmp + plen, suffix, sizeof suffix);
+
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        qsim_status st = qsim__fail(QSIM_ERR_IO, "%s: cannot create temporary file: %s", path,
+                                    strerror(errno));
+        qsim__free(tmp);
+        return st;
+    }
+    /* mkstemp creates 0600; an exported file should be readable like any
+     * other output (umask is process-global, so it is not consulted). */
+    (void)fchmod(fd, 0644);
+    qsim_status st = write_all(fd, data, size, path);
+    if (st == QSIM_OK && fsync(fd) != 0)
+        st = qsim__fail(QSIM_ERR_IO, "%s: fsync failed: %s", path, strerror(errno));
+    if (close(fd) != 0 && st == QSIM_OK)
+        st = qsim__fail(QSIM_ERR_IO, "%s: close failed: %s", path, strerror(errno));
+    if (st == QSIM_OK && rename(tmp, path) != 0)
+        st = qsim__fail(QSIM_ERR_IO, "%s: cannot rename temporary file into place: %s", path,
+                        strerror(errno));
+    if (st != QSIM_OK)
+        (void)unlink(tmp);
+    else
+        sync_parent_dir(tmp);
+    qsim__free(tmp);
+    return st;
+}
+
+const char *qsim__json_type_name(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: return "object";
+    case JSON_ARRAY: return "array";
+    case JSON_STRING: return "string";
+    case JSON_INTEGER: return "integer";
+    case JSON_REAL: return "real";
+    case JSON_TRUE: return "true";
+    case JSON_FALSE: return "false";
+    case JSON_NULL: return "null";
+    }
+    return "unknown";
+}
+
+void qsim__json_describe(const json_t *v, char *buf, size_t size)
+{
+    if (!v) {
+        snprintf(buf, size, "nothing");
+        return;
+    }
+    switch (json_typeof(v)) {
+    case JSON_STRING: {
+        const char *s = json_string_value(v);
+        size_t n = json_string_length(v);
+        /* printable ASCII only, so messages stay one clean line */
+        char tmp[48];
+        size_t k = 0;
+        for (size_t i = 0; i < n && k < 40; i++)
+            tmp[k++] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
+        tmp[k] = '\0';
+        snprintf(buf, size, "\"%s%s\"", tmp, n > 40 ? "..." : "");
+        break;
+    }
+    case JSON_INTEGER:
+        snprintf(buf, size, "%lld", (long long)json_integer_value(v));
+        break;
+    case JSON_REAL:
+        snprintf(buf, size, "%.17g", json_real_value(v));
+        break;
+    default:
+        snprintf(buf, size, "%s", qsim__json_type_name(v));
+        break;
+    }
+}
