@@ -136,7 +136,7 @@ static qsim_status fold_node(qsim_sim *s, qsim__plan *p, size_t ni, const qsim__
     void *wsbuf = NULL;
     if (ws && !(wsbuf = qsim__malloc_aligned(ws)))
         return qsim__oom();
-    qsim__exec ex = {s->pool, wsbuf};
+    qsim__exec ex = {s->pool, wsbuf, s->opts.kernels_generic};
     qsim_status st = op->run(s->nodes[ni].state, n, &ex, in, n->n_inputs, out, n->n_outputs);
     qsim__free_aligned(wsbuf);
     return st;

@@ -40,7 +40,7 @@ qsim_status qsim__run_plan(qsim_sim *s)
         QSIM__TRY(call_hook(s, v));
     }
     qsim__tview *in = p->views, *out = p->views + p->max_io;
-    qsim__exec ex = {s->pool, p->workspace};
+    qsim__exec ex = {s->pool, p->workspace, s->opts.kernels_generic};
     for (size_t k = 0; k < p->n_sched; k++) {
         if (p->mode[k] == QSIM__NODE_ALIAS)
             continue;

@@ -1,0 +1,211 @@
+/* Kernel benchmark: FP32 GEMM GFLOP/s (square and resnet-like shapes) and
+ * every resnet18 conv layer at batch 1 and 8, at 1 and 2 threads.
+ * Usage: bench_kernels [-q] [-g] [-c] [-t threads] ; -g pins the generic kernels,
+ * -q runs only the resnet18 sum, -c times CPU instead of wall time (only
+ * meaningful with -t 1: spinning threads count too). Best of several runs (the machine is shared). */
+#include "core/alloc.h"
+#include "core/cpu.h"
+#include "core/threadpool.h"
+#include "kernels/conv.h"
+#include "kernels/gemm.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define PEAK_PER_CORE 96.0   /* GFLOP/s: 2 x 256-bit FMA per cycle at ~3 GHz */
+
+static clockid_t clock_id = CLOCK_MONOTONIC;
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(clock_id, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static float *rand_buf(size_t n)
+{
+    float *p = qsim__malloc_aligned(n * sizeof *p);
+    if (!p) {
+        fprintf(stderr, "out of memory\n");
+        exit(1);
+    }
+    unsigned s = 12345;
+    for (size_t i = 0; i < n; i++) {
+        s = s * 1103515245u + 12345u;
+        p[i] = (float)((s >> 9) & 0xffff) / 65536.0f - 0.5f;
+    }
+    return p;
+}
+
+/* Best time of `reps` runs after one warm-up, with at least ~0.2 s total. */
+typedef void (*bench_fn)(void *ctx);
+static double best_time(bench_fn fn, void *ctx)
+{
+    fn(ctx);
+    double best = 1e30, start = now();
+    for (int r = 0; r < 50; r++) {
+        double t0 = now();
+        fn(ctx);
+        double t = now() - t0;
+        if (t < best)
+            best = t;
+        if (r >= 3 && now() - start > 0.3)
+            break;
+    }
+    return best;
+}
+
+typedef struct gemm_ctx {
+    qsim__pool *pool;
+    size_t M, N, K;
+    float *A, *B, *C;
+    qsim__packed_b *pb;
+} gemm_ctx;
+
+static void run_gemm(void *p)
+{
+    gemm_ctx *g = p;
+    qsim__sgemm(g->pool, 0, 0, g->M, g->N, g->K, 1.0f, g->A, g->K, g->B, g->N, 0.0f, g->C, g->N,
+                NULL, 0, NULL);
+}
+
+static void run_gemm_packed(void *p)
+{
+    gemm_ctx *g = p;
+    qsim__sgemm_packed(g->pool, 0, g->M, g->A, g->K, g->pb, g->C, g->N, NULL, NULL);
+}
+
+static void bench_gemm(qsim__pool *pool, size_t M, size_t N, size_t K)
+{
+    gemm_ctx g = {pool, M, N, K, rand_buf(M * K), rand_buf(K * N), rand_buf(M * N), NULL};
+    if (qsim__pack_b(0, K, N, g.B, N, &g.pb) != QSIM_OK)
+        exit(1);
+    double t = best_time(run_gemm, &g), tp = best_time(run_gemm_packed, &g);
+    double fl = 2.0 * (double)M * (double)N * (double)K * 1e-9;
+    int th = qsim__pool_threads(pool);
+    printf("gemm %5zu x %5zu x %5zu  %d thr: %7.1f GFLOP/s (%4.0f%% peak), packed B %7.1f\n", M,
+           N, K, th, fl / t, 100.0 * fl / t / (PEAK_PER_CORE * th), fl / tp);
+    qsim__packed_b_free(g.pb);
+    qsim__free_aligned(g.A);
+    qsim__free_aligned(g.B);
+    qsim__free_aligned(g.C);
+}
+
+typedef struct layer {
+    const char *name;
+    int64_t C, M, H, k, s, p;
+    int count;   /* occurrences in resnet18 */
+} layer;
+
+static const layer resnet18[] = {
+    {"conv1 7x7/2", 3, 64, 224, 7, 2, 3, 1},
+    {"l1 3x3 64", 64, 64, 56, 3, 1, 1, 4},
+    {"l2 3x3/2 64-128", 64, 128, 56, 3, 2, 1, 1},
+    {"l2 3x3 128", 128, 128, 28, 3, 1, 1, 3},
+    {"l2 ds 1x1/2", 64, 128, 56, 1, 2, 0, 1},
+    {"l3 3x3/2 128-256", 128, 256, 28, 3, 2, 1, 1},
+    {"l3 3x3 256", 256, 256, 14, 3, 1, 1, 3},
+    {"l3 ds 1x1/2", 128, 256, 28, 1, 2, 0, 1},
+    {"l4 3x3/2 256-512", 256, 512, 14, 3, 2, 1, 1},
+    {"l4 3x3 512", 512, 512, 7, 3, 1, 1, 3},
+    {"l4 ds 1x1/2", 256, 512, 14, 1, 2, 0, 1},
+    {"1x1 s1 256-64", 256, 64, 56, 1, 1, 0, 0},   /* resnet50-like, not in the sum */
+};
+
+typedef struct conv_ctx {
+    qsim__conv *c;
+    qsim__pool *pool;
+    float *x, *y;
+    void *ws;
+    int64_t N, H;
+} conv_ctx;
+
+static void run_conv(void *p)
+{
+    conv_ctx *c = p;
+    qsim__conv_run(c->c, c->pool, c->x, c->N, c->H, c->H, c->y, c->ws);
+}
+
+static double bench_conv(qsim__pool *pool, const layer *l, int64_t N, int print)
+{
+    qsim__conv_desc d = {.C = l->C, .M = l->M, .group = 1, .kh = l->k, .kw = l->k, .sh = l->s,
+                         .sw = l->s, .dh = 1, .dw = 1, .pt = l->p, .pl = l->p, .pb = l->p,
+                         .pr = l->p};
+    float *w = rand_buf((size_t)(l->M * l->C * l->k * l->k)), *b = rand_buf((size_t)l->M);
+    qsim__epilogue relu = {QSIM__ACT_RELU, 0, 0};
+    conv_ctx c = {NULL, pool, NULL, NULL, NULL, N, l->H};
+    if (qsim__conv_create(&d, w, b, &relu, &c.c) != QSIM_OK)
+        exit(1);
+    int64_t OH, OW;
+    qsim__conv_out_size(&d, l->H, l->H, &OH, &OW);
+    c.x = rand_buf((size_t)(N * l->C * l->H * l->H));
+    c.y = rand_buf((size_t)(N * l->M * OH * OW));
+    size_t wsb = qsim__conv_workspace(c.c, N, l->H, l->H, pool);
+    c.ws = wsb ? qsim__malloc_aligned(wsb) : NULL;
+    double t = best_time(run_conv, &c);
+    double fl = 2.0 * (double)(N * l->M * OH * OW) * (double)(l->C * l->k * l->k) * 1e-9;
+    if (print)
+        printf("  %-18s N=%d %d thr: %7.3f ms  %6.1f GFLOP/s  (ws %zu KiB)\n", l->name, (int)N,
+               qsim__pool_threads(pool), t * 1e3, fl / t, wsb >> 10);
+    qsim__conv_free(c.c);
+    qsim__free_aligned(c.ws);
+    qsim__free_aligned(c.x);
+    qsim__free_aligned(c.y);
+    qsim__free_aligned(w);
+    qsim__free_aligned(b);
+    return t;
+}
+
+static void resnet_sum(qsim__pool *pool, int64_t N, int print)
+{
+    double total = 0, flops = 0;
+    for (size_t i = 0; i < sizeof resnet18 / sizeof *resnet18; i++) {
+        const layer *l = &resnet18[i];
+        double t = bench_conv(pool, l, N, print);
+        int64_t OH = (l->H + 2 * l->p - l->k) / l->s + 1;
+        total += t * l->count;
+        flops += 2.0 * (double)(N * l->M * OH * OH) * (double)(l->C * l->k * l->k) * l->count;
+    }
+    printf("resnet18 convs N=%d %d thr: %.2f ms, %.1f GFLOP/s (%.1f%% of peak)\n", (int)N,
+           qsim__pool_threads(pool), total * 1e3, flops * 1e-9 / total,
+           100.0 * flops * 1e-9 / total / (PEAK_PER_CORE * qsim__pool_threads(pool)));
+}
+
+int main(int argc, char **argv)
+{
+    int quick = 0, threads[2] = {1, 2}, nth = 2;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-q"))
+            quick = 1;
+        else if (!strcmp(argv[i], "-c"))
+            clock_id = CLOCK_PROCESS_CPUTIME_ID;   /* 1 thread on a busy machine */
+        else if (!strcmp(argv[i], "-g"))
+            qsim__cpu_force_generic(1);
+        else if (!strcmp(argv[i], "-t") && i + 1 < argc) {
+            threads[0] = atoi(argv[++i]);
+            nth = 1;
+        }
+    }
+    printf("kernels: %s\n", qsim__kernels_isa());
+    for (int ti = 0; ti < nth; ti++) {
+        qsim__pool *pool = NULL;
+        if (qsim__pool_create(threads[ti], &pool) != QSIM_OK)
+            return 1;
+        if (!quick) {
+            bench_gemm(pool, 256, 256, 256);
+            bench_gemm(pool, 512, 512, 512);
+            bench_gemm(pool, 1024, 1024, 1024);
+            bench_gemm(pool, 64, 3136, 576);
+            bench_gemm(pool, 256, 196, 2304);
+            bench_gemm(pool, 512, 49, 4608);
+            bench_gemm(pool, 8, 1000, 512);
+        }
+        resnet_sum(pool, 1, !quick);
+        resnet_sum(pool, 8, !quick);
+        qsim__pool_free(pool);
+    }
+    return 0;
+}

@@ -1,0 +1,270 @@
+/* Convolution: weights packed once at create; run picks per shape
+ * - depthwise (group == C == M): a direct per-plane kernel;
+ * - 1x1, stride 1, no padding: GEMM straight on the NCHW input (B = x_g);
+ * - everything else: implicit GEMM, im2col packed tile by tile into the
+ *   per-thread B block (never a whole-image im2col buffer).
+ * GEMM view per (image, group): C[Mg, OH*OW] = W_g[Mg, K] * B[K, OH*OW],
+ * K = Cg*kh*kw, so the output lands in NCHW with bias per row. */
+#include "conv_impl.h"
+
+#include "core/alloc.h"
+#include "core/cpu.h"
+#include "core/error.h"
+#include "gemm_driver.h"
+
+#include <string.h>
+
+enum { KIND_GEMM_1X1 = 1, KIND_IM2COL = 2, KIND_DEPTHWISE = 3 };
+
+struct qsim__conv {
+    qsim__conv_desc d;
+    int kind;
+    int64_t Cg, Mg;
+    size_t K;               /* Cg * kh * kw */
+    float *wpack;           /* per group: ceil(Mg/MR) A panels of K*MR floats */
+    size_t wpack_group;     /* floats per group */
+    float *wdw;             /* depthwise: M x kh*kw */
+    float *bias;            /* M values or NULL */
+    qsim__epilogue ep;
+};
+
+/* What the packing and binding callbacks need for one run. */
+typedef struct conv_ctx {
+    const qsim__conv *c;
+    const float *x;
+    float *y;
+    int64_t H, W, OH, OW;
+    void (*im2col)(const qsim__im2col *, size_t, size_t, size_t, size_t, float *);
+} conv_ctx;
+
+void qsim__conv_out_size(const qsim__conv_desc *d, int64_t H, int64_t W, int64_t *OH, int64_t *OW)
+{
+    int64_t eh = d->dh * (d->kh - 1) + 1, ew = d->dw * (d->kw - 1) + 1;
+    int64_t nh = H + d->pt + d->pb - eh, nw = W + d->pl + d->pr - ew;
+    *OH = nh < 0 ? 0 : nh / d->sh + 1;
+    *OW = nw < 0 ? 0 : nw / d->sw + 1;
+}
+
+qsim_status qsim__conv_create(const qsim__conv_desc *d, const float *weight, const float *bias,
+                              const qsim__epilogue *ep, qsim__conv **out)
+{
+    *out = NULL;
+    if (d->C < 1 || d->M < 1 || d->group < 1 || d->C % d->group || d->M % d->group)
+        return qsim__fail(QSIM_ERR_INVALID_ARGUMENT,
+                          "conv: C=%lld, M=%lld must be positive multiples of group=%lld",
+                          (long long)d->C, (long long)d->M, (long long)d->group);
+    if (d->kh < 1 || d->kw < 1 || d->sh < 1 || d->sw < 1 || d->dh < 1 || d->dw < 1)
+        return qsim__fail(QSIM_ERR_INVALID_ARGUMENT,
+                          "conv: kernel %lldx%lld, strides %lld,%lld and dilations %lld,%lld "
+                          "must be >= 1",
+                          (long long)d->kh, (long long)d->kw, (long long)d->sh, (long long)d->sw,
+                          (long long)d->dh, (long long)d->dw);
+    if (d->pt < 0 || d->pl < 0 || d->pb < 0 || d->pr < 0)
+        return qsim__fail(QSIM_ERR_INVALID_ARGUMENT, "conv: pads %lld,%lld,%lld,%lld must be >= 0",
+                          (long long)d->pt, (long long)d->pl, (long long)d->pb, (long long)d->pr);
+    int64_t Cg = d->C / d->group, Mg = d->M / d->group, K64;
+    if (!qsim__mul_i64(Cg, d->kh, &K64) || !qsim__mul_i64(K64, d->kw, &K64) ||
+        (uint64_t)K64 > SIZE_MAX / 64)
+        return qsim__fail(QSIM_ERR_INVALID_ARGUMENT, "conv: kernel volume overflows");
+    size_t K = (size_t)K64;
+    qsim__conv *c = qsim__calloc(1, sizeof *c);
+    if (!c)
+        return qsim__oom();
+    c->d = *d;
+    c->Cg = Cg;
+    c->Mg = Mg;
+    c->K = K;
+    if (ep)
+        c->ep = *ep;
+    size_t wcount;
+    if (!qsim__mul_size((size_t)d->M, K, &wcount))
+        goto too_big;
+    if (bias) {
+        c->bias = qsim__malloc_array((size_t)d->M, sizeof(float));
+        if (!c->bias)
+            goto oom;
+        memcpy(c->bias, bias, (size_t)d->M * sizeof(float));
+    }
+    if (d->group == d->C && d->group == d->M) {
+        c->kind = KIND_DEPTHWISE;
+        c->wdw = qsim__malloc_array(wcount, sizeof(float));
+        if (!c->wdw)
+            goto oom;
+        memcpy(c->wdw, weight, wcount * sizeof(float));
+        *out = c;
+        return QSIM_OK;
+    }
+    c->kind = d->kh == 1 && d->kw == 1 && d->sh == 1 && d->sw == 1 && d->pt == 0 &&
+                      d->pl == 0 && d->pb == 0 && d->pr == 0
+                  ? KIND_GEMM_1X1
+                  : KIND_IM2COL;
+    size_t panels = ((size_t)Mg + QSIM__MR - 1) / QSIM__MR, per, total;
+    if (!qsim__mul_size(panels, K, &per) || !qsim__mul_size(per, QSIM__MR, &per) ||
+        !qsim__mul_size(per, (size_t)d->group, &total) ||
+        !qsim__mul_size(total, sizeof(float), &total))
+        goto too_big;
+    c->wpack_group = per;
+    c->wpack = qsim__malloc_aligned(total);
+    if (!c->wpack)
+        goto oom;
+    for (int64_t g = 0; g < d->group; g++) {
+        const float *wg = weight + (size_t)g * (size_t)Mg * K;
+        float *dst = c->wpack + (size_t)g * per;
+        for (size_t p = 0; p < panels; p++) {
+            size_t r0 = p * QSIM__MR;
+            size_t mr = (size_t)Mg - r0 < QSIM__MR ? (size_t)Mg - r0 : QSIM__MR;
+            qsim__pack_a_panel(0, wg, K, r0, mr, 0, K, dst + p * K * QSIM__MR);
+        }
+    }
+    *out = c;
+    return QSIM_OK;
+too_big:
+    qsim__conv_free(c);
+    return qsim__fail(QSIM_ERR_INVALID_ARGUMENT, "conv: weight [%lld, %lld, %lld, %lld] too large",
+                      (long long)d->M, (long long)Cg, (long long)d->kh, (long long)d->kw);
+oom:
+    qsim__conv_free(c);
+    return qsim__oom();
+}
+
+void qsim__conv_free(qsim__conv *c)
+{
+    if (!c)
+        return;
+    qsim__free_aligned(c->wpack);
+    qsim__free(c->wdw);
+    qsim__free(c->bias);
+    qsim__free(c);
+}
+
+/* ---- GEMM paths ---- */
+
+static void bind_group(const qsim__gemm_job *j, size_t b, const float **a_packed, const float **A,
+                       float **C, const float **bias)
+{
+    const conv_ctx *r = j->bind_ctx;
+    const qsim__conv *c = r->c;
+    size_t g = b % (size_t)c->d.group, n = b / (size_t)c->d.group;
+    size_t ohw = (size_t)(r->OH * r->OW);
+    *a_packed = c->wpack + g * c->wpack_group;
+    *C = r->y + (n * (size_t)c->d.M + g * (size_t)c->Mg) * ohw;
+    *bias = c->bias ? c->bias + g * (size_t)c->Mg : NULL;
+    (void)A;
+}
+
+static const float *group_input(const conv_ctx *r, size_t b)
+{
+    const qsim__conv *c = r->c;
+    size_t g = b % (size_t)c->d.group, n = b / (size_t)c->d.group;
+    return r->x + (n * (size_t)c->d.C + g * (size_t)c->Cg) * (size_t)(r->H * r->W);
+}
+
+static void pack_1x1(const qsim__gemm_job *j, size_t b, size_t k0, size_t kc, size_t n0,
+                     size_t nr, float *dst)
+{
+    const conv_ctx *r = j->pack_ctx;
+    qsim__pack_b_panel(0, group_input(r, b), (size_t)(r->H * r->W), k0, kc, n0, nr, dst);
+}
+
+static void pack_im2col(const qsim__gemm_job *j, size_t b, size_t k0, size_t kc, size_t n0,
+                        size_t nr, float *dst)
+{
+    const conv_ctx *r = j->pack_ctx;
+    const qsim__conv_desc *d = &r->c->d;
+    qsim__im2col g = {
+        .x = group_input(r, b), .H = r->H, .W = r->W, .OW = r->OW, .kh = d->kh, .kw = d->kw,
+        .sh = d->sh, .sw = d->sw, .dh = d->dh, .dw = d->dw, .pt = d->pt, .pl = d->pl,
+    };
+    r->im2col(&g, k0, kc, n0, nr, dst);
+}
+
+static int setup_job(const qsim__conv *c, const conv_ctx *r, int64_t N, qsim__gemm_job *j)
+{
+    memset(j, 0, sizeof *j);
+    j->M = (size_t)c->Mg;
+    j->N = (size_t)(r->OH * r->OW);
+    j->K = c->K;
+    j->nbatch = (size_t)N * (size_t)c->d.group;
+    j->a_packed = c->wpack;
+    j->pack_b = c->kind == KIND_GEMM_1X1 ? pack_1x1 : pack_im2col;
+    j->pack_ctx = r;
+    j->bind = bind_group;
+    j->bind_ctx = r;
+    j->ldc = j->N;
+    j->alpha = 1.0f;
+    j->bias_per_row = 1;
+    j->act = c->ep.act;
+    j->act_a = c->ep.a;
+    j->act_b = c->ep.b;
+    return qsim__gemm_plan(j);
+}
+
+size_t qsim__conv_workspace(const qsim__conv *c, int64_t N, int64_t H, int64_t W,
+                            const qsim__pool *pool)
+{
+    if (c->kind == KIND_DEPTHWISE)
+        return 0;
+    conv_ctx r = {.c = c, .H = H, .W = W};
+    qsim__conv_out_size(&c->d, H, W, &r.OH, &r.OW);
+    if (N <= 0 || r.OH <= 0 || r.OW <= 0)
+        return 0;
+    qsim__gemm_job j;
+    if (!setup_job(c, &r, N, &j))
+        return SIZE_MAX;
+    return qsim__gemm_ws_bytes(&j, qsim__pool_threads(pool));
+}
+
+/* ---- depthwise ---- */
+
+typedef struct dw_ctx {
+    const conv_ctx *r;
+    void (*kern)(const qsim__dw_args *);
+} dw_ctx;
+
+static void dw_task(void *ctx, size_t task, int thread)
+{
+    const dw_ctx *t = ctx;
+    const conv_ctx *r = t->r;
+    const qsim__conv *c = r->c;
+    const qsim__conv_desc *d = &c->d;
+    size_t ch = task % (size_t)d->C;
+    qsim__dw_args a = {
+        .x = r->x + task * (size_t)(r->H * r->W),
+        .y = r->y + task * (size_t)(r->OH * r->OW),
+        .w = c->wdw + ch * (size_t)(d->kh * d->kw),
+        .bias = c->bias ? c->bias[ch] : 0.0f,
+        .H = r->H, .W = r->W, .OH = r->OH, .OW = r->OW,
+        .kh = d->kh, .kw = d->kw, .sh = d->sh, .sw = d->sw, .dh = d->dh, .dw = d->dw,
+        .pt = d->pt, .pl = d->pl,
+        .act = c->ep.act, .act_a = c->ep.a, .act_b = c->ep.b,
+    };
+    t->kern(&a);
+    (void)thread;
+}
+
+void qsim__conv_run(const qsim__conv *c, qsim__pool *pool, const float *x, int64_t N, int64_t H,
+                    int64_t W, float *y, void *workspace)
+{
+    conv_ctx r = {.c = c, .x = x, .y = y, .H = H, .W = W, .im2col = qsim__im2col_panel__generic};
+#ifdef QSIM_HAVE_AVX2
+    if (qsim__cpu_use_avx2())
+        r.im2col = qsim__im2col_panel__avx2;
+#endif
+    qsim__conv_out_size(&c->d, H, W, &r.OH, &r.OW);
+    if (N <= 0 || r.OH <= 0 || r.OW <= 0)
+        return;
+    if (c->kind == KIND_DEPTHWISE) {
+        dw_ctx t = {.r = &r, .kern = qsim__k_f32_dwconv__generic};
+#ifdef QSIM_HAVE_AVX2
+        if (qsim__cpu_use_avx2())
+            t.kern = qsim__k_f32_dwconv__avx2;
+#endif
+        qsim__pool_run(pool, (size_t)(N * c->d.C), dw_task, &t);
+        return;
+    }
+    qsim__gemm_job j;
+    if (!setup_job(c, &r, N, &j))
+        return;
+    j.ws = workspace;
+    qsim__gemm_run(pool, &j);
+}

@@ -1,0 +1,113 @@
+/* Internals of the convolution kernels shared by conv.c and the per-ISA
+ * direct (depthwise) kernels. */
+#ifndef QSIM_KERNELS_CONV_IMPL_H
+#define QSIM_KERNELS_CONV_IMPL_H
+
+#include "conv.h"
+#include "gemm_impl.h"
+
+/* One depthwise plane: y[OH][OW] = act(sum_{ky,kx} w[ky][kx] * x[...] + bias).
+ * Taps are summed in (ky, kx) order, then the bias is added. */
+typedef struct qsim__dw_args {
+    const float *x;    /* [H][W] */
+    float *y;          /* [OH][OW] */
+    const float *w;    /* [kh][kw] */
+    float bias;
+    int64_t H, W, OH, OW;
+    int64_t kh, kw, sh, sw, dh, dw, pt, pl;
+    int act;
+    float act_a, act_b;
+} qsim__dw_args;
+
+/* Geometry the im2col packer needs (one image, one group). */
+typedef struct qsim__im2col {
+    const float *x;                 /* [Cg][H][W] */
+    int64_t H, W, OW;
+    int64_t kh, kw, sh, sw, dh, dw, pt, pl;
+} qsim__im2col;
+
+/* One NR-column panel of the implicit im2col matrix: rows k in [k0, k0+kc)
+ * (k = (c, ky, kx)), columns n in [n0, n0+nr) (n = oy*OW + ox), zero past nr
+ * and in the padding. The columns are cut into runs of one output row, so
+ * each (k, run) is a clipped (strided) copy of an input row segment. */
+static inline void qsim__im2col_panel(const qsim__im2col *g, size_t k0, size_t kc, size_t n0,
+                                      size_t nr, float *dst)
+{
+    int64_t seg_oy[QSIM__NR], seg_ox[QSIM__NR], seg_j[QSIM__NR], seg_len[QSIM__NR];
+    int nseg = 0;
+    int64_t oy = (int64_t)n0 / g->OW, ox = (int64_t)n0 % g->OW;
+    for (size_t j = 0; j < nr;) {
+        int64_t len = g->OW - ox;
+        if (len > (int64_t)(nr - j))
+            len = (int64_t)(nr - j);
+        seg_oy[nseg] = oy;
+        seg_ox[nseg] = ox;
+        seg_j[nseg] = (int64_t)j;
+        seg_len[nseg] = len;
+        nseg++;
+        j += (size_t)len;
+        ox = 0;
+        oy++;
+    }
+    int64_t khw = g->kh * g->kw;
+    int64_t ch = (int64_t)k0 / khw, rem = (int64_t)k0 % khw;
+    int64_t ky = rem / g->kw, kx = rem % g->kw;
+    for (size_t kk = 0; kk < kc; kk++) {
+        const float *xc = g->x + ch * g->H * g->W;
+        float *o = dst + kk * QSIM__NR;
+        for (int s = 0; s < nseg; s++) {
+            float *d = o + seg_j[s];
+            int64_t len = seg_len[s];
+            int64_t iy = seg_oy[s] * g->sh - g->pt + ky * g->dh;
+            if (iy < 0 || iy >= g->H) {
+                for (int64_t t = 0; t < len; t++)
+                    d[t] = 0.0f;
+                continue;
+            }
+            const float *row = xc + iy * g->W;
+            int64_t ix0 = seg_ox[s] * g->sw - g->pl + kx * g->dw, sw = g->sw;
+            /* t is in bounds iff 0 <= ix0 + t*sw < W */
+            int64_t lo = ix0 >= 0 ? 0 : (-ix0 + sw - 1) / sw;
+            int64_t hi = g->W - ix0 <= 0 ? 0 : (g->W - ix0 + sw - 1) / sw;
+            if (hi > len)
+                hi = len;
+            if (lo > hi)
+                lo = hi;
+            for (int64_t t = 0; t < lo; t++)
+                d[t] = 0.0f;
+            if (sw == 1) {
+                const float *src = row + ix0;
+                for (int64_t t = lo; t < hi; t++)
+                    d[t] = src[t];
+            } else {
+                for (int64_t t = lo; t < hi; t++)
+                    d[t] = row[ix0 + t * sw];
+            }
+            for (int64_t t = hi; t < len; t++)
+                d[t] = 0.0f;
+        }
+        for (size_t j = nr; j < QSIM__NR; j++)
+            o[j] = 0.0f;
+        if (++kx == g->kw) {
+            kx = 0;
+            if (++ky == g->kh) {
+                ky = 0;
+                ch++;
+            }
+        }
+    }
+}
+
+void qsim__im2col_panel__generic(const qsim__im2col *g, size_t k0, size_t kc, size_t n0,
+                                 size_t nr, float *dst);
+#ifdef QSIM_HAVE_AVX2
+void qsim__im2col_panel__avx2(const qsim__im2col *g, size_t k0, size_t kc, size_t n0,
+                              size_t nr, float *dst);
+#endif
+
+void qsim__k_f32_dwconv__generic(const qsim__dw_args *a);
+#ifdef QSIM_HAVE_AVX2
+void qsim__k_f32_dwconv__avx2(const qsim__dw_args *a);
+#endif
+
+#endif

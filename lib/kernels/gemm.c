@@ -1,0 +1,284 @@
+/* GEMM dispatch and the blocked driver (see gemm_driver.h). The driver is
+ * plain C; the arithmetic is in the per-ISA microkernels. */
+#include "gemm_driver.h"
+
+#include "core/alloc.h"
+#include "core/cpu.h"
+#include "core/error.h"
+
+#include <string.h>
+
+#define MC_MAX 144    /* rows per block: 24 MR panels (A block 144 KiB) */
+#define NC_MAX 256    /* columns per block (B block 256 KiB at KC) */
+#define MIN_TASKS 8   /* split finer when a product has fewer blocks */
+
+qsim__ukr_fn qsim__gemm_ukr(void)
+{
+#ifdef QSIM_HAVE_AVX2
+    if (qsim__cpu_use_avx2())
+        return qsim__k_f32_gemm_6x16__avx2;
+#endif
+    return qsim__k_f32_gemm_6x16__generic;
+}
+
+const char *qsim__kernels_isa(void)
+{
+#ifdef QSIM_HAVE_AVX2
+    if (qsim__cpu_use_avx2())
+        return "avx2";
+#endif
+    return "generic";
+}
+
+static size_t round_up(size_t x, size_t m) { return (x + m - 1) / m * m; }
+static size_t div_up(size_t x, size_t m) { return (x + m - 1) / m; }
+
+int qsim__gemm_plan(qsim__gemm_job *j)
+{
+    size_t mc = round_up(j->M < MC_MAX ? j->M : MC_MAX, QSIM__MR);
+    size_t nc = round_up(j->N < NC_MAX ? j->N : NC_MAX, QSIM__NR);
+    if (mc == 0)
+        mc = QSIM__MR;
+    if (nc == 0)
+        nc = QSIM__NR;
+    /* enough tasks to share among threads, decided from the shape alone */
+    for (;;) {
+        size_t tasks = div_up(j->M, mc) * div_up(j->N, nc) * j->nbatch;
+        if (tasks >= MIN_TASKS)
+            break;
+        if (mc >= nc / 2 && mc > 4 * QSIM__MR)
+            mc = round_up(mc / 2, QSIM__MR);
+        else if (nc > 2 * QSIM__NR)
+            nc = round_up(nc / 2, QSIM__NR);
+        else if (mc > QSIM__MR)
+            mc = round_up(mc / 2, QSIM__MR);
+        else
+            break;
+    }
+    j->mc = mc;
+    j->nc = nc;
+    j->mblocks = j->M ? div_up(j->M, mc) : 0;
+    j->nblocks = j->N ? div_up(j->N, nc) : 0;
+    /* the longest of the balanced k-blocks */
+    size_t kc = div_up(j->K, qsim__kblocks(j->K));
+    size_t a = 0, b = 0, total;
+    if (!j->a_packed && !qsim__mul_size(mc, kc, &a))
+        return 0;
+    a = round_up(a, 16);   /* the B block starts 64-byte aligned */
+    j->ws_a_floats = a;
+    if (!j->b_packed && !qsim__mul_size(nc, kc, &b))
+        return 0;
+    if (!qsim__add_size(a, b, &total))
+        return 0;
+    j->ws_floats = round_up(total, 16);   /* keep each slice 64-byte aligned */
+    return 1;
+}
+
+size_t qsim__gemm_ws_bytes(const qsim__gemm_job *j, int threads)
+{
+    size_t n;
+    if (!qsim__mul_size(j->ws_floats, (size_t)(threads < 1 ? 1 : threads), &n) ||
+        !qsim__mul_size(n, sizeof(float), &n))
+        return SIZE_MAX;
+    return n;
+}
+
+static void gemm_task(void *ctx, size_t task, int thread)
+{
+    const qsim__gemm_job *j = ctx;
+    size_t per = j->mblocks * j->nblocks;
+    size_t b = task / per, r = task % per;
+    size_t mi = r % j->mblocks, ni = r / j->mblocks;
+    size_t m0 = mi * j->mc, n0 = ni * j->nc;
+    size_t mb = j->M - m0 < j->mc ? j->M - m0 : j->mc;
+    size_t nb = j->N - n0 < j->nc ? j->N - n0 : j->nc;
+    const float *a_packed = j->a_packed, *A = j->A, *bias = j->bias;
+    float *C = j->C;
+    if (j->bind)
+        j->bind(j, b, &a_packed, &A, &C, &bias);
+    float *ws = j->ws + (size_t)thread * j->ws_floats;
+    float *abuf = ws, *bbuf = ws + j->ws_a_floats;
+    qsim__ukr_fn ukr = qsim__gemm_ukr();
+    size_t nkb = qsim__kblocks(j->K);
+    size_t npan_m = div_up(mb, QSIM__MR), npan_n = div_up(nb, QSIM__NR);
+    qsim__ukr_out o = {
+        .alpha = j->alpha, .beta = j->beta, .act = j->act, .act_a = j->act_a,
+        .act_b = j->act_b,
+    };
+    for (size_t kb = 0; kb < nkb; kb++) {
+        size_t k0, kc;
+        qsim__kblock(j->K, nkb, kb, &k0, &kc);
+        o.first = kb == 0;
+        o.last = kb == nkb - 1;
+        if (!j->b_packed) {
+            for (size_t jp = 0; jp < npan_n; jp++) {
+                size_t c0 = n0 + jp * QSIM__NR;
+                size_t nr = nb - jp * QSIM__NR < QSIM__NR ? nb - jp * QSIM__NR : QSIM__NR;
+                float *dst = bbuf + jp * kc * QSIM__NR;
+                if (j->pack_b)
+                    j->pack_b(j, b, k0, kc, c0, nr, dst);
+                else
+                    qsim__pack_b_panel(j->transB, j->B, j->ldb, k0, kc, c0, nr, dst);
+            }
+        }
+        if (!a_packed) {
+            for (size_t ip = 0; ip < npan_m; ip++) {
+                size_t r0 = m0 + ip * QSIM__MR;
+                size_t mr = mb - ip * QSIM__MR < QSIM__MR ? mb - ip * QSIM__MR : QSIM__MR;
+                qsim__pack_a_panel(j->transA, A, j->lda, r0, mr, k0, kc,
+                                   abuf + ip * kc * QSIM__MR);
+            }
+        }
+        for (size_t jp = 0; jp < npan_n; jp++) {
+            size_t c0 = n0 + jp * QSIM__NR;
+            size_t nr = nb - jp * QSIM__NR < QSIM__NR ? nb - jp * QSIM__NR : QSIM__NR;
+            const float *bp = j->b_packed ? j->b_packed + (c0 / QSIM__NR) * j->K * QSIM__NR +
+                                                k0 * QSIM__NR
+                                          : bbuf + jp * kc * QSIM__NR;
+            o.bias_col = bias && !j->bias_per_row ? bias + c0 : NULL;
+            for (size_t ip = 0; ip < npan_m; ip++) {
+                size_t r0 = m0 + ip * QSIM__MR;
+                size_t mr = mb - ip * QSIM__MR < QSIM__MR ? mb - ip * QSIM__MR : QSIM__MR;
+                const float *ap = a_packed ? a_packed + (r0 / QSIM__MR) * j->K * QSIM__MR +
+                                                 k0 * QSIM__MR
+                                           : abuf + ip * kc * QSIM__MR;
+                o.bias_row = bias && j->bias_per_row ? bias + r0 : NULL;
+                ukr(kc, ap, bp, C + r0 * j->ldc + c0, j->ldc, mr, nr, &o);
+            }
+        }
+    }
+}
+
+void qsim__gemm_run(qsim__pool *pool, qsim__gemm_job *j)
+{
+    size_t tasks = j->mblocks * j->nblocks * j->nbatch;
+    qsim__pool_run(pool, tasks, gemm_task, j);
+}
+
+/* ---- public entry points ---- */
+
+struct qsim__packed_b {
+    size_t K, N;
+    float *data;   /* ceil(N / NR) panels of K * NR floats */
+};
+
+static void set_epilogue(qsim__gemm_job *j, const qsim__epilogue *ep)
+{
+    j->act = ep ? ep->act : QSIM__ACT_NONE;
+    j->act_a = ep ? ep->a : 0.0f;
+    j->act_b = ep ? ep->b : 0.0f;
+}
+
+/* Used when scratch cannot be allocated: slow but correct, same contract. */
+static void sgemm_fallback(int transA, int transB, size_t M, size_t N, size_t K, float alpha,
+                           const float *A, size_t lda, const float *B, size_t ldb,
+                           const float *b_packed, float beta, float *C, size_t ldc,
+                           const float *bias, int bias_per_row, const qsim__epilogue *ep)
+{
+    int act = ep ? ep->act : 0;
+    float aa = ep ? ep->a : 0.0f, ab = ep ? ep->b : 0.0f;
+    for (size_t i = 0; i < M; i++) {
+        for (size_t n = 0; n < N; n++) {
+            float s = 0.0f;
+            for (size_t k = 0; k < K; k++) {
+                float a = transA ? A[k * lda + i] : A[i * lda + k];
+                float b = b_packed ? b_packed[(n / QSIM__NR) * K * QSIM__NR + k * QSIM__NR +
+                                              n % QSIM__NR]
+                                   : transB ? B[n * ldb + k] : B[k * ldb + n];
+                s += a * b;
+            }
+            float v = alpha * s;
+            if (beta != 0.0f)
+                v += beta * C[i * ldc + n];
+            if (bias)
+                v += bias_per_row ? bias[i] : bias[n];
+            C[i * ldc + n] = qsim__act_apply(v, act, aa, ab);
+        }
+    }
+}
+
+void qsim__sgemm(qsim__pool *pool, int transA, int transB, size_t M, size_t N, size_t K,
+                 float alpha, const float *A, size_t lda, const float *B, size_t ldb,
+                 float beta, float *C, size_t ldc, const float *bias, int bias_per_row,
+                 const qsim__epilogue *ep)
+{
+    if (M == 0 || N == 0)
+        return;
+    qsim__gemm_job j = {
+        .M = M, .N = N, .K = K, .nbatch = 1, .A = A, .lda = lda, .transA = transA,
+        .B = B, .ldb = ldb, .transB = transB, .C = C, .ldc = ldc, .alpha = alpha,
+        .beta = beta, .bias = bias, .bias_per_row = bias_per_row,
+    };
+    set_epilogue(&j, ep);
+    size_t bytes = 0;
+    if (qsim__gemm_plan(&j))
+        bytes = qsim__gemm_ws_bytes(&j, qsim__pool_threads(pool));
+    j.ws = bytes && bytes != SIZE_MAX ? qsim__malloc_aligned(bytes) : NULL;
+    if (!j.ws) {
+        sgemm_fallback(transA, transB, M, N, K, alpha, A, lda, B, ldb, NULL, beta, C, ldc, bias,
+                       bias_per_row, ep);
+        return;
+    }
+    qsim__gemm_run(pool, &j);
+    qsim__free_aligned(j.ws);
+}
+
+qsim_status qsim__pack_b(int transB, size_t K, size_t N, const float *B, size_t ldb,
+                         qsim__packed_b **out)
+{
+    *out = NULL;
+    size_t panels = div_up(N, QSIM__NR), floats, bytes;
+    if (!qsim__mul_size(panels, K, &floats) || !qsim__mul_size(floats, QSIM__NR, &floats) ||
+        !qsim__mul_size(floats, sizeof(float), &bytes))
+        return qsim__fail(QSIM_ERR_INVALID_ARGUMENT, "gemm: packed weight %zu x %zu is too large",
+                          K, N);
+    qsim__packed_b *p = qsim__calloc(1, sizeof *p);
+    if (!p)
+        return qsim__oom();
+    p->data = qsim__malloc_aligned(bytes);
+    if (!p->data) {
+        qsim__free(p);
+        return qsim__oom();
+    }
+    p->K = K;
+    p->N = N;
+    for (size_t jp = 0; jp < panels; jp++) {
+        size_t nr = N - jp * QSIM__NR < QSIM__NR ? N - jp * QSIM__NR : QSIM__NR;
+        qsim__pack_b_panel(transB, B, ldb, 0, K, jp * QSIM__NR, nr,
+                           p->data + jp * K * QSIM__NR);
+    }
+    *out = p;
+    return QSIM_OK;
+}
+
+void qsim__packed_b_free(qsim__packed_b *p)
+{
+    if (!p)
+        return;
+    qsim__free_aligned(p->data);
+    qsim__free(p);
+}
+
+void qsim__sgemm_packed(qsim__pool *pool, int transA, size_t M, const float *A, size_t lda,
+                        const qsim__packed_b *B, float *C, size_t ldc, const float *bias,
+                        const qsim__epilogue *ep)
+{
+    if (M == 0 || B->N == 0)
+        return;
+    qsim__gemm_job j = {
+        .M = M, .N = B->N, .K = B->K, .nbatch = 1, .A = A, .lda = lda, .transA = transA,
+        .b_packed = B->data, .C = C, .ldc = ldc, .alpha = 1.0f, .beta = 0.0f, .bias = bias,
+    };
+    set_epilogue(&j, ep);
+    size_t bytes = 0;
+    if (qsim__gemm_plan(&j))
+        bytes = qsim__gemm_ws_bytes(&j, qsim__pool_threads(pool));
+    j.ws = bytes && bytes != SIZE_MAX ? qsim__malloc_aligned(bytes) : NULL;
+    if (!j.ws) {
+        sgemm_fallback(transA, 0, M, B->N, B->K, 1.0f, A, lda, NULL, 0, B->data, 0.0f, C, ldc,
+                       bias, 0, ep);
+        return;
+    }
+    qsim__gemm_run(pool, &j);
+    qsim__free_aligned(j.ws);
+}

@@ -1,0 +1,74 @@
+/* Portable FP32 GEMM microkernel and panel packers (plain C11: this file is
+ * built without ISA flags and is the reference the SIMD kernels must match). */
+#include "kernels/gemm_impl.h"
+
+#include <string.h>
+
+void qsim__k_f32_gemm_6x16__generic(size_t kc, const float *a, const float *b, float *c,
+                                    size_t ldc, size_t mr, size_t nr, const qsim__ukr_out *o)
+{
+    float acc[QSIM__MR * QSIM__NR];
+    memset(acc, 0, sizeof acc);
+    for (size_t k = 0; k < kc; k++) {
+        const float *ak = a + k * QSIM__MR;
+        const float *bk = b + k * QSIM__NR;
+        for (size_t i = 0; i < QSIM__MR; i++) {
+            float ai = ak[i];
+            float *row = acc + i * QSIM__NR;
+            for (size_t j = 0; j < QSIM__NR; j++)
+                row[j] += ai * bk[j];
+        }
+    }
+    qsim__ukr_store_tile(acc, c, ldc, mr, nr, o);
+}
+
+void qsim__pack_a_panel(int trans, const float *A, size_t lda, size_t m0, size_t mr, size_t k0,
+                        size_t kc, float *dst)
+{
+    if (!trans) {
+        /* rows of A are contiguous in k: gather MR of them */
+        for (size_t k = 0; k < kc; k++) {
+            float *d = dst + k * QSIM__MR;
+            for (size_t i = 0; i < mr; i++)
+                d[i] = A[(m0 + i) * lda + k0 + k];
+            for (size_t i = mr; i < QSIM__MR; i++)
+                d[i] = 0.0f;
+        }
+    } else {
+        for (size_t k = 0; k < kc; k++) {
+            const float *s = A + (k0 + k) * lda + m0;
+            float *d = dst + k * QSIM__MR;
+            for (size_t i = 0; i < mr; i++)
+                d[i] = s[i];
+            for (size_t i = mr; i < QSIM__MR; i++)
+                d[i] = 0.0f;
+        }
+    }
+}
+
+void qsim__pack_b_panel(int trans, const float *B, size_t ldb, size_t k0, size_t kc, size_t n0,
+                        size_t nr, float *dst)
+{
+    if (!trans) {
+        for (size_t k = 0; k < kc; k++) {
+            const float *s = B + (k0 + k) * ldb + n0;
+            float *d = dst + k * QSIM__NR;
+            if (nr == QSIM__NR) {
+                memcpy(d, s, QSIM__NR * sizeof *d);
+            } else {
+                for (size_t j = 0; j < nr; j++)
+                    d[j] = s[j];
+                for (size_t j = nr; j < QSIM__NR; j++)
+                    d[j] = 0.0f;
+            }
+        }
+    } else {
+        for (size_t k = 0; k < kc; k++) {
+            float *d = dst + k * QSIM__NR;
+            for (size_t j = 0; j < nr; j++)
+                d[j] = B[(n0 + j) * ldb + k0 + k];
+            for (size_t j = nr; j < QSIM__NR; j++)
+                d[j] = 0.0f;
+        }
+    }
+}

@@ -1,0 +1,102 @@
+"""Convolution reference cases from torch (float64) for tests/test_conv.c.
+
+Usage: gen_conv_cases.py OUT_FILE
+File: int64 case count, then per case int64 header
+[N, C, H, W, M, group, kh, kw, sh, sw, dh, dw, pt, pl, pb, pr, has_bias, act, OH, OW],
+float32 [act_a, act_b], float32 x, weight, bias (if any), expected y, and
+the float64 conv of |x| with |w| (as float32), the scale for the tolerance.
+Asymmetric pads go through F.pad, 1-D convs (kh == 1, H == 1) through conv1d.
+"""
+import struct
+import sys
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+# (N, C, H, W, M, group, kh, kw, stride, dil, pads(t, l, b, r), bias, act)
+CASES = [
+    (1, 3, 8, 8, 4, 1, 3, 3, (1, 1), (1, 1), (1, 1, 1, 1), 1, 0),
+    (2, 5, 7, 9, 6, 1, 3, 3, (2, 2), (1, 1), (1, 1, 1, 1), 1, 1),
+    (1, 8, 6, 5, 7, 1, 1, 1, (1, 1), (1, 1), (0, 0, 0, 0), 1, 0),      # 1x1 direct GEMM
+    (2, 16, 4, 4, 5, 1, 1, 1, (1, 1), (1, 1), (0, 0, 0, 0), 0, 1),     # N = 16 = NR, M = 5
+    (1, 17, 3, 5, 6, 1, 1, 1, (1, 1), (1, 1), (0, 0, 0, 0), 1, 2),     # N = 15, M = 6
+    (1, 9, 1, 17, 7, 1, 1, 1, (1, 1), (1, 1), (0, 0, 0, 0), 1, 3),     # N = 17, M = 7
+    (1, 64, 9, 9, 32, 1, 1, 1, (2, 2), (1, 1), (0, 0, 0, 0), 1, 0),    # 1x1 stride 2
+    (1, 255, 4, 4, 13, 1, 1, 1, (1, 1), (1, 1), (0, 0, 0, 0), 1, 0),   # K = KC - 1
+    (1, 256, 4, 4, 12, 1, 1, 1, (1, 1), (1, 1), (0, 0, 0, 0), 1, 0),   # K = KC
+    (1, 257, 4, 4, 11, 1, 1, 1, (1, 1), (1, 1), (0, 0, 0, 0), 1, 1),   # K = KC + 1
+    (1, 64, 10, 10, 150, 1, 3, 3, (1, 1), (1, 1), (1, 1, 1, 1), 1, 1), # K = 576, M > MC
+    (1, 6, 23, 21, 10, 1, 3, 3, (1, 1), (1, 1), (1, 1, 1, 1), 1, 0),   # N > NC
+    (2, 4, 9, 11, 6, 2, 3, 3, (1, 1), (1, 1), (1, 1, 1, 1), 1, 0),     # groups
+    (1, 12, 7, 7, 9, 3, 2, 3, (1, 2), (1, 1), (0, 1, 1, 0), 1, 2),     # groups, asym pads
+    (1, 3, 13, 12, 5, 1, 3, 3, (1, 1), (2, 3), (2, 3, 2, 3), 1, 0),    # dilation
+    (1, 3, 11, 14, 4, 1, 5, 4, (3, 2), (2, 1), (0, 2, 3, 1), 1, 3),    # everything odd
+    (2, 3, 20, 20, 8, 1, 7, 7, (2, 2), (1, 1), (3, 3, 3, 3), 1, 1),    # resnet stem
+    (1, 5, 6, 6, 3, 1, 3, 3, (1, 1), (1, 1), (0, 0, 0, 0), 0, 0),      # valid
+    (1, 2, 4, 4, 3, 1, 5, 5, (1, 1), (1, 1), (2, 2, 2, 2), 1, 0),      # kernel > input
+    (1, 8, 1, 37, 6, 1, 1, 3, (1, 1), (1, 1), (0, 1, 0, 1), 1, 0),     # 1-D
+    (2, 6, 1, 40, 9, 3, 1, 5, (1, 2), (1, 2), (0, 0, 0, 3), 1, 1),     # 1-D grouped, asym
+    # depthwise (group == C == M)
+    (2, 8, 10, 10, 8, 8, 3, 3, (1, 1), (1, 1), (1, 1, 1, 1), 1, 0),
+    (1, 5, 17, 19, 5, 5, 3, 3, (2, 2), (1, 1), (1, 1, 1, 1), 1, 1),
+    (1, 4, 9, 8, 4, 4, 3, 3, (1, 1), (1, 1), (0, 0, 0, 0), 0, 2),
+    (1, 3, 12, 30, 3, 3, 5, 5, (1, 1), (2, 2), (4, 4, 4, 4), 1, 0),
+    (1, 3, 11, 13, 3, 3, 3, 3, (2, 1), (1, 1), (0, 1, 2, 1), 1, 3),
+    (1, 6, 33, 35, 6, 6, 3, 3, (1, 1), (1, 1), (1, 1, 1, 1), 1, 1),
+    (1, 6, 33, 35, 6, 6, 3, 3, (2, 2), (1, 1), (1, 1, 1, 1), 1, 0),
+    (1, 4, 1, 50, 4, 4, 1, 3, (1, 1), (1, 1), (0, 1, 0, 1), 1, 0),     # 1-D depthwise
+    (1, 4, 6, 6, 8, 4, 3, 3, (1, 1), (1, 1), (1, 1, 1, 1), 1, 0),      # channel multiplier
+]
+
+
+def act_ref(y, act, a, b):
+    if act == 1:
+        return torch.clamp(y, min=0)
+    if act == 2:
+        return torch.clamp(y, a, b)
+    if act == 3:
+        return torch.where(y < 0, a * y, y)
+    return y
+
+
+def main():
+    torch.manual_seed(7)
+    with open(sys.argv[1], "wb") as f:
+        f.write(struct.pack("<q", len(CASES)))
+        for (N, C, H, W, M, g, kh, kw, s, d, p, hb, act) in CASES:
+            a_a, a_b = (-0.4, 0.7) if act == 2 else (0.05, 0.0)
+            x = torch.randn(N, C, H, W, dtype=torch.float32)
+            w = torch.randn(M, C // g, kh, kw, dtype=torch.float32)
+            b = torch.randn(M, dtype=torch.float32) if hb else None
+            xd, wd = x.double(), w.double()
+            bd = b.double() if hb else None
+            pt, pl, pb, pr = p
+            if H == 1 and kh == 1:
+                xp = F.pad(xd[:, :, 0, :], (pl, pr))
+                y = F.conv1d(xp, wd[:, :, 0, :], bd, stride=s[1], dilation=d[1], groups=g)
+                sc = F.conv1d(F.pad(xd.abs()[:, :, 0, :], (pl, pr)), wd.abs()[:, :, 0, :],
+                              None, stride=s[1], dilation=d[1], groups=g)
+                y, sc = y[:, :, None, :], sc[:, :, None, :]
+            else:
+                xp = F.pad(xd, (pl, pr, pt, pb))
+                y = F.conv2d(xp, wd, bd, stride=s, dilation=d, groups=g)
+                sc = F.conv2d(F.pad(xd.abs(), (pl, pr, pt, pb)), wd.abs(), None, stride=s,
+                              dilation=d, groups=g)
+            if hb:
+                sc = sc + bd.abs()[None, :, None, None]
+            y = act_ref(y, act, a_a, a_b)
+            OH, OW = y.shape[2], y.shape[3]
+            f.write(struct.pack("<20q", N, C, H, W, M, g, kh, kw, s[0], s[1], d[0], d[1],
+                                pt, pl, pb, pr, hb, act, OH, OW))
+            f.write(struct.pack("<2f", a_a, a_b))
+            f.write(x.numpy().tobytes())
+            f.write(w.numpy().tobytes())
+            if hb:
+                f.write(b.numpy().tobytes())
+            f.write(y.float().numpy().tobytes())
+            f.write(sc.float().numpy().tobytes())
+
+
+if __name__ == "__main__":
+    main()
