@@ -1,4 +1,201 @@
-/* Op family 'qdq' (see op.h for the table it exports). */
+/* Op family 'qdq': QuantizeLinear / DequantizeLinear, per tensor or per
+ * axis (opset 13+), integer types uint8/int8/uint16/int16/int32. Rounding is
+ * half to even (rint in the default mode) with saturation, as ONNX says. */
 #include "op.h"
 
-const qsim__op_desc *const qsim__ops_qdq[] = {NULL};
+#include "oputil.h"
+#include "../core/error.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <string.h>
+
+typedef struct qdq_plan {
+    int qtype;            /* integer type of y (Quantize) or x (Dequantize) */
+    size_t outer, ch, inner;   /* x viewed as [outer, ch, inner]; ch = 1 per tensor */
+    const qsim__tview *scale, *zp;
+} qdq_plan;
+
+static int int_type_ok(int t)
+{
+    return t == QSIM__DT_UINT8 || t == QSIM__DT_INT8 || t == QSIM__DT_UINT16 ||
+           t == QSIM__DT_INT16 || t == QSIM__DT_INT32;
+}
+
+static void type_range(int t, double *lo, double *hi)
+{
+    switch (t) {
+    case QSIM__DT_UINT8: *lo = 0; *hi = 255; break;
+    case QSIM__DT_INT8: *lo = -128; *hi = 127; break;
+    case QSIM__DT_UINT16: *lo = 0; *hi = 65535; break;
+    case QSIM__DT_INT16: *lo = -32768; *hi = 32767; break;
+    default: *lo = -2147483648.0; *hi = 2147483647.0; break;
+    }
+}
+
+static double load_int(int t, const void *p, size_t i)
+{
+    switch (t) {
+    case QSIM__DT_UINT8: return ((const uint8_t *)p)[i];
+    case QSIM__DT_INT8: return ((const int8_t *)p)[i];
+    case QSIM__DT_UINT16: return ((const uint16_t *)p)[i];
+    case QSIM__DT_INT16: return ((const int16_t *)p)[i];
+    default: return ((const int32_t *)p)[i];
+    }
+}
+
+static qsim_status qdq_make(const qsim__node *n, int quant, const qsim__tview *in, size_t n_in,
+                            qdq_plan *p)
+{
+    memset(p, 0, sizeof *p);
+    const qsim__tview *x = &in[0];
+    p->scale = &in[1];
+    p->zp = qsim__in_present(in, n_in, 2) ? &in[2] : NULL;
+    int64_t v;
+    if (n->opset >= 21) {
+        QSIM__TRY(qsim__attr_int(n, "block_size", 0, &v));
+        if (v != 0)
+            return qsim__fail(QSIM_ERR_UNSUPPORTED, "%s: attribute 'block_size' (blocked "
+                              "quantization) is not supported", qsim__node_label(n));
+    }
+    if (quant) {
+        QSIM__TRY(qsim__check_float(n, x, "input x"));
+        p->qtype = p->zp ? p->zp->dtype : QSIM__DT_UINT8;
+        if (n->opset >= 21) {
+            QSIM__TRY(qsim__attr_int(n, "output_dtype", 0, &v));
+            if (v != 0 && p->zp && v != p->zp->dtype)
+                return qsim__fail(QSIM_ERR_PARSE, "%s: attribute 'output_dtype' differs from "
+                                  "the zero point's type", qsim__node_label(n));
+            if (v != 0)
+                p->qtype = (int)v;
+        }
+        if (!int_type_ok(p->qtype))
+            return qsim__fail(QSIM_ERR_UNSUPPORTED, "%s: output type %s is not supported",
+                              qsim__node_label(n), qsim__dtype_name(p->qtype));
+    } else {
+        p->qtype = x->dtype;
+        if (!int_type_ok(p->qtype))
+            return qsim__fail(QSIM_ERR_UNSUPPORTED, "%s: input x has type %s, which is not "
+                              "supported", qsim__node_label(n), qsim__dtype_name(x->dtype));
+        if (p->zp && p->zp->dtype != x->dtype)
+            return qsim__fail(QSIM_ERR_PARSE, "%s: zero point type %s differs from x's %s",
+                              qsim__node_label(n), qsim__dtype_name(p->zp->dtype),
+                              qsim__dtype_name(x->dtype));
+    }
+    QSIM__TRY(qsim__check_float(n, p->scale, "scale"));
+    if (p->zp && quant && p->zp->dtype != p->qtype)
+        return qsim__fail(QSIM_ERR_UNSUPPORTED, "%s: zero point has type %s",
+                          qsim__node_label(n), qsim__dtype_name(p->zp->dtype));
+    /* per tensor: one scale; per axis (opset 13+): a 1-D scale along axis */
+    const qsim__tview *s = p->scale;
+    p->outer = x->numel;
+    p->ch = 1;
+    p->inner = 1;
+    if (s->shape.rank == 0 || (s->shape.rank == 1 && s->numel == 1 && n->opset < 13)) {
+        if (s->numel != 1)
+            return qsim__fail(QSIM_ERR_SHAPE, "%s: scale %s must hold one value",
+                              qsim__node_label(n), qsim__vshape(s));
+    } else if (s->shape.rank == 1 && n->opset >= 13) {
+        int64_t axis;
+        int r = x->shape.rank;
+        QSIM__TRY(qsim__attr_int(n, "axis", 1, &axis));
+        if (axis < -r || axis >= r)
+            return qsim__fail(QSIM_ERR_SHAPE, "%s: attribute 'axis' = %" PRId64 " is out of "
+                              "range for x %s", qsim__node_label(n), axis, qsim__vshape(x));
+        if (axis < 0)
+            axis += r;
+        if (s->shape.dims[0] != x->shape.dims[axis] && s->numel != 1)
+            return qsim__fail(QSIM_ERR_SHAPE, "%s: scale %s does not match x %s on axis %" PRId64,
+                              qsim__node_label(n), qsim__vshape(s), qsim__vshape(x), axis);
+        if (s->numel != 1) {
+            p->outer = 1;
+            for (int i = 0; i < axis; i++)
+                p->outer *= (size_t)x->shape.dims[i];
+            p->ch = (size_t)x->shape.dims[axis];
+            for (int i = (int)axis + 1; i < r; i++)
+                p->inner *= (size_t)x->shape.dims[i];
+        }
+    } else {
+        return qsim__fail(n->opset >= 13 ? QSIM_ERR_SHAPE : QSIM_ERR_UNSUPPORTED,
+                          "%s: scale %s must be a scalar%s", qsim__node_label(n),
+                          qsim__vshape(s), n->opset >= 13 ? " or 1-D" : "");
+    }
+    if (p->zp && (p->zp->numel != s->numel || p->zp->shape.rank != s->shape.rank))
+        return qsim__fail(QSIM_ERR_SHAPE, "%s: zero point %s does not match scale %s",
+                          qsim__node_label(n), qsim__vshape(p->zp), qsim__vshape(s));
+    return QSIM_OK;
+}
+
+static qsim_status qdq_init(const qsim__node *n, const qsim__tview *in, size_t n_in, void **state)
+{
+    QSIM__TRY(qsim__check_n_in(n, n_in, 2, 3));
+    QSIM__TRY(qsim__no_extra_outputs(n, 1));
+    *state = NULL;
+    return QSIM_OK;
+}
+
+static qsim_status qdq_infer(void *state, const qsim__node *n, const qsim__tview *in, size_t n_in,
+                             qsim__tview *out, size_t n_out, size_t *workspace)
+{
+    int quant = strcmp(n->op_type, "QuantizeLinear") == 0;
+    qdq_plan p;
+    QSIM__TRY(qsim__check_n_in(n, n_in, 2, 3));
+    QSIM__TRY(qdq_make(n, quant, in, n_in, &p));
+    QSIM__TRY(qsim__set_out(n, &out[0], quant ? p.qtype : QSIM__DT_FLOAT, &in[0].shape));
+    *workspace = 0;
+    (void)state;
+    (void)n_out;
+    return QSIM_OK;
+}
+
+static void store_int(int t, void *p, size_t i, double v)
+{
+    switch (t) {
+    case QSIM__DT_UINT8: ((uint8_t *)p)[i] = (uint8_t)v; break;
+    case QSIM__DT_INT8: ((int8_t *)p)[i] = (int8_t)v; break;
+    case QSIM__DT_UINT16: ((uint16_t *)p)[i] = (uint16_t)v; break;
+    case QSIM__DT_INT16: ((int16_t *)p)[i] = (int16_t)v; break;
+    default: ((int32_t *)p)[i] = (int32_t)v; break;
+    }
+}
+
+static qsim_status qdq_run(void *state, const qsim__node *n, const qsim__exec *ex,
+                           const qsim__tview *in, size_t n_in, qsim__tview *out, size_t n_out)
+{
+    int quant = strcmp(n->op_type, "QuantizeLinear") == 0;
+    qdq_plan p;
+    QSIM__TRY(qdq_make(n, quant, in, n_in, &p));
+    const float *sc = p.scale->data;
+    double lo, hi;
+    type_range(p.qtype, &lo, &hi);
+    size_t i = 0;
+    for (size_t o = 0; o < p.outer; o++)
+        for (size_t c = 0; c < p.ch; c++) {
+            float s = sc[c];
+            double zp = p.zp ? load_int(p.qtype, p.zp->data, c) : 0.0;
+            if (quant) {
+                const float *x = in[0].data;
+                for (size_t j = 0; j < p.inner; j++, i++) {
+                    float q = rintf(x[i] / s);
+                    double v = isnan(q) ? zp : (double)q + zp;
+                    store_int(p.qtype, out[0].data, i, v < lo ? lo : v > hi ? hi : v);
+                }
+            } else {
+                float *y = out[0].data;
+                float zf = (float)zp;
+                for (size_t j = 0; j < p.inner; j++, i++)
+                    y[i] = ((float)load_int(p.qtype, in[0].data, i) - zf) * s;
+            }
+        }
+    (void)state;
+    (void)ex;
+    (void)n_out;
+    return QSIM_OK;
+}
+
+static const qsim__op_desc quant_op = {"QuantizeLinear", 0, qdq_init, qdq_infer, qdq_run,
+                                       qsim__op_free_none};
+static const qsim__op_desc dequant_op = {"DequantizeLinear", 0, qdq_init, qdq_infer, qdq_run,
+                                         qsim__op_free_none};
+
+const qsim__op_desc *const qsim__ops_qdq[] = {&quant_op, &dequant_op, NULL};
