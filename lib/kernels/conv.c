@@ -139,58 +139,69 @@ void qsim__conv_free(qsim__conv *c)
 
 /* ---- GEMM paths ---- */
 
-static void bind_group(const qsim__gemm_job *j, size_t b, const float **a_packed, const float **A,
-                       float **C, const float **bias)
+/* One product per group; its columns are (image, oy, ox), so small images
+ * share panels (no tile wasted on a 7x7 map's edge). */
+static void bind_group(const qsim__gemm_job *j, size_t g, const float **a_packed,
+                       const float **A, float **C, const float **bias)
 {
     const conv_ctx *r = j->bind_ctx;
     const qsim__conv *c = r->c;
-    size_t g = b % (size_t)c->d.group, n = b / (size_t)c->d.group;
-    size_t ohw = (size_t)(r->OH * r->OW);
     *a_packed = c->wpack + g * c->wpack_group;
-    *C = r->y + (n * (size_t)c->d.M + g * (size_t)c->Mg) * ohw;
+    *C = r->y + g * (size_t)c->Mg * (size_t)(r->OH * r->OW);
     *bias = c->bias ? c->bias + g * (size_t)c->Mg : NULL;
     (void)A;
 }
 
-static const float *group_input(const conv_ctx *r, size_t b)
+static void im2col_geometry(const conv_ctx *r, size_t g, qsim__im2col *geo)
 {
-    const qsim__conv *c = r->c;
-    size_t g = b % (size_t)c->d.group, n = b / (size_t)c->d.group;
-    return r->x + (n * (size_t)c->d.C + g * (size_t)c->Cg) * (size_t)(r->H * r->W);
+    const qsim__conv_desc *d = &r->c->d;
+    size_t hw = (size_t)(r->H * r->W);
+    *geo = (qsim__im2col){
+        .x = r->x + g * (size_t)r->c->Cg * hw, .img_stride = (size_t)d->C * hw,
+        .H = r->H, .W = r->W, .OH = r->OH, .OW = r->OW, .kh = d->kh, .kw = d->kw,
+        .sh = d->sh, .sw = d->sw, .dh = d->dh, .dw = d->dw, .pt = d->pt, .pl = d->pl,
+    };
 }
 
-static void pack_1x1(const qsim__gemm_job *j, size_t b, size_t k0, size_t kc, size_t n0,
-                     size_t nr, float *dst)
-{
-    const conv_ctx *r = j->pack_ctx;
-    qsim__pack_b_panel(0, group_input(r, b), (size_t)(r->H * r->W), k0, kc, n0, nr, dst);
-}
-
-static void pack_im2col(const qsim__gemm_job *j, size_t b, size_t k0, size_t kc, size_t n0,
+static void pack_im2col(const qsim__gemm_job *j, size_t g, size_t k0, size_t kc, size_t n0,
                         size_t nr, float *dst)
 {
     const conv_ctx *r = j->pack_ctx;
-    const qsim__conv_desc *d = &r->c->d;
-    qsim__im2col g = {
-        .x = group_input(r, b), .H = r->H, .W = r->W, .OW = r->OW, .kh = d->kh, .kw = d->kw,
-        .sh = d->sh, .sw = d->sw, .dh = d->dh, .dw = d->dw, .pt = d->pt, .pl = d->pl,
-    };
-    r->im2col(&g, k0, kc, n0, nr, dst);
+    qsim__im2col geo;
+    im2col_geometry(r, g, &geo);
+    r->im2col(&geo, k0, kc, n0, nr, dst);
+}
+
+/* 1x1, stride 1, no padding: B is the input itself, [Cg, H*W] per image. */
+static void pack_1x1(const qsim__gemm_job *j, size_t g, size_t k0, size_t kc, size_t n0,
+                     size_t nr, float *dst)
+{
+    const conv_ctx *r = j->pack_ctx;
+    size_t hw = (size_t)(r->H * r->W), img = n0 / hw, p = n0 % hw;
+    if (p + nr > hw) {
+        pack_im2col(j, g, k0, kc, n0, nr, dst);
+        return;
+    }
+    const float *x = r->x + (img * (size_t)r->c->d.C + g * (size_t)r->c->Cg) * hw;
+    qsim__pack_b_panel(0, x, hw, k0, kc, p, nr, dst);
 }
 
 static int setup_job(const qsim__conv *c, const conv_ctx *r, int64_t N, qsim__gemm_job *j)
 {
     memset(j, 0, sizeof *j);
+    size_t ohw = (size_t)(r->OH * r->OW);
     j->M = (size_t)c->Mg;
-    j->N = (size_t)(r->OH * r->OW);
+    j->N = (size_t)N * ohw;
     j->K = c->K;
-    j->nbatch = (size_t)N * (size_t)c->d.group;
+    j->nbatch = (size_t)c->d.group;
     j->a_packed = c->wpack;
     j->pack_b = c->kind == KIND_GEMM_1X1 ? pack_1x1 : pack_im2col;
     j->pack_ctx = r;
     j->bind = bind_group;
     j->bind_ctx = r;
-    j->ldc = j->N;
+    j->ldc = ohw;
+    j->img_cols = ohw;
+    j->img_stride = (size_t)c->d.M * ohw;
     j->alpha = 1.0f;
     j->bias_per_row = 1;
     j->act = c->ep.act;

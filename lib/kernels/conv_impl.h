@@ -19,53 +19,71 @@ typedef struct qsim__dw_args {
     float act_a, act_b;
 } qsim__dw_args;
 
-/* Geometry the im2col packer needs (one image, one group). */
+/* Geometry the im2col packer needs (one group; columns run over images). */
 typedef struct qsim__im2col {
-    const float *x;                 /* [Cg][H][W] */
-    int64_t H, W, OW;
+    const float *x;                 /* image 0: [Cg][H][W] */
+    size_t img_stride;              /* floats between images */
+    int64_t H, W, OH, OW;
     int64_t kh, kw, sh, sw, dh, dw, pt, pl;
 } qsim__im2col;
 
-/* One NR-column panel of the implicit im2col matrix: rows k in [k0, k0+kc)
- * (k = (c, ky, kx)), columns n in [n0, n0+nr) (n = oy*OW + ox), zero past nr
- * and in the padding. The columns are cut into runs of one output row, so
- * each (k, run) is a clipped (strided) copy of an input row segment. */
-static inline void qsim__im2col_panel(const qsim__im2col *g, size_t k0, size_t kc, size_t n0,
-                                      size_t nr, float *dst)
+/* The panel's columns cut into runs within one output row of one image. */
+typedef struct qsim__im2col_runs {
+    int n;
+    const float *x[QSIM__NR];
+    int64_t oy[QSIM__NR], ox[QSIM__NR], j[QSIM__NR], len[QSIM__NR];
+} qsim__im2col_runs;
+
+static inline void qsim__im2col_split(const qsim__im2col *g, size_t n0, size_t nr,
+                                      qsim__im2col_runs *r)
 {
-    int64_t seg_oy[QSIM__NR], seg_ox[QSIM__NR], seg_j[QSIM__NR], seg_len[QSIM__NR];
-    int nseg = 0;
-    int64_t oy = (int64_t)n0 / g->OW, ox = (int64_t)n0 % g->OW;
+    size_t ohw = (size_t)(g->OH * g->OW), img = n0 / ohw, p = n0 % ohw;
+    int64_t oy = (int64_t)p / g->OW, ox = (int64_t)p % g->OW;
+    r->n = 0;
     for (size_t j = 0; j < nr;) {
         int64_t len = g->OW - ox;
         if (len > (int64_t)(nr - j))
             len = (int64_t)(nr - j);
-        seg_oy[nseg] = oy;
-        seg_ox[nseg] = ox;
-        seg_j[nseg] = (int64_t)j;
-        seg_len[nseg] = len;
-        nseg++;
+        r->x[r->n] = g->x + img * g->img_stride;
+        r->oy[r->n] = oy;
+        r->ox[r->n] = ox;
+        r->j[r->n] = (int64_t)j;
+        r->len[r->n] = len;
+        r->n++;
         j += (size_t)len;
         ox = 0;
-        oy++;
+        if (++oy == g->OH) {
+            oy = 0;
+            img++;
+        }
     }
+}
+
+/* One NR-column panel of the implicit im2col matrix: rows k in [k0, k0+kc)
+ * (k = (c, ky, kx)), columns n in [n0, n0+nr) (n = (image, oy, ox)), zero
+ * past nr and in the padding. Each (k, run) is a clipped (strided) copy of
+ * an input row segment. */
+static inline void qsim__im2col_panel(const qsim__im2col *g, size_t k0, size_t kc, size_t n0,
+                                      size_t nr, float *dst)
+{
+    qsim__im2col_runs r;
+    qsim__im2col_split(g, n0, nr, &r);
     int64_t khw = g->kh * g->kw;
     int64_t ch = (int64_t)k0 / khw, rem = (int64_t)k0 % khw;
     int64_t ky = rem / g->kw, kx = rem % g->kw;
     for (size_t kk = 0; kk < kc; kk++) {
-        const float *xc = g->x + ch * g->H * g->W;
         float *o = dst + kk * QSIM__NR;
-        for (int s = 0; s < nseg; s++) {
-            float *d = o + seg_j[s];
-            int64_t len = seg_len[s];
-            int64_t iy = seg_oy[s] * g->sh - g->pt + ky * g->dh;
+        for (int s = 0; s < r.n; s++) {
+            float *d = o + r.j[s];
+            int64_t len = r.len[s];
+            int64_t iy = r.oy[s] * g->sh - g->pt + ky * g->dh;
             if (iy < 0 || iy >= g->H) {
                 for (int64_t t = 0; t < len; t++)
                     d[t] = 0.0f;
                 continue;
             }
-            const float *row = xc + iy * g->W;
-            int64_t ix0 = seg_ox[s] * g->sw - g->pl + kx * g->dw, sw = g->sw;
+            const float *row = r.x[s] + (ch * g->H + iy) * g->W;
+            int64_t ix0 = r.ox[s] * g->sw - g->pl + kx * g->dw, sw = g->sw;
             /* t is in bounds iff 0 <= ix0 + t*sw < W */
             int64_t lo = ix0 >= 0 ? 0 : (-ix0 + sw - 1) / sw;
             int64_t hi = g->W - ix0 <= 0 ? 0 : (g->W - ix0 + sw - 1) / sw;
@@ -75,14 +93,8 @@ static inline void qsim__im2col_panel(const qsim__im2col *g, size_t k0, size_t k
                 lo = hi;
             for (int64_t t = 0; t < lo; t++)
                 d[t] = 0.0f;
-            if (sw == 1) {
-                const float *src = row + ix0;
-                for (int64_t t = lo; t < hi; t++)
-                    d[t] = src[t];
-            } else {
-                for (int64_t t = lo; t < hi; t++)
-                    d[t] = row[ix0 + t * sw];
-            }
+            for (int64_t t = lo; t < hi; t++)
+                d[t] = row[ix0 + t * sw];
             for (int64_t t = hi; t < len; t++)
                 d[t] = 0.0f;
         }

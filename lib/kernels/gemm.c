@@ -132,6 +132,13 @@ static void gemm_task(void *ctx, size_t task, int thread)
         for (size_t jp = 0; jp < npan_n; jp++) {
             size_t c0 = n0 + jp * QSIM__NR;
             size_t nr = nb - jp * QSIM__NR < QSIM__NR ? nb - jp * QSIM__NR : QSIM__NR;
+            float *cbase = C + c0;
+            int cross = 0;
+            if (j->img_cols) {
+                size_t img = c0 / j->img_cols, pos = c0 % j->img_cols;
+                cbase = C + img * j->img_stride + pos;
+                cross = pos + nr > j->img_cols;
+            }
             const float *bp = j->b_packed ? j->b_packed + (c0 / QSIM__NR) * j->K * QSIM__NR +
                                                 k0 * QSIM__NR
                                           : bbuf + jp * kc * QSIM__NR;
@@ -143,7 +150,22 @@ static void gemm_task(void *ctx, size_t task, int thread)
                                                  k0 * QSIM__MR
                                            : abuf + ip * kc * QSIM__MR;
                 o.bias_row = bias && j->bias_per_row ? bias + r0 : NULL;
-                ukr(kc, ap, bp, C + r0 * j->ldc + c0, j->ldc, mr, nr, &o);
+                if (!cross) {
+                    ukr(kc, ap, bp, cbase + r0 * j->ldc, j->ldc, mr, nr, &o);
+                    continue;
+                }
+                /* the tile spans images: raw tile, then column by column */
+                float tile[QSIM__MR * QSIM__NR];
+                o.acc_out = tile;
+                ukr(kc, ap, bp, NULL, j->ldc, mr, nr, &o);
+                o.acc_out = NULL;
+                for (size_t jj = 0; jj < nr; jj++) {
+                    size_t n = c0 + jj;
+                    float *cc = C + (n / j->img_cols) * j->img_stride + n % j->img_cols;
+                    qsim__ukr_out oc = o;
+                    oc.bias_col = o.bias_col ? o.bias_col + jj : NULL;
+                    qsim__ukr_store_tile(tile + jj, cc + r0 * j->ldc, j->ldc, mr, 1, &oc);
+                }
             }
         }
     }

@@ -36,6 +36,10 @@ struct qsim__gemm_job {
     const void *bind_ctx;
     float *C;
     size_t ldc;
+    /* img_cols > 0: the columns are images of img_cols columns each, and
+     * column n is at C + (n / img_cols) * img_stride + n % img_cols (convs
+     * batch small images into one product this way) */
+    size_t img_cols, img_stride;
     float alpha, beta;
     const float *bias;
     int bias_per_row;

@@ -27,6 +27,7 @@ typedef struct qsim__ukr_out {
     const float *bias_col;  /* nr values (bias per column) or NULL */
     int act;
     float act_a, act_b;
+    float *acc_out;      /* non-NULL: only write the raw MR x NR tile here */
 } qsim__ukr_out;
 
 /* C[mr x nr] (row stride ldc) <- acc of a (MR x kc panel) times b (kc x NR). */

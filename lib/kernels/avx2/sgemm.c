@@ -66,7 +66,7 @@ void qsim__k_f32_gemm_6x16__avx2(size_t kc, const float *a, const float *b, floa
         a += QSIM__MR;
         b += QSIM__NR;
     }
-    if (mr == QSIM__MR && nr == QSIM__NR) {
+    if (mr == QSIM__MR && nr == QSIM__NR && !o->acc_out) {
         __m256 alpha = _mm256_set1_ps(o->alpha), beta = _mm256_set1_ps(o->beta);
         __m256 lo = _mm256_set1_ps(o->act_a), hi = _mm256_set1_ps(o->act_b);
         int first = o->first, last = o->last, act = o->act, ub = o->beta != 0.0f;
@@ -83,18 +83,20 @@ void qsim__k_f32_gemm_6x16__avx2(size_t kc, const float *a, const float *b, floa
         }
         return;
     }
-    float acc[QSIM__MR * QSIM__NR] __attribute__((aligned(32)));
-    _mm256_store_ps(acc + 0, c00);
-    _mm256_store_ps(acc + 8, c01);
-    _mm256_store_ps(acc + 16, c10);
-    _mm256_store_ps(acc + 24, c11);
-    _mm256_store_ps(acc + 32, c20);
-    _mm256_store_ps(acc + 40, c21);
-    _mm256_store_ps(acc + 48, c30);
-    _mm256_store_ps(acc + 56, c31);
-    _mm256_store_ps(acc + 64, c40);
-    _mm256_store_ps(acc + 72, c41);
-    _mm256_store_ps(acc + 80, c50);
-    _mm256_store_ps(acc + 88, c51);
-    qsim__ukr_store_tile(acc, c, ldc, mr, nr, o);
+    float tile[QSIM__MR * QSIM__NR] __attribute__((aligned(32)));
+    float *acc = o->acc_out ? o->acc_out : tile;
+    _mm256_storeu_ps(acc + 0, c00);
+    _mm256_storeu_ps(acc + 8, c01);
+    _mm256_storeu_ps(acc + 16, c10);
+    _mm256_storeu_ps(acc + 24, c11);
+    _mm256_storeu_ps(acc + 32, c20);
+    _mm256_storeu_ps(acc + 40, c21);
+    _mm256_storeu_ps(acc + 48, c30);
+    _mm256_storeu_ps(acc + 56, c31);
+    _mm256_storeu_ps(acc + 64, c40);
+    _mm256_storeu_ps(acc + 72, c41);
+    _mm256_storeu_ps(acc + 80, c50);
+    _mm256_storeu_ps(acc + 88, c51);
+    if (!o->acc_out)
+        qsim__ukr_store_tile(acc, c, ldc, mr, nr, o);
 }

@@ -19,7 +19,10 @@ void qsim__k_f32_gemm_6x16__generic(size_t kc, const float *a, const float *b, f
                 row[j] += ai * bk[j];
         }
     }
-    qsim__ukr_store_tile(acc, c, ldc, mr, nr, o);
+    if (o->acc_out)
+        memcpy(o->acc_out, acc, sizeof acc);
+    else
+        qsim__ukr_store_tile(acc, c, ldc, mr, nr, o);
 }
 
 void qsim__pack_a_panel(int trans, const float *A, size_t lda, size_t m0, size_t mr, size_t k0,
