@@ -381,8 +381,8 @@ typedef qsim_status (*qsim_forward_fn)(qsim_sim *s, void *user_data);
  *  and is not applied. Progress: stage "compute_encodings", runs done, total
  *  0 (unknown). Statistics take fixed memory per quantizer.
  *  @return QSIM_OK, QSIM_ERR_INVALID_ARGUMENT, QSIM_ERR_STATE (called from
- *          inside a callback of the same sim), QSIM_ERR_UNSUPPORTED (a scheme
- *          other than QSIM_SCHEME_TF, for now), the callback's status,
+ *          inside a callback of the same sim, or a histogram scheme found
+ *          no usable range), the callback's status (prefixed message),
  *          QSIM_ERR_OUT_OF_MEMORY. Since: 1.0 */
 QSIM_API qsim_status qsim_compute_encodings(qsim_sim *s, qsim_forward_fn fn, void *user_data);
 

@@ -179,7 +179,7 @@ static int quantizable(const qsim__graph *g, int32_t v, const int *dt)
 
 typedef struct place_ctx {
     const qsim__graph *g;
-    const qsim__pcfg *c;
+    const qsim__config *c;
     qsim__qdict *d;
     int *dt;
     int *param_type;        /* per value: -2 not a param, else qsim__param_type */
@@ -307,7 +307,7 @@ static qsim_status modify(place_ctx *x, qsim_quantizer *q, int what, int val)
 
 static void new_step(place_ctx *x) { memset(x->modified, 0, x->g->n_values ? x->g->n_values : 1); }
 
-static void set_param_cfg(qsim_quantizer *q, int8_t quantized, int8_t symmetric)
+static void set_param_cfg(qsim_quantizer *q, int quantized, int symmetric)
 {
     if (quantized >= 0)
         q->enabled = quantized;
@@ -315,20 +315,14 @@ static void set_param_cfg(qsim_quantizer *q, int8_t quantized, int8_t symmetric)
         q->symmetric = symmetric;
 }
 
-static const qsim__pcfg_param *find_param_cfg(const qsim__pcfg_param *p, size_t n, int type)
+static const char *param_type_name(int type)
 {
-    const char *name = type == QSIM__PARAM_WEIGHT ? "weight" : type == QSIM__PARAM_BIAS ? "bias" : NULL;
-    if (!name)
-        return NULL;
-    for (size_t i = 0; i < n; i++)
-        if (!strcmp(p[i].type, name))
-            return &p[i];
-    return NULL;
+    return type == QSIM__PARAM_WEIGHT ? "weight" : type == QSIM__PARAM_BIAS ? "bias" : NULL;
 }
 
 /* _set_config_for_op: inputs, outputs, symmetry of both, and op params. */
-static qsim_status config_op(place_ctx *x, const qsim__node *n, int8_t in_q, int8_t out_q,
-                             int8_t sym, const qsim__pcfg_param *params, size_t n_params)
+static qsim_status config_op(place_ctx *x, const qsim__node *n, int in_q, int out_q, int sym,
+                             const qsim__cfg_op_rule *rule)
 {
     if (in_q >= 0)
         for (size_t k = 0; k < n->n_inputs; k++) {
@@ -354,11 +348,12 @@ static qsim_status config_op(place_ctx *x, const qsim__node *n, int8_t in_q, int
                 QSIM__TRY(modify(x, q, SET_SYMMETRIC, sym));
         }
     }
-    if (params)
+    if (rule && rule->param_count)
         for (size_t k = 0; k < n->n_inputs; k++) {
             int t = 0;
             qsim_quantizer *q = param_q(x, n, k, &t);
-            const qsim__pcfg_param *pc = q ? find_param_cfg(params, n_params, t) : NULL;
+            const char *tn = q ? param_type_name(t) : NULL;
+            const qsim__cfg_param_rule *pc = tn ? qsim__cfg_op_find_param(rule, tn) : NULL;
             if (pc)
                 set_param_cfg(q, pc->is_quantized, pc->is_symmetric);
         }
@@ -394,18 +389,11 @@ static int is_output_op(const qsim__graph *g, const qsim__node *n)
     return 1;
 }
 
-static const qsim__pcfg_op *find_op_cfg(const qsim__pcfg *c, const char *type)
-{
-    for (size_t i = 0; i < c->n_ops; i++)
-        if (!strcmp(c->ops[i].op_type, type))
-            return &c->ops[i];
-    return NULL;
-}
 
 /* Match a supergroup chain starting at node i: each op's first output has
  * exactly one consumer, of the next type. */
-static int match_group(const qsim__graph *g, size_t i, char (*types)[QSIM__PCFG_NAME],
-                       size_t len, int32_t *chain)
+static int match_group(const qsim__graph *g, size_t i, char *const *types, size_t len,
+                       int32_t *chain)
 {
     int32_t cur = (int32_t)i;
     for (size_t k = 0; k < len; k++) {
@@ -428,7 +416,7 @@ static int match_group(const qsim__graph *g, size_t i, char (*types)[QSIM__PCFG_
 static qsim_status apply_config(place_ctx *x, const qsim__place_opts *o)
 {
     const qsim__graph *g = x->g;
-    const qsim__pcfg *c = x->c;
+    const qsim__config *c = x->c;
     size_t nq = qsim__qdict_count(x->d);
     /* 1. everything off */
     for (size_t i = 0; i < nq; i++)
@@ -437,8 +425,8 @@ static qsim_status apply_config(place_ctx *x, const qsim__place_opts *o)
     new_step(x);
     for (size_t i = 0; i < g->n_nodes; i++)
         if (!is_const_node(&g->nodes[i]))
-            QSIM__TRY(config_op(x, &g->nodes[i], -1, c->ops_output_quantized, c->ops_symmetric,
-                                NULL, 0));
+            QSIM__TRY(config_op(x, &g->nodes[i], -1, c->ops_is_output_quantized,
+                                c->ops_is_symmetric, NULL));
     for (size_t i = 0; i < g->n_nodes; i++) {
         const qsim__node *n = &g->nodes[i];
         if (!is_input_op(g, n))
@@ -459,7 +447,7 @@ static qsim_status apply_config(place_ctx *x, const qsim__place_opts *o)
     for (size_t i = 0; i < nq; i++) {
         qsim_quantizer *q = qsim__qdict_at(x->d, i);
         if (q->kind == QSIM_QUANTIZER_PARAM)
-            set_param_cfg(q, c->params_quantized, c->params_symmetric);
+            set_param_cfg(q, c->params_is_quantized, c->params_is_symmetric);
     }
     for (size_t i = 0; i < nq; i++) {
         qsim_quantizer *q = qsim__qdict_at(x->d, i);
@@ -474,7 +462,8 @@ static qsim_status apply_config(place_ctx *x, const qsim__place_opts *o)
         for (size_t k = 0; k < n->n_inputs; k++) {
             int t = 0;
             qsim_quantizer *q = param_q(x, n, k, &t);
-            const qsim__pcfg_param *pc = q ? find_param_cfg(c->params, c->n_params, t) : NULL;
+            const char *tn = q ? param_type_name(t) : NULL;
+            const qsim__cfg_param_rule *pc = tn ? qsim__config_find_param(c, tn) : NULL;
             if (pc)
                 set_param_cfg(q, pc->is_quantized, pc->is_symmetric);
         }
@@ -482,28 +471,28 @@ static qsim_status apply_config(place_ctx *x, const qsim__place_opts *o)
     new_step(x);
     for (size_t i = 0; i < g->n_nodes; i++) {
         const qsim__node *n = &g->nodes[i];
-        const qsim__pcfg_op *oc = find_op_cfg(c, n->op_type);
+        const qsim__cfg_op_rule *oc = qsim__config_find_op(c, n->op_type);
         if (!oc || is_const_node(n))
             continue;
         QSIM__TRY(config_op(x, n, oc->is_input_quantized, oc->is_output_quantized,
-                            oc->is_symmetric, oc->params, oc->n_params));
-        if (oc->has_constraints)
+                            oc->is_symmetric, oc));
+        if (oc->has_encoding_constraints)
             for (size_t k = 0; k < n->n_outputs; k++) {
                 qsim_quantizer *q = act_q(x, n->outputs[k]);
                 if (q) {
                     q->has_fixed_range = 1;
-                    q->fixed_min = oc->cmin;
-                    q->fixed_max = oc->cmax;
+                    q->fixed_min = oc->constraint_min;
+                    q->fixed_max = oc->constraint_max;
                 }
             }
     }
-    for (size_t gi = 0; gi < c->n_groups; gi++) {
-        int32_t chain[QSIM__PCFG_MAX_GROUP_LEN];
-        size_t len = c->group_len[gi];
-        if (len < 2 || len > QSIM__PCFG_MAX_GROUP_LEN)
+    for (size_t gi = 0; gi < c->supergroup_count; gi++) {
+        int32_t chain[16];
+        size_t len = c->supergroups[gi].count;
+        if (len < 2 || len > 16)
             continue;
         for (size_t i = 0; i < g->n_nodes; i++) {
-            if (!match_group(g, i, (char (*)[QSIM__PCFG_NAME])c->groups[gi], len, chain))
+            if (!match_group(g, i, c->supergroups[gi].op_list, len, chain))
                 continue;
             for (size_t k = 0; k + 1 < len; k++) {
                 const qsim__node *n = &g->nodes[chain[k]];
@@ -516,25 +505,27 @@ static qsim_status apply_config(place_ctx *x, const qsim__place_opts *o)
         }
     }
     /* 4. model inputs (and constant operands), model outputs */
-    if (c->model_input_quantized >= 0) {
+    if (c->model_input_is_input_quantized >= 0) {
         new_step(x);
         for (size_t i = 0; i < g->n_nodes; i++)
             if (is_input_op(g, &g->nodes[i]))
-                QSIM__TRY(config_op(x, &g->nodes[i], c->model_input_quantized, -1, -1, NULL, 0));
+                QSIM__TRY(config_op(x, &g->nodes[i], c->model_input_is_input_quantized, -1, -1,
+                                    NULL));
         for (size_t i = 0; i < nq; i++) {
             qsim_quantizer *q = qsim__qdict_at(x->d, i);
             int32_t p = g->values[q->value].producer;
             if (q->kind != QSIM_QUANTIZER_ACTIVATION || x->modified[q->value])
                 continue;
             if (x->input_q[q->value] || (p >= 0 && is_const_node(&g->nodes[p])))
-                QSIM__TRY(modify(x, q, SET_ENABLED, c->model_input_quantized));
+                QSIM__TRY(modify(x, q, SET_ENABLED, c->model_input_is_input_quantized));
         }
     }
-    if (c->model_output_quantized >= 0)
+    if (c->model_output_is_output_quantized >= 0)
         for (size_t i = 0; i < g->n_nodes; i++)
             if (is_output_op(g, &g->nodes[i])) {
                 new_step(x);
-                QSIM__TRY(config_op(x, &g->nodes[i], -1, c->model_output_quantized, -1, NULL, 0));
+                QSIM__TRY(config_op(x, &g->nodes[i], -1, c->model_output_is_output_quantized, -1,
+                                    NULL));
             }
     /* 5. bitwidth and data type from the options */
     for (size_t i = 0; i < nq; i++) {
@@ -547,8 +538,9 @@ static qsim_status apply_config(place_ctx *x, const qsim__place_opts *o)
     /* 6. per-channel: every param quantizer of an op that has it */
     for (size_t i = 0; i < g->n_nodes; i++) {
         const qsim__node *n = &g->nodes[i];
-        const qsim__pcfg_op *oc = find_op_cfg(c, n->op_type);
-        int pcq = oc && oc->per_channel >= 0 ? oc->per_channel : c->per_channel > 0;
+        const qsim__cfg_op_rule *oc = qsim__config_find_op(c, n->op_type);
+        int pcq = oc && oc->per_channel_quantization >= 0 ? oc->per_channel_quantization
+                                                          : c->per_channel_quantization > 0;
         if (!pcq)
             continue;
         for (size_t k = 0; k < n->n_inputs; k++) {
@@ -565,7 +557,7 @@ static qsim_status apply_config(place_ctx *x, const qsim__place_opts *o)
     return QSIM_OK;
 }
 
-qsim_status qsim__place_quantizers(const qsim__graph *g, const qsim__pcfg *c,
+qsim_status qsim__place_quantizers(const qsim__graph *g, const qsim__config *c,
                                    const qsim__place_opts *o, qsim__qdict *d)
 {
     place_ctx x;
@@ -595,57 +587,4 @@ qsim_status qsim__place_quantizers(const qsim__graph *g, const qsim__pcfg *c,
     qsim__free(x.input_q);
     qsim__free(x.modified);
     return st;
-}
-
-/* ---- AIMET's default_config.json ------------------------------------------- */
-
-static void add_op(qsim__pcfg *c, const char *type, int8_t out_q, int8_t pcq)
-{
-    qsim__pcfg_op *op = &c->ops[c->n_ops++];
-    memset(op, 0, sizeof *op);
-    strcpy(op->op_type, type);
-    op->is_input_quantized = -1;
-    op->is_output_quantized = out_q;
-    op->is_symmetric = -1;
-    op->per_channel = pcq;
-}
-
-static void add_group(qsim__pcfg *c, const char *a, const char *b)
-{
-    size_t i = c->n_groups++;
-    strcpy(c->groups[i][0], a);
-    strcpy(c->groups[i][1], b);
-    c->group_len[i] = 2;
-}
-
-void qsim__pcfg_default(qsim__pcfg *c, int per_channel)
-{
-    memset(c, 0, sizeof *c);
-    c->ops_output_quantized = 1;
-    c->ops_symmetric = 0;
-    c->params_quantized = 1;
-    c->params_symmetric = 1;
-    c->strict_symmetric = 0;
-    c->unsigned_symmetric = 0;
-    c->per_channel = per_channel ? 1 : 0;
-    c->n_params = 1;
-    strcpy(c->params[0].type, "bias");
-    c->params[0].is_quantized = 0;
-    c->params[0].is_symmetric = -1;
-    static const char *const no_out[] = {"Cast", "Dropout", "Expand", "Squeeze", "Pad", "Mean",
-                                         "Gather", NULL};
-    for (size_t i = 0; no_out[i]; i++)
-        add_op(c, no_out[i], 0, -1);
-    if (per_channel) {
-        add_op(c, "Gemm", -1, 0);
-        add_op(c, "MatMul", -1, 0);
-        add_op(c, "LayerNormalization", -1, 0);
-    }
-    add_group(c, "Conv", "Relu");
-    add_group(c, "ConvTranspose", "Relu");
-    add_group(c, "Conv", "Clip");
-    add_group(c, "Add", "Relu");
-    add_group(c, "Gemm", "Relu");
-    c->model_input_quantized = 1;
-    c->model_output_quantized = 1;
 }

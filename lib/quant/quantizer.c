@@ -10,31 +10,30 @@
 
 void qsim__qstats_free(qsim__qstats *s)
 {
-    qsim__free(s->min);
-    qsim__free(s->max);
-    s->min = s->max = NULL;
+    qsim__free(s->mm);
+    qsim__free(s->hist);
+    s->mm = NULL;
+    s->hist = NULL;
     s->channels = 0;
-    s->batches = 0;
 }
 
-qsim_status qsim__qstats_reset(qsim_quantizer *q)
+qsim_status qsim__qstats_reset(qsim_quantizer *q, int with_hist)
 {
     qsim__qstats *s = &q->stats;
-    if (s->channels != q->channels) {
+    qsim__qstats_free(s);
+    s->mm = qsim__malloc_array(q->channels, sizeof *s->mm);
+    if (with_hist)
+        s->hist = qsim__malloc_array(q->channels, sizeof *s->hist);
+    if (!s->mm || (with_hist && !s->hist)) {
         qsim__qstats_free(s);
-        s->min = qsim__malloc_array(q->channels, sizeof *s->min);
-        s->max = qsim__malloc_array(q->channels, sizeof *s->max);
-        if (!s->min || !s->max) {
-            qsim__qstats_free(s);
-            return qsim__oom();
-        }
-        s->channels = q->channels;
+        return qsim__oom();
     }
+    s->channels = q->channels;
     for (size_t c = 0; c < s->channels; c++) {
-        s->min[c] = 0;
-        s->max[c] = 0;
+        qsim__minmax_reset(&s->mm[c]);
+        if (s->hist)
+            qsim__hist_reset(&s->hist[c]);
     }
-    s->batches = 0;
     return QSIM_OK;
 }
 
@@ -69,9 +68,9 @@ qsim_status qsim__quantizer_set_channels(qsim_quantizer *q, int axis, size_t cha
     return QSIM_OK;
 }
 
-qsim_status qsim__quantizer_set_encodings(qsim_quantizer *q, const qsim__qenc *enc)
+qsim_status qsim__quantizer_set_encodings(qsim_quantizer *q, const qsim__encoding *enc)
 {
-    qsim__qenc *copy = qsim__malloc_array(q->channels, sizeof *copy);
+    qsim__encoding *copy = qsim__malloc_array(q->channels, sizeof *copy);
     if (!copy)
         return qsim__oom();
     memcpy(copy, enc, q->channels * sizeof *copy);
@@ -221,7 +220,7 @@ qsim_status qsim_quantizer_get_encoding(const qsim_quantizer *q, size_t channel,
         return qsim__fail(QSIM_ERR_INVALID_ARGUMENT,
                           "qsim_quantizer_get_encoding: quantizer '%s': channel %zu out of range "
                           "(%zu channels)", q->name, channel, q->channels);
-    const qsim__qenc *e = &q->enc[channel];
+    const qsim__encoding *e = &q->enc[channel];
     if (min)
         *min = e->min;
     if (max)
@@ -229,7 +228,7 @@ qsim_status qsim_quantizer_get_encoding(const qsim_quantizer *q, size_t channel,
     if (scale)
         *scale = e->delta;
     if (offset)
-        *offset = (int64_t)e->offset;
+        *offset = e->offset;
     return QSIM_OK;
 }
 

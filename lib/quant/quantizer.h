@@ -19,16 +19,10 @@
 #include "../core/strmap.h"
 #include "../core/tensor.h"
 #include "../onnx/graph.h"
+#include "encoding.h"
+#include "stats.h"
 
 #define QSIM__QUANTIZER_MAGIC 0x51544e5au /* "QTNZ" */
-
-/* One AIMET TfEncoding: min/max/delta/offset as doubles, offset being the
- * negated unsigned zero point (e.g. -128 for signed-symmetric int8). */
-typedef struct qsim__qenc {
-    double min, max, delta;
-    double offset;
-    int bw;
-} qsim__qenc;
 
 /* Param type as ConnectedGraph names it: the key of the config's "params"
  * sections. BN mean/var have none (AIMET's type None). */
@@ -38,14 +32,13 @@ typedef enum qsim__param_type {
     QSIM__PARAM_BIAS = 2,
 } qsim__param_type;
 
-/* Running statistics for calibration: per-channel min/max (TF scheme) and,
- * for the histogram schemes, the collector of lib/quant/stats.h. Memory is
- * fixed per quantizer, independent of the number of batches. */
+/* Calibration statistics (lib/quant/stats.h), one collector per channel:
+ * min/max always, the 512-bin histogram for TF-enhanced and percentile.
+ * Memory is fixed per quantizer, independent of the number of batches. */
 typedef struct qsim__qstats {
     size_t channels;
-    double *min, *max;      /* channels entries */
-    uint64_t batches;       /* update calls that saw data */
-    void *hist;             /* histogram collector (TF-enhanced/percentile) */
+    qsim__minmax *mm;       /* channels entries */
+    qsim__hist *hist;       /* channels entries, NULL for the TF scheme */
 } qsim__qstats;
 
 struct qsim_quantizer {
@@ -64,7 +57,7 @@ struct qsim_quantizer {
 
     int axis;                   /* per-channel axis, -1 per-tensor */
     size_t channels;            /* 1 when per-tensor */
-    qsim__qenc *enc;            /* `channels` encodings, NULL when none */
+    qsim__encoding *enc;            /* `channels` encodings, NULL when none */
     int frozen;
 
     int has_fixed_range;        /* config encoding_constraints */
@@ -107,9 +100,10 @@ void qsim__quantizer_reset_encodings(qsim_quantizer *q);
  * (channels 1 / axis -1: per-tensor). Drops encodings and stats. */
 qsim_status qsim__quantizer_set_channels(qsim_quantizer *q, int axis, size_t channels);
 /* Replace the encodings with a copy of `enc` (q->channels entries). */
-qsim_status qsim__quantizer_set_encodings(qsim_quantizer *q, const qsim__qenc *enc);
-/* Stats: reset (allocating per-channel arrays) and free. */
-qsim_status qsim__qstats_reset(qsim_quantizer *q);
+qsim_status qsim__quantizer_set_encodings(qsim_quantizer *q, const qsim__encoding *enc);
+/* Stats: reset (allocating per-channel collectors; histograms only when
+ * with_hist) and free. */
+qsim_status qsim__qstats_reset(qsim_quantizer *q, int with_hist);
 void qsim__qstats_free(qsim__qstats *s);
 
 #endif

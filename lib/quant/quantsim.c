@@ -11,8 +11,11 @@
 
 #include "../core/alloc.h"
 #include "../core/error.h"
+#include "../kernels/fp16.h"
+#include "../kernels/quant.h"
+#include "config_json.h"
+#include "encoding.h"
 #include "placement.h"
-#include "qmath.h"
 
 #include <math.h>
 #include <string.h>
@@ -36,17 +39,23 @@ qsim_status qsim__quant_create(qsim_sim *s)
         return qsim__oom();
     s->quant = qs;
     QSIM__TRY(qsim__qdict_init(&qs->dict));
-    qsim__pcfg cfg;
-    if (s->opts.config_file)
-        return qsim__fail(QSIM_ERR_UNSUPPORTED, "qsim_sim_create: config file '%s': quantsim "
-                          "config files are not supported yet", s->opts.config_file);
-    qsim__pcfg_default(&cfg, s->opts.per_channel);
+    qsim__config *cfg = NULL;
+    if (s->opts.config_file) {
+        qsim_status st = qsim__config_load(s->opts.config_file, &cfg);
+        if (st != QSIM_OK)
+            return qsim__fail_prefix(st, "qsim_sim_create: quantsim config: ");
+    } else {
+        QSIM__TRY(qsim__config_default(s->opts.per_channel, &cfg));
+    }
     qsim__place_opts po = {s->opts.param_bw, s->opts.activation_bw, s->opts.data_type};
-    QSIM__TRY(qsim__place_quantizers(s->g, &cfg, &po, &qs->dict));
+    qsim_status st = qsim__place_quantizers(s->g, cfg, &po, &qs->dict);
     qs->param_bw = s->opts.param_bw;
     qs->activation_bw = s->opts.activation_bw;
-    qs->params_symmetric = cfg.params_symmetric > 0;
-    qs->per_channel = cfg.per_channel > 0;
+    qs->params_symmetric = cfg->params_is_symmetric > 0;
+    qs->per_channel = cfg->per_channel_quantization > 0;
+    qsim__config_free(cfg);
+    if (st != QSIM_OK)
+        return qsim__fail_prefix(st, "qsim_sim_create: placing quantizers: ");
     return QSIM_OK;
 }
 
@@ -73,77 +82,77 @@ static void channel_split(const qsim__tensor *t, int axis, size_t *outer, size_t
     *inner = in;
 }
 
-/* Min/max of each channel of a float tensor into q->stats (one batch). */
-static void stats_update(qsim_quantizer *q, const float *x, size_t numel, const qsim__tensor *t)
+/* One batch into q->stats: x is the whole tensor t (per-channel params)
+ * or a flat activation (t NULL). */
+static qsim_status stats_update(qsim_quantizer *q, const float *x, size_t numel,
+                                const qsim__tensor *t)
 {
     qsim__qstats *st = &q->stats;
-    if (!numel)
-        return;
+    if (!numel || !st->mm)
+        return QSIM_OK;
     if (q->channels == 1 || !t) {
-        double lo = INFINITY, hi = -INFINITY;
-        for (size_t i = 0; i < numel; i++) {
-            double v = x[i];
-            if (v < lo)
-                lo = v;
-            if (v > hi)
-                hi = v;
-        }
-        if (!(lo <= hi)) /* all NaN */
-            return;
-        if (!st->batches || lo < st->min[0])
-            st->min[0] = lo;
-        if (!st->batches || hi > st->max[0])
-            st->max[0] = hi;
-    } else {
-        size_t outer, ch, inner;
-        channel_split(t, q->axis, &outer, &ch, &inner);
-        for (size_t c = 0; c < ch; c++) {
-            double lo = INFINITY, hi = -INFINITY;
-            for (size_t o = 0; o < outer; o++) {
-                const float *p = x + (o * ch + c) * inner;
-                for (size_t i = 0; i < inner; i++) {
-                    if (p[i] < lo)
-                        lo = p[i];
-                    if (p[i] > hi)
-                        hi = p[i];
-                }
-            }
-            if (!(lo <= hi))
-                lo = hi = 0;
-            if (!st->batches || lo < st->min[c])
-                st->min[c] = lo;
-            if (!st->batches || hi > st->max[c])
-                st->max[c] = hi;
-        }
+        qsim__minmax_update(&st->mm[0], x, numel);
+        if (st->hist)
+            qsim__hist_update(&st->hist[0], x, numel);
+        return QSIM_OK;
     }
-    st->batches++;
+    size_t outer, ch, inner;
+    channel_split(t, q->axis, &outer, &ch, &inner);
+    qsim__minmax_update_channels(st->mm, ch, x, outer, inner);
+    if (st->hist)
+        QSIM__TRY(qsim__hist_update_channels(st->hist, ch, x, outer, inner));
+    return QSIM_OK;
 }
 
-/* Encodings from the collected stats with the sim's scheme. */
+static unsigned enc_flags(const qsim_quantizer *q)
+{
+    return (q->symmetric ? QSIM__ENC_SYMMETRIC : 0u) | (q->strict ? QSIM__ENC_STRICT : 0u) |
+           (q->unsigned_sym ? QSIM__ENC_UNSIGNED : 0u);
+}
+
+/* Encodings from the collected stats with the sim's scheme (fixed ranges
+ * from encoding_constraints win). */
 static qsim_status encodings_from_stats(const qsim_sim *s, qsim_quantizer *q)
 {
-    if (s->opts.quant_scheme != QSIM_SCHEME_TF)
-        return qsim__fail(QSIM_ERR_UNSUPPORTED, "compute_encodings: quant scheme %d is not "
-                          "supported yet (only QSIM_SCHEME_TF)", s->opts.quant_scheme);
-    qsim__qenc stack[1];
-    qsim__qenc *enc = q->channels == 1 ? stack : qsim__malloc_array(q->channels, sizeof *enc);
+    qsim__encoding stack[1];
+    qsim__encoding *enc = q->channels == 1 ? stack
+                                           : qsim__malloc_array(q->channels, sizeof *enc);
     if (!enc)
         return qsim__oom();
-    for (size_t c = 0; c < q->channels; c++) {
+    unsigned flags = enc_flags(q);
+    qsim_status st = QSIM_OK;
+    for (size_t c = 0; c < q->channels && st == QSIM_OK; c++) {
         if (q->has_fixed_range)
-            qsim__qm_fixed_encoding(q->fixed_min, q->fixed_max, q->bitwidth, q->symmetric,
-                                    q->strict, &enc[c]);
+            st = qsim__encoding_from_min_max(q->fixed_min, q->fixed_max, q->bitwidth, flags,
+                                             &enc[c]);
+        else if (s->opts.quant_scheme == QSIM_SCHEME_TF_ENHANCED && q->stats.hist)
+            st = qsim__encoding_tf_enhanced(&q->stats.hist[c], q->bitwidth, flags, &enc[c]);
+        else if (s->opts.quant_scheme == QSIM_SCHEME_PERCENTILE && q->stats.hist)
+            st = qsim__encoding_percentile(&q->stats.hist[c], (float)s->opts.percentile,
+                                           q->bitwidth, flags, &enc[c]);
         else
-            qsim__qm_tf_encoding(q->stats.min[c], q->stats.max[c], q->bitwidth, q->symmetric,
-                                 q->strict, q->unsigned_sym, &enc[c]);
+            st = qsim__encoding_tf(&q->stats.mm[c], q->bitwidth, flags, &enc[c]);
     }
-    qsim_status st = qsim__quantizer_set_encodings(q, enc);
+    if (st == QSIM_OK)
+        st = qsim__quantizer_set_encodings(q, enc);
+    else
+        st = qsim__fail_prefix(st, "quantizer '%s': ", q->name);
     if (enc != stack)
         qsim__free(enc);
     return st;
 }
 
 /* ---- the forward pass ------------------------------------------------------- */
+
+/* Per-tensor QDQ: the grid is regenerated from (min, max, bw) (SPEC 3.3). */
+static qsim_status qdq_tensor(const qsim_quantizer *q, float *x, size_t n)
+{
+    qsim__qdq_params p;
+    const qsim__encoding *e = &q->enc[0];
+    QSIM__TRY(qsim__qdq_params_tensor(e->min, e->max, e->bw, &p));
+    qsim__qdq_f32(x, x, n, &p, QSIM__ROUND_HALF_AWAY);
+    return QSIM_OK;
+}
 
 static qsim_status act_hook(void *ctx, qsim_sim *s, int32_t value, qsim__tview *t)
 {
@@ -155,16 +164,13 @@ static qsim_status act_hook(void *ctx, qsim_sim *s, int32_t value, qsim__tview *
     float *x = t->data;
     if (q->data_type == QSIM_DATA_TYPE_FLOAT) {
         if (!qs->calibrating)
-            qsim__qm_fp16(x, t->numel);
+            qsim__fp16_qdq_f32(x, x, t->numel);
         return QSIM_OK;
     }
-    if (qs->calibrating && !q->frozen) {
-        if (q->stats.min)
-            stats_update(q, x, t->numel, NULL);
-        return QSIM_OK;
-    }
+    if (qs->calibrating && !q->frozen)
+        return stats_update(q, x, t->numel, NULL);
     if (q->enc)
-        qsim__qm_qdq_tensor(x, t->numel, &q->enc[0]);
+        return qdq_tensor(q, x, t->numel);
     return QSIM_OK;
 }
 
@@ -182,16 +188,28 @@ static qsim_status param_qdq(const qsim_sim *s, qsim_quantizer *q, qsim__tensor 
     if (!c)
         return qsim__oom();
     float *x = c->data;
+    qsim_status st = QSIM_OK;
     if (q->data_type == QSIM_DATA_TYPE_FLOAT) {
-        qsim__qm_fp16(x, c->numel);
+        qsim__fp16_qdq_f32(x, x, c->numel);
     } else if (q->channels == 1) {
-        qsim__qm_qdq_tensor(x, c->numel, &q->enc[0]);
+        st = qdq_tensor(q, x, c->numel);
     } else {
+        /* per-channel QDQ uses the stored grids as they are */
         size_t outer, ch, inner;
         channel_split(c, q->axis, &outer, &ch, &inner);
-        for (size_t o = 0; o < outer; o++)
+        qsim__qdq_params *p = qsim__malloc_array(ch, sizeof *p);
+        if (!p) {
+            st = qsim__oom();
+        } else {
             for (size_t k = 0; k < ch; k++)
-                qsim__qm_qdq_stored(x + (o * ch + k) * inner, inner, 1, &q->enc[k]);
+                qsim__qdq_params_from_encoding(&q->enc[k], &p[k]);
+            qsim__qdq_channels_f32(x, x, outer, ch, inner, p, QSIM__ROUND_HALF_AWAY);
+            qsim__free(p);
+        }
+    }
+    if (st != QSIM_OK) {
+        qsim__tensor_free(c);
+        return st;
     }
     *out = c;
     return QSIM_OK;
@@ -230,8 +248,8 @@ qsim_status qsim__quant_prepare_run(qsim_sim *s)
 static qsim_status one_shot(qsim_sim *s, qsim_quantizer *q)
 {
     const qsim__tensor *w = float_weight(s, q);
-    QSIM__TRY(qsim__qstats_reset(q));
-    stats_update(q, w->data, w->numel, w);
+    QSIM__TRY(qsim__qstats_reset(q, s->opts.quant_scheme != QSIM_SCHEME_TF));
+    QSIM__TRY(stats_update(q, w->data, w->numel, w));
     return encodings_from_stats(s, q);
 }
 
@@ -251,9 +269,6 @@ qsim_status qsim_compute_encodings(qsim_sim *s, qsim_forward_fn fn, void *user_d
     qsim__quantsim *qs = qsim__quant_of(s);
     if (!qs)
         return qsim__fail(QSIM_ERR_STATE, "qsim_compute_encodings: the sim has no quantizers");
-    if (s->opts.quant_scheme != QSIM_SCHEME_TF)
-        return qsim__fail(QSIM_ERR_UNSUPPORTED, "qsim_compute_encodings: quant scheme %d is not "
-                          "supported yet (only QSIM_SCHEME_TF)", s->opts.quant_scheme);
     size_t n = qsim__qdict_count(&qs->dict);
     qsim_status st = QSIM_OK;
     for (size_t i = 0; i < n && st == QSIM_OK; i++) {
@@ -264,7 +279,7 @@ qsim_status qsim_compute_encodings(qsim_sim *s, qsim_forward_fn fn, void *user_d
             if (calibrated(q))
                 st = one_shot(s, q);
         } else {
-            st = qsim__qstats_reset(q);
+            st = qsim__qstats_reset(q, s->opts.quant_scheme != QSIM_SCHEME_TF);
             if (st == QSIM_OK && calibrated(q))
                 qsim__quantizer_reset_encodings(q);
         }
@@ -286,7 +301,7 @@ qsim_status qsim_compute_encodings(qsim_sim *s, qsim_forward_fn fn, void *user_d
         qsim_quantizer *q = qsim__qdict_at(&qs->dict, i);
         if (q->kind != QSIM_QUANTIZER_ACTIVATION || !calibrated(q))
             continue;
-        if (!q->stats.batches && !q->has_fixed_range)
+        if ((!q->stats.mm || !q->stats.mm[0].batches) && !q->has_fixed_range)
             continue; /* saw no data: stays without encoding, as in AIMET */
         QSIM__TRY(encodings_from_stats(s, q));
     }
