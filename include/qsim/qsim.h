@@ -386,6 +386,35 @@ typedef qsim_status (*qsim_forward_fn)(qsim_sim *s, void *user_data);
  *          QSIM_ERR_OUT_OF_MEMORY. Since: 1.0 */
 QSIM_API qsim_status qsim_compute_encodings(qsim_sim *s, qsim_forward_fn fn, void *user_data);
 
+/** AIMET's export: writes `dir/prefix.encodings` (AIMET JSON in the sim's
+ *  QSIM_OPT_ENCODING_VERSION, "1.0.0" by default; activation and param
+ *  sections hold every enabled quantizer that has an encoding, plus FP16
+ *  quantizers as float entries in 0.6.1 and 1.0.0; 2.0.0 has no float
+ *  entries) and `dir/prefix.onnx` (the model without quantizers, with the
+ *  sim's current float weights written inline). Each file is written to a
+ *  temporary name and renamed. The sim is not changed.
+ *  @return QSIM_OK, QSIM_ERR_INVALID_ARGUMENT (NULL or a prefix with '/'),
+ *          QSIM_ERR_STATE (no encodings yet), QSIM_ERR_IO,
+ *          QSIM_ERR_UNSUPPORTED (a model over 2 GB), QSIM_ERR_OUT_OF_MEMORY.
+ *  Since: 1.0 */
+QSIM_API qsim_status qsim_export(const qsim_sim *s, const char *dir, const char *prefix);
+
+/** Load param encodings from an encodings file (0.6.1, 1.0.0 or 2.0.0; a
+ *  full export or AdaRound's param-only file) and freeze them: each param
+ *  named gets enabled, its bitwidth, data type, symmetry (strict and
+ *  unsigned inferred from the offsets, SPEC 5.3) and per-channel encodings,
+ *  and becomes frozen (compute_encodings leaves it alone; set_bitwidth and
+ *  set_data_type fail with QSIM_ERR_FROZEN). Activation entries of a full
+ *  export are skipped; quantizers not in the file are untouched. Every
+ *  entry is checked before any is applied, so an error changes nothing.
+ *  @return QSIM_OK; QSIM_ERR_NOT_FOUND (a name with no quantizer; the
+ *          message suggests the closest), QSIM_ERR_INVALID_ARGUMENT (an
+ *          activation in the param section, a bad bitwidth),
+ *          QSIM_ERR_SHAPE (channel count or axis differs from the param's),
+ *          QSIM_ERR_IO, QSIM_ERR_PARSE, QSIM_ERR_UNSUPPORTED,
+ *          QSIM_ERR_STATE (inside compute_encodings). Since: 1.0 */
+QSIM_API qsim_status qsim_set_and_freeze_param_encodings(qsim_sim *s, const char *encodings_path);
+
 QSIM_END_DECLS
 
 #endif /* QSIM_H */
