@@ -465,6 +465,28 @@ static void attribute_getters(void **state)
     qsim_model_free(m);
 }
 
+/* Out-of-order nodes come out topologically sorted; among ready nodes the
+ * one listed first in the file goes first. */
+static void unsorted_nodes_are_sorted(void **state)
+{
+    (void)state;
+    qsim_model *m = load_ok("unsorted");
+    const char *want[] = {"top", "right", "left", "join"};
+    const size_t proto_index[] = {3, 1, 2, 0};
+    assert_int_equal(qsim_model_node_count(m), 4);
+    for (size_t i = 0; i < 4; i++) {
+        assert_string_equal(qsim_model_node_name(m, i), want[i]);
+        assert_int_equal(m->graph.nodes[i].proto_index, proto_index[i]);
+    }
+    check_graph_invariants(&m->graph);
+    const qsim__value *a = &m->graph.values[qsim__graph_find(&m->graph, "a")];
+    assert_int_equal(a->producer, 0);
+    assert_int_equal(a->n_consumers, 2);
+    assert_int_equal(a->consumers[0], 1);
+    assert_int_equal(a->consumers[1], 2);
+    qsim_model_free(m);
+}
+
 static void chain_100k(void **state)
 {
     (void)state;
@@ -499,6 +521,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(memory_load),
         cmocka_unit_test(api_edges),
         cmocka_unit_test(attribute_getters),
+        cmocka_unit_test(unsorted_nodes_are_sorted),
         cmocka_unit_test(chain_100k),
     };
     return cmocka_run_group_tests_name("onnx_load", tests, NULL, NULL);

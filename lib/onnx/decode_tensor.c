@@ -9,6 +9,7 @@
 
 #include <inttypes.h>
 #include <string.h>
+#include <unistd.h>
 
 qsim_status qsim__onnx_tensor_shape(const Onnx__TensorProto *tp, const char *what,
                                     qsim__shape *shape, size_t *numel)
@@ -48,15 +49,8 @@ static const char *shape_text(const qsim__shape *s)
     return qsim__shape_str(s, buf, sizeof buf);
 }
 
-static qsim_status count_error(const char *what, const char *field, size_t have,
-                               const qsim__tensor *t)
-{
-    return qsim__fail(QSIM_ERR_PARSE, "%s: %s has %zu values but shape %s of %s needs %zu (%s)",
-                      what, field, have, shape_text(&t->shape), qsim__dtype_name(t->dtype),
-                      t->numel, have < t->numel ? "data too short" : "data too long");
-}
-
-/* The typed repeated fields: int32_data carries every type of 32 bits or
+/* Copy from the typed field (its length was checked against the shape).
+ * The typed repeated fields: int32_data carries every type of 32 bits or
  * less (float16/bfloat16 as their bit patterns), uint64_data the unsigned
  * 32/64-bit types. */
 static qsim_status decode_typed(const Onnx__TensorProto *tp, const char *what, qsim__tensor *t)
@@ -64,27 +58,19 @@ static qsim_status decode_typed(const Onnx__TensorProto *tp, const char *what, q
     size_t n = t->numel;
     switch (t->dtype) {
     case QSIM__DT_FLOAT:
-        if (tp->n_float_data != n)
-            return count_error(what, "float_data", tp->n_float_data, t);
         if (n)
             memcpy(t->data, tp->float_data, n * sizeof(float));
         return QSIM_OK;
     case QSIM__DT_DOUBLE:
-        if (tp->n_double_data != n)
-            return count_error(what, "double_data", tp->n_double_data, t);
         if (n)
             memcpy(t->data, tp->double_data, n * sizeof(double));
         return QSIM_OK;
     case QSIM__DT_INT64:
-        if (tp->n_int64_data != n)
-            return count_error(what, "int64_data", tp->n_int64_data, t);
         if (n)
             memcpy(t->data, tp->int64_data, n * sizeof(int64_t));
         return QSIM_OK;
     case QSIM__DT_UINT32:
     case QSIM__DT_UINT64:
-        if (tp->n_uint64_data != n)
-            return count_error(what, "uint64_data", tp->n_uint64_data, t);
         for (size_t i = 0; i < n; i++) {
             if (t->dtype == QSIM__DT_UINT32)
                 ((uint32_t *)t->data)[i] = (uint32_t)tp->uint64_data[i];
@@ -95,8 +81,6 @@ static qsim_status decode_typed(const Onnx__TensorProto *tp, const char *what, q
     default:
         break;
     }
-    if (tp->n_int32_data != n)
-        return count_error(what, "int32_data", tp->n_int32_data, t);
     const int32_t *s = tp->int32_data;
     for (size_t i = 0; i < n; i++) {
         switch (t->dtype) {
@@ -112,6 +96,19 @@ static qsim_status decode_typed(const Onnx__TensorProto *tp, const char *what, q
         }
     }
     return QSIM_OK;
+}
+
+/* The typed field that holds this dtype, and its length. */
+static size_t typed_field(const Onnx__TensorProto *tp, int dtype, const char **field)
+{
+    switch (dtype) {
+    case QSIM__DT_FLOAT: *field = "float_data"; return tp->n_float_data;
+    case QSIM__DT_DOUBLE: *field = "double_data"; return tp->n_double_data;
+    case QSIM__DT_INT64: *field = "int64_data"; return tp->n_int64_data;
+    case QSIM__DT_UINT32:
+    case QSIM__DT_UINT64: *field = "uint64_data"; return tp->n_uint64_data;
+    default: *field = "int32_data"; return tp->n_int32_data;
+    }
 }
 
 static size_t typed_count(const Onnx__TensorProto *tp)
@@ -143,12 +140,30 @@ qsim_status qsim__onnx_decode_tensor(const qsim__onnx_ctx *ctx, const Onnx__Tens
                           "%s: raw_data has %zu bytes but shape %s of %s needs %zu (data too %s)",
                           what, tp->raw_data.len, shape_text(&shape), qsim__dtype_name(dtype),
                           bytes, tp->raw_data.len < bytes ? "short" : "long");
+    /* Check that the data is all there before allocating for the shape,
+     * so a small file cannot make us allocate gigabytes. */
+    if (!external && !tp->has_raw_data) {
+        const char *field;
+        size_t have = typed_field(tp, dtype, &field);
+        if (have != numel)
+            return qsim__fail(QSIM_ERR_PARSE, "%s: %s has %zu values but shape %s of %s needs %zu (%s)",
+                              what, field, have, shape_text(&shape), qsim__dtype_name(dtype),
+                              numel, have < numel ? "data too short" : "data too long");
+    }
+    int fd = -1;
+    uint64_t offset = 0;
+    if (external)
+        QSIM__TRY(qsim__onnx_open_external(ctx, tp, what, bytes, &fd, &offset));
 
     qsim__tensor *t;
-    QSIM__TRY(qsim__tensor_new(dtype, &shape, what, &t));
-    qsim_status st = QSIM_OK;
+    qsim_status st = qsim__tensor_new(dtype, &shape, what, &t);
+    if (st != QSIM_OK) {
+        if (fd >= 0)
+            close(fd);
+        return st;
+    }
     if (external) {
-        st = qsim__onnx_read_external(ctx, tp, what, t->data, bytes);
+        st = qsim__onnx_read_external(fd, offset, what, t->data, bytes);
         if (st == QSIM_OK)
             from_le(t->data, numel, es);
     } else if (tp->has_raw_data) {

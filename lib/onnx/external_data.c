@@ -71,8 +71,9 @@ static qsim_status check_inside(const char *dir, const char *file, const char *w
     return st;
 }
 
-qsim_status qsim__onnx_read_external(const qsim__onnx_ctx *ctx, const Onnx__TensorProto *tp,
-                                     const char *what, void *dst, size_t bytes)
+qsim_status qsim__onnx_open_external(const qsim__onnx_ctx *ctx, const Onnx__TensorProto *tp,
+                                     const char *what, size_t bytes, int *fd_out,
+                                     uint64_t *offset_out)
 {
     if (!ctx || !ctx->base_dir)
         return qsim__fail(QSIM_ERR_UNSUPPORTED,
@@ -150,6 +151,14 @@ qsim_status qsim__onnx_read_external(const qsim__onnx_ctx *ctx, const Onnx__Tens
                           what, loc, (unsigned long long)(offset > fsize ? 0 : fsize - offset),
                           (unsigned long long)offset, bytes);
     }
+    *fd_out = fd;
+    *offset_out = offset;
+    return QSIM_OK;
+}
+
+qsim_status qsim__onnx_read_external(int fd, uint64_t offset, const char *what, void *dst,
+                                     size_t bytes)
+{
     size_t got = 0;
     while (got < bytes) {
         ssize_t r = pread(fd, (uint8_t *)dst + got, bytes - got, (off_t)(offset + got));
@@ -158,7 +167,7 @@ qsim_status qsim__onnx_read_external(const qsim__onnx_ctx *ctx, const Onnx__Tens
         if (r <= 0) {
             int e = r < 0 ? errno : 0;
             close(fd);
-            return qsim__fail(QSIM_ERR_IO, "%s: reading external data '%s': %s", what, loc,
+            return qsim__fail(QSIM_ERR_IO, "%s: reading external data: %s", what,
                               e ? strerror(e) : "unexpected end of file");
         }
         got += (size_t)r;

@@ -41,9 +41,13 @@ qsim_status qsim__onnx_decode_tensor(const qsim__onnx_ctx *ctx, const Onnx__Tens
 qsim_status qsim__onnx_tensor_shape(const Onnx__TensorProto *tp, const char *what,
                                     qsim__shape *shape, size_t *numel);
 
-/* Read the external bytes of tp into dst (exactly `bytes` long). */
-qsim_status qsim__onnx_read_external(const qsim__onnx_ctx *ctx, const Onnx__TensorProto *tp,
-                                     const char *what, void *dst, size_t bytes);
+/* Resolve and open the external data file of tp and check that it holds
+ * `bytes` at the given offset; *fd is open on success. */
+qsim_status qsim__onnx_open_external(const qsim__onnx_ctx *ctx, const Onnx__TensorProto *tp,
+                                     const char *what, size_t bytes, int *fd, uint64_t *offset);
+/* Read `bytes` at offset into dst and close fd (always). */
+qsim_status qsim__onnx_read_external(int fd, uint64_t offset, const char *what, void *dst,
+                                     size_t bytes);
 
 /* Build g from the unpacked model (g zeroed by the caller; on failure the
  * caller frees it with qsim__graph_free). */

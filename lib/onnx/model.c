@@ -47,11 +47,17 @@ void qsim_model_free(qsim_model *m) { qsim__model_release(m); }
 
 /* ---- loading ------------------------------------------------------------- */
 
-static qsim_status load_bytes(const uint8_t *data, size_t size, const char *path,
+/* `owned` (may be NULL) is the caller's buffer holding data: it is freed
+ * as soon as the bytes are unpacked, so the file and the decoded weights
+ * are not held at the same time. */
+static qsim_status load_bytes(const uint8_t *data, size_t size, uint8_t *owned, const char *path,
                               const char *base_dir, qsim_model **out)
 {
     Onnx__ModelProto *mp = NULL;
-    QSIM__TRY(qsim__onnx_unpack(data, size, &mp));
+    qsim_status ust = qsim__onnx_unpack(data, size, &mp);
+    qsim__free(owned);
+    if (ust != QSIM_OK)
+        return ust;
     qsim_model *m = qsim__calloc(1, sizeof *m);
     if (!m) {
         qsim__onnx_proto_free(mp);
@@ -95,9 +101,13 @@ qsim_status qsim_model_load(const char *path, qsim_model **out)
     qsim_status st = qsim__onnx_read_file(path, &data, &size);
     if (st == QSIM_OK) {
         char *dir = parent_dir(path);
-        st = dir ? load_bytes(data, size, path, dir, out) : qsim__oom();
+        if (dir) {
+            st = load_bytes(data, size, data, path, dir, out);
+        } else {
+            qsim__free(data);
+            st = qsim__oom();
+        }
         qsim__free(dir);
-        qsim__free(data);
     }
     if (st != QSIM_OK)
         return qsim__fail_prefix(st, "%s: ", path);
@@ -109,7 +119,7 @@ qsim_status qsim_model_load_memory(const void *data, size_t size, qsim_model **o
     if (!out || (!data && size))
         return qsim__fail(QSIM_ERR_INVALID_ARGUMENT,
                           "qsim_model_load_memory: data and out must not be NULL");
-    return load_bytes(data, size, NULL, NULL, out);
+    return load_bytes(data, size, NULL, NULL, NULL, out);
 }
 
 /* ---- introspection ------------------------------------------------------- */

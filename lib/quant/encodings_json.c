@@ -160,6 +160,36 @@ static double *dup_doubles(const double *src, size_t n)
     return d;
 }
 
+/* Names go into JSON, which must be UTF-8; ONNX names are not checked by
+ * protobuf-c, so an invalid one is refused here with a clear message
+ * instead of failing later inside jansson. */
+static int valid_utf8(const unsigned char *s)
+{
+    while (*s) {
+        unsigned c = *s++;
+        int extra;
+        unsigned min;
+        if (c < 0x80)
+            continue;
+        else if ((c & 0xe0) == 0xc0)
+            extra = 1, min = 0x80, c &= 0x1f;
+        else if ((c & 0xf0) == 0xe0)
+            extra = 2, min = 0x800, c &= 0x0f;
+        else if ((c & 0xf8) == 0xf0)
+            extra = 3, min = 0x10000, c &= 0x07;
+        else
+            return 0;
+        for (int i = 0; i < extra; i++) {
+            if ((*s & 0xc0) != 0x80)
+                return 0;
+            c = (c << 6) | (*s++ & 0x3f);
+        }
+        if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+            return 0;
+    }
+    return 1;
+}
+
 qsim_status qsim__encodings_add(qsim__encodings *e, const qsim__enc_entry *entry)
 {
     if (!e || !entry || !entry->name)
@@ -168,6 +198,9 @@ qsim_status qsim__encodings_add(qsim__encodings *e, const qsim__enc_entry *entry
     if (strlen(name) > QSIM__MAX_NAME)
         return qsim__fail(QSIM_ERR_INVALID_ARGUMENT, "encoding name longer than %d bytes",
                           QSIM__MAX_NAME);
+    if (!valid_utf8((const unsigned char *)name) || !name[0])
+        return qsim__fail(QSIM_ERR_INVALID_ARGUMENT,
+                          "encoding name is empty or not valid UTF-8 (JSON needs UTF-8)");
     qsim__enc_entry en = *entry;
     en.name = NULL;
     en.scale = NULL;

@@ -698,7 +698,7 @@ static qsim_status parse_root(pctx *c, const json_t *root)
             if (!json_is_array(val))
                 return bad(c, QSIM_ERR_PARSE, NULL,
                            "no 'version' key, so this should be a 0.6.1 param-only file "
-                           "(name -> list), but \"%.64s\" is %s",
+                           "(name -> list), but \"%.64s\" is not a list (got %s)",
                            key, DESCRIBE(val, d));
         }
         c->e->version = QSIM__ENC_V0_6_1;

@@ -8,20 +8,26 @@
 #include "quant/encodings_internal.h"
 #include "quant/json_io.h"
 
-/* Builders that steal `v` (jansson's *_new semantics, also on failure) and
- * count failures in *bad, so construction code stays linear. */
+/* Builders that steal `v` and record failure in *bad, so construction code
+ * stays linear. jansson's *_new calls already release `v` when they fail
+ * (and accept NULL), so `v` is released here only when they are not
+ * called. */
 static void put(json_t *obj, const char *key, json_t *v, int *bad)
 {
-    if (!obj || !v || json_object_set_new(obj, key, v) != 0) {
+    if (!obj) {
         json_decref(v);
+        *bad = 1;
+    } else if (json_object_set_new(obj, key, v) != 0) {
         *bad = 1;
     }
 }
 
 static void push(json_t *arr, json_t *v, int *bad)
 {
-    if (!arr || !v || json_array_append_new(arr, v) != 0) {
+    if (!arr) {
         json_decref(v);
+        *bad = 1;
+    } else if (json_array_append_new(arr, v) != 0) {
         *bad = 1;
     }
 }

@@ -15,7 +15,17 @@
 
 static pthread_once_t json_once = PTHREAD_ONCE_INIT;
 
-static void *json_malloc_hook(size_t n) { return qsim__malloc(n); }
+/* jansson reports some allocation failures inside its lexer as syntax
+ * errors; the hook remembers them so they are reported as what they are. */
+static _Thread_local int json_alloc_failed;
+
+static void *json_malloc_hook(size_t n)
+{
+    void *p = qsim__malloc(n);
+    if (!p)
+        json_alloc_failed = 1;
+    return p;
+}
 static void json_free_hook(void *p) { qsim__free(p); }
 
 static void json_init_once(void)
@@ -83,9 +93,13 @@ qsim_status qsim__json_parse(const void *data, size_t size, const char *source, 
 {
     qsim__json_init();
     json_error_t err;
+    json_alloc_failed = 0;
     json_t *root = json_loadb(data, size, JSON_REJECT_DUPLICATES, &err);
     if (!root) {
-        if (json_error_code(&err) == json_error_out_of_memory)
+        /* jansson 2.14 leaves the text empty when its lexer cannot
+         * allocate its first buffer */
+        if (json_alloc_failed || json_error_code(&err) == json_error_out_of_memory ||
+            err.text[0] == '\0')
             return qsim__oom();
         return qsim__fail(QSIM_ERR_PARSE, "%s: line %d, column %d: %s", source, err.line,
                           err.column, err.text);

@@ -195,11 +195,9 @@ def model_typed_data(outdir):
     inits, outs, nodes = [], [], []
     for name, a in arrays.items():
         dt = onnx.mapping.NP_TYPE_TO_TENSOR_TYPE[a.dtype]
-        if a.dtype == np.float16:
-            vals = a.view(np.uint16).tolist()
-            t = helper.make_tensor(name, dt, a.shape, vals)
-        else:
-            t = helper.make_tensor(name, dt, a.shape, a.ravel().tolist())
+        # (onnx 1.12's make_tensor stores float16 values as their bit
+        # patterns in int32_data itself)
+        t = helper.make_tensor(name, dt, a.shape, a.ravel().tolist())
         assert not t.HasField("raw_data")
         inits.append(t)
         nodes.append(helper.make_node("Identity", [name], ["out_" + name], name="id_" + name))
@@ -207,6 +205,19 @@ def model_typed_data(outdir):
     g = helper.make_graph(nodes, "typed_data", [], outs, initializer=inits)
     m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
     save(m, outdir, "typed_data")
+
+
+def model_unsorted(outdir):
+    """Nodes listed out of order (a diamond, reversed): the loader sorts them."""
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [2])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [2])
+    nodes = [helper.make_node("Add", ["l", "r"], ["y"], name="join"),
+             helper.make_node("Neg", ["a"], ["r"], name="right"),
+             helper.make_node("Relu", ["a"], ["l"], name="left"),
+             helper.make_node("Abs", ["x"], ["a"], name="top")]
+    g = helper.make_graph(nodes, "unsorted", [x], [y])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    save(m, outdir, "unsorted", summary=False)
 
 
 def model_chain_100k(outdir):
