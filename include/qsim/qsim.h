@@ -160,7 +160,11 @@ typedef enum qsim_option {
     QSIM_OPT_NUM_THREADS = 106,           /**< int 0..256; 0 = one per online core (default) */
     QSIM_OPT_ENCODING_VERSION = 107,      /**< string "1.0.0" (default), "0.6.1" or "2.0.0" */
     QSIM_OPT_PER_CHANNEL = 108,           /**< int 0/1, default 0 */
-    QSIM_OPT_KERNELS = 109                /**< string "auto" (default) or "generic" */
+    QSIM_OPT_KERNELS = 109                /**< string "auto" (default) or "generic": a sim
+                                               created with "generic" pins the portable
+                                               kernels for the whole process (kernel
+                                               dispatch is global), like the environment
+                                               variable QSIM_FORCE_GENERIC=1 */
 } qsim_option;
 
 /** Encoding calibration schemes (AIMET's QuantScheme). */

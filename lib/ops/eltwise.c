@@ -133,7 +133,7 @@ static qsim_status unary_run(void *state, const qsim__node *n, const qsim__exec 
             b = ((const float *)in[2].data)[0];
     }
     if (dt == QSIM__DT_FLOAT) {
-        unary_task t = {qsim__k_f32_unary(ex->generic), st->kind, in[0].data, out[0].data,
+        unary_task t = {qsim__k_f32_unary(0), st->kind, in[0].data, out[0].data,
                         in[0].numel, a, b};
         size_t tasks = (t.n + QSIM__LO_CHUNK - 1) / QSIM__LO_CHUNK;
         if (tasks <= 1)
@@ -404,7 +404,7 @@ static qsim_status bin_run(void *state, const qsim__node *n, const qsim__exec *e
     const qsim__shape *shapes[3] = {&v[0].shape, &v[1].shape, nv > 2 ? &v[2].shape : NULL};
     qsim__lo_bcast b;
     qsim__lo_bcast_init(&b, &out[0].shape, shapes, nv);
-    bin_ctx c = {st->kind, qsim__k_f32_binary(ex->generic), {v[0].data, v[1].data, nv > 2 ? v[2].data : NULL},
+    bin_ctx c = {st->kind, qsim__k_f32_binary(0), {v[0].data, v[1].data, nv > 2 ? v[2].data : NULL},
                  {v[0].dtype, v[1].dtype, nv > 2 ? v[2].dtype : 0}, out[0].data, out[0].dtype};
     int f32 = st->kind != B_WHERE && st->kind != B_EQUAL && v[0].dtype == QSIM__DT_FLOAT &&
               v[1].dtype == QSIM__DT_FLOAT;

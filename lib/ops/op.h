@@ -23,7 +23,6 @@ typedef struct qsim__tview {
 typedef struct qsim__exec {
     qsim__pool *pool;      /* NULL = single-threaded */
     void *workspace;       /* infer's *workspace bytes, 64-byte aligned */
-    int generic;           /* 1: the sim pinned the portable kernels (QSIM_OPT_KERNELS) */
 } qsim__exec;
 
 enum {

@@ -689,10 +689,9 @@ static qsim_status pad_geometry(const qsim__node *n, const qsim__tview *in, size
         QSIM__TRY(need_inputs(n, in, n_in, 2));
         QSIM__TRY(qsim__lo_const_ints(n, &in[1], "pads", pads, 2 * MAXV, &np));
         if (n_in > 2 && in[2].dtype && in[2].numel) {
-            if (!in[2].data)
-                return qsim__fail(QSIM_ERR_UNSUPPORTED, "%s: constant_value must be a constant",
-                                  qsim__node_label(n));
-            g->value = qsim__lo_get_f(in[2].data, in[2].dtype, 0);
+            /* a run-time value: known at run, not needed for the shape */
+            if (in[2].data)
+                g->value = qsim__lo_get_f(in[2].data, in[2].dtype, 0);
         }
         if (n_in > 3 && in[3].dtype)
             QSIM__TRY(qsim__lo_const_ints(n, &in[3], "axes", axes, MAXV, &na));

@@ -20,6 +20,10 @@ void qsim__plan_free(qsim__plan *p)
     qsim__free(p->folded);
     qsim__free(p->in_shapes);
     qsim__free(p->in_dtypes);
+    if (p->in_data)
+        for (size_t i = 0; i < p->n_inputs; i++)
+            qsim__free(p->in_data[i]);
+    qsim__free(p->in_data);
     qsim__free(p->vals);
     qsim__free(p->sched);
     qsim__free(p->mode);
@@ -35,6 +39,29 @@ int qsim__plan_matches(const qsim_sim *s, const qsim__plan *p)
         const qsim__tensor *t = s->inputs[i];
         if (!t || t->dtype != p->in_dtypes[i] || !qsim__shape_equal(&t->shape, &p->in_shapes[i]))
             return 0;
+        if (p->in_data[i] &&
+            memcmp(p->in_data[i], t->data, t->numel * qsim__dtype_size(t->dtype)) != 0)
+            return 0;
+    }
+    return 1;
+}
+
+int qsim__plan_keyed_input(const qsim__graph *g, int32_t v, const qsim__tensor *t)
+{
+    if (t->numel > 64)
+        return 0;
+    if (t->dtype == QSIM__DT_INT64 || t->dtype == QSIM__DT_INT32)
+        return 1;
+    /* a small tensor that only ever feeds parameter slots (Resize scales,
+     * Clip bounds, Pad's constant value), never a node's data input 0 */
+    const qsim__value *val = &g->values[v];
+    if (val->is_graph_output || !val->n_consumers)
+        return 0;
+    for (size_t c = 0; c < val->n_consumers; c++) {
+        const qsim__node *n = &g->nodes[val->consumers[c]];
+        for (size_t k = 0; k < n->n_inputs; k++)
+            if (n->inputs[k] == v && k == 0)
+                return 0;
     }
     return 1;
 }
@@ -130,13 +157,14 @@ static qsim_status fold_node(qsim_sim *s, qsim__plan *p, size_t ni, const qsim__
         QSIM__TRY(qsim__tensor_new(p->vals[v].dtype, &p->vals[v].shape, s->g->values[v].name, &t));
         p->folded[v] = t;
         out[k].data = t->data;
+        out[k].numel = t->numel;
         p->vals[v].kind = QSIM__VAL_CONST;
         p->vals[v].data = t->data;
     }
     void *wsbuf = NULL;
     if (ws && !(wsbuf = qsim__malloc_aligned(ws)))
         return qsim__oom();
-    qsim__exec ex = {s->pool, wsbuf, s->opts.kernels_generic};
+    qsim__exec ex = {s->pool, wsbuf};
     qsim_status st = op->run(s->nodes[ni].state, n, &ex, in, n->n_inputs, out, n->n_outputs);
     qsim__free_aligned(wsbuf);
     return st;
@@ -365,8 +393,10 @@ qsim_status qsim__plan_build(qsim_sim *s, qsim__plan **out)
     p->mode = qsim__calloc(nn, sizeof *p->mode);
     p->in_shapes = qsim__calloc(ni, sizeof *p->in_shapes);
     p->in_dtypes = qsim__calloc(ni, sizeof *p->in_dtypes);
+    p->in_data = qsim__calloc(ni, sizeof *p->in_data);
     qsim_status st = QSIM_OK;
-    if (!p->vals || !p->folded || !p->sched || !p->mode || !p->in_shapes || !p->in_dtypes) {
+    if (!p->vals || !p->folded || !p->sched || !p->mode || !p->in_shapes || !p->in_dtypes ||
+        !p->in_data) {
         st = qsim__oom();
         goto fail;
     }
@@ -393,6 +423,18 @@ qsim_status qsim__plan_build(qsim_sim *s, qsim__plan **out)
         r->numel = t->numel;
         /* a hooked input is rewritten in place: work on a copy */
         r->kind = s->hooks[g->inputs[i]].fn ? QSIM__VAL_ARENA : QSIM__VAL_INPUT;
+        /* integer inputs are shape-like (a Reshape target, Slice starts):
+         * the plan reads their values, so it is keyed on them too */
+        if (qsim__plan_keyed_input(g, g->inputs[i], t) && !s->hooks[g->inputs[i]].fn) {
+            r->kind = QSIM__VAL_CONST;
+            r->data = t->data;
+            size_t bytes = t->numel * qsim__dtype_size(t->dtype);
+            if (!(p->in_data[i] = qsim__malloc(bytes ? bytes : 1))) {
+                st = qsim__oom();
+                goto fail;
+            }
+            memcpy(p->in_data[i], t->data, bytes);
+        }
     }
     if ((st = infer_all(s, p)) != QSIM_OK || (st = layout(s, p)) != QSIM_OK)
         goto fail;

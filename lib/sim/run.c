@@ -23,7 +23,7 @@ qsim_status qsim__run_plan(qsim_sim *s)
     /* roots first, then everything that shares a root */
     for (size_t i = 0; i < g->n_inputs; i++) {
         qsim__rtval *r = &vals[g->inputs[i]];
-        if (r->kind == QSIM__VAL_INPUT)
+        if (r->kind == QSIM__VAL_INPUT || r->kind == QSIM__VAL_CONST)
             r->data = s->inputs[i]->data;
     }
     for (size_t v = 0; v < p->n_values; v++)
@@ -40,7 +40,7 @@ qsim_status qsim__run_plan(qsim_sim *s)
         QSIM__TRY(call_hook(s, v));
     }
     qsim__tview *in = p->views, *out = p->views + p->max_io;
-    qsim__exec ex = {s->pool, p->workspace, s->opts.kernels_generic};
+    qsim__exec ex = {s->pool, p->workspace};
     for (size_t k = 0; k < p->n_sched; k++) {
         if (p->mode[k] == QSIM__NODE_ALIAS)
             continue;

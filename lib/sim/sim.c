@@ -239,6 +239,10 @@ qsim_status qsim_sim_create(const qsim_model *m, const qsim_sim_options *o, qsim
     for (size_t i = 0; i < g->n_nodes; i++)
         if ((st = qsim__sim_init_node(s, i, NULL)) != QSIM_OK)
             goto fail;
+    /* QSIM_OPT_KERNELS "generic": kernel dispatch is process-wide, so the
+     * pin is too (like QSIM_FORCE_GENERIC=1) */
+    if (s->opts.kernels_generic)
+        qsim__cpu_force_generic(1);
     if ((st = qsim__pool_create(s->opts.num_threads, &s->pool)) != QSIM_OK)
         goto fail;
     if ((st = qsim__quant_create(s)) != QSIM_OK)

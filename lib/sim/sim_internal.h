@@ -32,6 +32,7 @@
 #include "../onnx/graph.h"
 #include "../ops/op.h"
 #include "options.h"
+#include "../core/cpu.h"
 
 #define QSIM__SIM_MAGIC 0x53494d53u /* "SIMS" */
 
@@ -81,6 +82,7 @@ typedef struct qsim__plan {
     size_t n_inputs;
     qsim__shape *in_shapes;   /* the input shapes this plan was built for */
     int *in_dtypes;
+    void **in_data;           /* per input: values of keyed (shape-like) inputs, else NULL */
     qsim__rtval *vals;        /* per graph value */
     qsim__tensor **folded;    /* per value: computed at plan time (owned) */
     int32_t *sched;           /* node indices in run order */
@@ -139,6 +141,10 @@ void qsim__sim_invalidate(qsim_sim *s);
 /* plan.c */
 qsim_status qsim__plan_build(qsim_sim *s, qsim__plan **out);
 void qsim__plan_free(qsim__plan *p);
+/* 1 for a small shape-like input (int32/int64, or only feeding parameter
+ * slots such as Resize scales) whose values the plan reads, and is rebuilt
+ * for when they change. */
+int qsim__plan_keyed_input(const qsim__graph *g, int32_t v, const qsim__tensor *t);
 /* 1 when p was built for the inputs currently set. */
 int qsim__plan_matches(const qsim_sim *s, const qsim__plan *p);
 

@@ -586,7 +586,7 @@ def main():
     cases = backend_cases(set(FAMILIES[fam])) + GEN[fam]()
     with open(path, "wb") as f:
         f.write(encode(cases))
-    print("%s: %d cases" % (path, len(cases)))
+    print("%s: %d cases" % (path, len(cases)), file=sys.stderr)
 
 
 if __name__ == "__main__":

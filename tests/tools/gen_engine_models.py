@@ -1,0 +1,274 @@
+#!/usr/bin/python3
+"""Models and reference outputs for libqsim's engine tests (tests/test_models.c).
+
+Usage: gen_engine_models.py OUTDIR
+
+Writes OUTDIR/<model>.onnx, input/output tensors as .bin files (the layout of
+tests/tools/gen_backend_cases.py: b"QTEN", int32 elem_type, int32 rank,
+int64 dims[rank], raw little-endian data) and OUTDIR/models.txt, one run per
+line: "<model>.onnx <input>.bin <expected>.bin <rel_tol>". Consecutive lines
+of one model run on the same sim (e.g. batch 1, then batch 3).
+
+References are independent of libqsim: torch 1.13 (eval mode, the exported
+module itself) for the torchvision and transformer models, numpy for the
+hand-built old-opset models.
+"""
+import os
+import struct
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+OUT = None
+LINES = []
+
+
+def save_bin(name, a):
+    a = np.ascontiguousarray(a)
+    dt = {np.dtype(np.float32): TensorProto.FLOAT, np.dtype(np.int64): TensorProto.INT64}[a.dtype]
+    with open(os.path.join(OUT, name), "wb") as f:
+        f.write(b"QTEN" + struct.pack("<ii", dt, a.ndim))
+        f.write(struct.pack("<%dq" % a.ndim, *a.shape))
+        f.write(a.tobytes())
+
+
+def add_run(model, tag, x, y, tol=1e-4):
+    save_bin("%s.%s.in.bin" % (model, tag), x)
+    save_bin("%s.%s.out.bin" % (model, tag), y)
+    LINES.append("%s.onnx %s.%s.in.bin %s.%s.out.bin %g" % (model, model, tag, model, tag, tol))
+
+
+def torch_export(name, module, x, opset, check_ops=(), dynamic_batch=False):
+    import torch
+    module.eval()
+    path = os.path.join(OUT, name + ".onnx")
+    kw = {}
+    if dynamic_batch:
+        kw["dynamic_axes"] = {"input": {0: "batch"}, "output": {0: "batch"}}
+    torch.onnx.export(module, x, path, opset_version=opset, input_names=["input"],
+                      output_names=["output"], do_constant_folding=False,
+                      training=torch.onnx.TrainingMode.PRESERVE, **kw)
+    ops = {n.op_type for n in onnx.load(path).graph.node}
+    for op in check_ops:
+        if op not in ops:
+            raise SystemExit("%s: expected a %s node, export gave %s" % (name, op, sorted(ops)))
+    with torch.no_grad():
+        y = module(x).numpy()
+    return path, y
+
+
+def vision_models():
+    import torch
+    import torchvision
+    for name, ctor in (("resnet18", torchvision.models.resnet18),
+                       ("mobilenet_v2", torchvision.models.mobilenet_v2)):
+        torch.manual_seed(0)
+        m = ctor(weights=None)
+        m.eval()
+        # random BN statistics so that unfused BatchNormalization matters
+        g = torch.Generator().manual_seed(1)
+        for mod in m.modules():
+            if isinstance(mod, torch.nn.BatchNorm2d):
+                mod.running_mean.copy_(torch.randn(mod.num_features, generator=g) * 0.1)
+                mod.running_var.copy_(torch.rand(mod.num_features, generator=g) * 0.5 + 0.75)
+        x = torch.randn(1, 3, 224, 224, generator=torch.Generator().manual_seed(2))
+        _, y = torch_export(name, m, x, 13, check_ops=("BatchNormalization", "Conv", "Gemm"))
+        add_run(name, "b1", x.numpy(), y)
+
+
+def transformer():
+    import torch
+    import torch.nn as nn
+
+    class Block(nn.Module):
+        """A pre-norm transformer encoder block written out explicitly."""
+
+        def __init__(self, d=64, heads=4, ff=128):
+            super().__init__()
+            self.h, self.dk = heads, d // heads
+            self.ln1, self.ln2 = nn.LayerNorm(d), nn.LayerNorm(d)
+            self.qkv, self.proj = nn.Linear(d, 3 * d), nn.Linear(d, d)
+            self.fc1, self.fc2 = nn.Linear(d, ff), nn.Linear(ff, d)
+            self.act = nn.GELU()
+
+        def forward(self, x):
+            b, t, d = x.shape
+            q, k, v = self.qkv(self.ln1(x)).split(d, dim=-1)
+            q = q.reshape(b, t, self.h, self.dk).transpose(1, 2)
+            k = k.reshape(b, t, self.h, self.dk).transpose(1, 2)
+            v = v.reshape(b, t, self.h, self.dk).transpose(1, 2)
+            att = torch.softmax(q @ k.transpose(-2, -1) / (self.dk ** 0.5), dim=-1)
+            o = (att @ v).transpose(1, 2).reshape(b, t, d)
+            x = x + self.proj(o)
+            return x + self.fc2(self.act(self.fc1(self.ln2(x))))
+
+    torch.manual_seed(0)
+    m = Block()
+    x = torch.randn(2, 16, 64, generator=torch.Generator().manual_seed(3))
+    _, y = torch_export("transformer", m, x, 17,
+                        check_ops=("LayerNormalization", "MatMul", "Softmax", "Erf"),
+                        dynamic_batch=True)
+    add_run("transformer", "b2", x.numpy(), y)
+    x3 = torch.randn(3, 16, 64, generator=torch.Generator().manual_seed(4))
+    with torch.no_grad():
+        add_run("transformer", "b3", x3.numpy(), m(x3).numpy())
+
+
+def save_model(name, nodes, inputs, outputs, inits, opset):
+    g = helper.make_graph(nodes, name, inputs, outputs, inits)
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)])
+    m.ir_version = 7
+    onnx.checker.check_model(m)
+    onnx.save(m, os.path.join(OUT, name + ".onnx"))
+
+
+def np_softmax_2d(x, axis):
+    s = x.reshape(int(np.prod(x.shape[:axis])), -1)
+    e = np.exp(s - s.max(axis=1, keepdims=True))
+    return (e / e.sum(axis=1, keepdims=True)).reshape(x.shape)
+
+
+def old_opsets():
+    """opset 9: Clip-6 (min/max attributes), Slice-1 and Squeeze-1/Unsqueeze-1
+    (attributes), Softmax-1 (2-D coercion at axis 1), Add-7, Transpose."""
+    F = TensorProto.FLOAT
+    nodes = [
+        helper.make_node("Clip", ["x"], ["c"], min=-0.5, max=0.75),
+        helper.make_node("Slice", ["c"], ["s"], starts=[1, -5], ends=[4, 100], axes=[1, 3]),
+        helper.make_node("Unsqueeze", ["s"], ["u"], axes=[0]),
+        helper.make_node("Squeeze", ["u"], ["q"], axes=[0]),
+        helper.make_node("Softmax", ["q"], ["sm"], axis=1),
+        helper.make_node("Add", ["sm", "bias"], ["y"]),
+    ]
+    rng = np.random.default_rng(5)
+    bias = rng.standard_normal((1, 1, 1, 5)).astype(np.float32)
+    save_model("old_opset9", nodes,
+               [helper.make_tensor_value_info("x", F, [2, 5, 3, 7])],
+               [helper.make_tensor_value_info("y", F, [2, 3, 3, 5])],
+               [numpy_helper.from_array(bias, "bias")], 9)
+    x = rng.standard_normal((2, 5, 3, 7)).astype(np.float32)
+    c = np.clip(x, -0.5, 0.75)
+    s = c[:, 1:4, :, 2:]
+    y = np_softmax_2d(s, 1) + bias
+    add_run("old_opset9", "r", x, y.astype(np.float32), 1e-5)
+
+
+def opset11():
+    """opset 11: Resize-11 (roi + scales inputs, nearest/asymmetric/floor and
+    linear/half_pixel), Split-11 (split attribute), Concat."""
+    F = TensorProto.FLOAT
+    empty = numpy_helper.from_array(np.zeros((0,), np.float32), "empty_roi")
+    scales = numpy_helper.from_array(np.array([1, 1, 2, 3], np.float32), "scales")
+    nodes = [
+        helper.make_node("Split", ["x"], ["a", "b"], axis=1, split=[1, 3]),
+        helper.make_node("Resize", ["a", "empty_roi", "scales"], ["ra"], mode="nearest",
+                         coordinate_transformation_mode="asymmetric", nearest_mode="floor"),
+        helper.make_node("Resize", ["b", "empty_roi", "scales"], ["rb"], mode="linear",
+                         coordinate_transformation_mode="half_pixel"),
+        helper.make_node("Concat", ["rb", "ra"], ["y"], axis=1),
+    ]
+    save_model("opset11", nodes, [helper.make_tensor_value_info("x", F, [1, 4, 3, 4])],
+               [helper.make_tensor_value_info("y", F, [1, 4, 6, 12])], [empty, scales], 11)
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((1, 4, 3, 4)).astype(np.float32)
+    a, b = x[:, :1], x[:, 1:]
+    ra = a.repeat(2, axis=2).repeat(3, axis=3)
+
+    def lin_axis(v, axis, scale):
+        n = v.shape[axis]
+        out_n = n * scale
+        o = (np.arange(out_n) + 0.5) / scale - 0.5
+        o = np.clip(o, 0, n - 1)
+        i0 = np.floor(o).astype(int)
+        i1 = np.minimum(i0 + 1, n - 1)
+        w = (o - i0).astype(np.float64)
+        v0, v1 = np.take(v, i0, axis=axis), np.take(v, i1, axis=axis)
+        shape = [1] * v.ndim
+        shape[axis] = out_n
+        w = w.reshape(shape)
+        return v0 * (1 - w) + v1 * w
+
+    rb = lin_axis(lin_axis(b.astype(np.float64), 2, 2), 3, 3)
+    y = np.concatenate([rb, ra], axis=1).astype(np.float32)
+    add_run("opset11", "r", x, y, 1e-5)
+
+
+def constant_weights():
+    """Weights in Constant nodes instead of initializers: MatMul + Add + Relu
+    twice, with a Constant feeding a Reshape target too."""
+    F = TensorProto.FLOAT
+    rng = np.random.default_rng(7)
+    w1 = rng.standard_normal((12, 16)).astype(np.float32)
+    b1 = rng.standard_normal((16,)).astype(np.float32)
+    w2 = rng.standard_normal((16, 4)).astype(np.float32)
+
+    def const(name, a):
+        return helper.make_node("Constant", [], [name], value=numpy_helper.from_array(a, name + "_v"))
+
+    nodes = [
+        const("w1", w1), const("b1", b1), const("w2", w2),
+        const("shape", np.array([-1, 12], np.int64)),
+        helper.make_node("Reshape", ["x", "shape"], ["xf"]),
+        helper.make_node("MatMul", ["xf", "w1"], ["h"]),
+        helper.make_node("Add", ["h", "b1"], ["hb"]),
+        helper.make_node("Relu", ["hb"], ["hr"]),
+        helper.make_node("MatMul", ["hr", "w2"], ["y"]),
+    ]
+    save_model("constant_weights", nodes, [helper.make_tensor_value_info("x", F, [2, 3, 4])],
+               [helper.make_tensor_value_info("y", F, [2, 4])], [], 13)
+    x = rng.standard_normal((2, 3, 4)).astype(np.float32)
+    h = np.maximum(x.reshape(-1, 12).astype(np.float64) @ w1 + b1, 0)
+    add_run("constant_weights", "r", x, (h @ w2).astype(np.float32), 1e-5)
+
+
+def symbolic_batch():
+    """Input [N,3,4] with a symbolic batch; the flatten target is computed
+    from Shape -> Gather -> Unsqueeze -> Concat (folded by the engine), then
+    Gemm-free MatMul, Sigmoid, Softmax. Run at batch 1, then 3, then 1."""
+    F = TensorProto.FLOAT
+    rng = np.random.default_rng(8)
+    w = rng.standard_normal((12, 5)).astype(np.float32)
+    inits = [numpy_helper.from_array(w, "w"),
+             numpy_helper.from_array(np.array(0, np.int64), "zero"),
+             numpy_helper.from_array(np.array([-1], np.int64), "minus1")]
+    nodes = [
+        helper.make_node("Shape", ["x"], ["sh"]),
+        helper.make_node("Gather", ["sh", "zero"], ["n"], axis=0),
+        helper.make_node("Unsqueeze", ["n"], ["n1"], axes=[0]),
+        helper.make_node("Concat", ["n1", "minus1"], ["target"], axis=0),
+        helper.make_node("Reshape", ["x", "target"], ["xf"]),
+        helper.make_node("MatMul", ["xf", "w"], ["h"]),
+        helper.make_node("Sigmoid", ["h"], ["s"]),
+        helper.make_node("Softmax", ["s"], ["y"], axis=-1),
+    ]
+    save_model("symbolic_batch", nodes, [helper.make_tensor_value_info("x", F, ["N", 3, 4])],
+               [helper.make_tensor_value_info("y", F, ["N", 5])], inits, 11)
+    for tag, n in (("b1", 1), ("b3", 3), ("b1again", 1)):
+        x = rng.standard_normal((n, 3, 4)).astype(np.float32)
+        h = x.reshape(n, 12).astype(np.float64) @ w
+        s = 1 / (1 + np.exp(-h))
+        e = np.exp(s - s.max(axis=1, keepdims=True))
+        add_run("symbolic_batch", tag, x, (e / e.sum(axis=1, keepdims=True)).astype(np.float32), 1e-5)
+
+
+def main():
+    global OUT
+    OUT = sys.argv[1]
+    os.makedirs(OUT, exist_ok=True)
+    which = sys.argv[2:] or ["small", "vision"]
+    if "small" in which:
+        old_opsets()
+        opset11()
+        constant_weights()
+        symbolic_batch()
+        transformer()
+    if "vision" in which:
+        vision_models()
+    with open(os.path.join(OUT, "models.txt"), "w") as f:
+        f.write("\n".join(LINES) + "\n")
+
+
+if __name__ == "__main__":
+    main()
