@@ -214,10 +214,9 @@ static qsim_status rs_make(const qsim__node *n, const qsim__tview *in, size_t n_
         if (upsample && p->scale[i] < 1.0)
             return qsim__fail(QSIM_ERR_SHAPE, "%s: Upsample scale %g on axis %d is below 1",
                               qsim__node_label(n), p->scale[i], i);
-        double len = (double)p->in[i];
-        if (p->at.ctm == CT_TF_CROP_AND_RESIZE)
-            len *= p->roi_e[i] - p->roi_s[i];
-        p->out[i] = (int64_t)floor(len * p->scale[i]);
+        /* The spec scales tf_crop_and_resize's length by the roi extent too;
+         * onnxruntime and ONNX's reference do not, and we follow them. */
+        p->out[i] = (int64_t)floor((double)p->in[i] * p->scale[i]);
     }
     if (sizes) {
         if (sizes->dtype != QSIM__DT_INT64)

@@ -576,6 +576,163 @@ def qdq_cases():
     return cs
 
 
+# ---- onnxruntime (for op versions newer than onnx 1.12's references) -------
+
+NP2ORT = {np.dtype(np.float32): "float32", np.dtype(np.int64): "int64",
+          np.dtype(np.uint8): "uint8", np.dtype(np.int8): "int8", np.dtype(np.int16): "int16",
+          np.dtype(np.uint16): "uint16", np.dtype(np.int32): "int32"}
+ORT2NP = {v: k for k, v in NP2ORT.items()}
+
+
+def ort_cases(specs):
+    """specs: (name, op, opset, attrs, inputs, n_outputs); inputs after the
+    first become initializers (None = omitted). Returns Cases whose expected
+    outputs come from onnxruntime-node."""
+    import base64
+    import json
+    import os
+    import subprocess
+    import tempfile
+    tmp = tempfile.mkdtemp(prefix="qsim_ort_")
+    jobs = []
+    for k, (name, op, opset, attrs, inputs, nout) in enumerate(specs):
+        names = ["x%d" % i if a is not None else "" for i, a in enumerate(inputs)]
+        outs = ["y%d" % i for i in range(nout)]
+        node = helper.make_node(op, names, outs, **attrs)
+        x = inputs[0]
+        gin = [helper.make_tensor_value_info("x0", onnx.mapping.NP_TYPE_TO_TENSOR_TYPE[x.dtype],
+                                             x.shape)]
+        inits = [numpy_helper.from_array(a, names[i]) for i, a in enumerate(inputs)
+                 if i > 0 and a is not None]
+        ot = inputs[2].dtype if op == "QuantizeLinear" else np.dtype(np.float32)
+        ots = [ot] + [np.dtype(np.int64)] * (nout - 1)  # MaxPool's Indices
+        gout = [helper.make_tensor_value_info(o, onnx.mapping.NP_TYPE_TO_TENSOR_TYPE[t], None)
+                for o, t in zip(outs, ots)]
+        g = helper.make_graph([node], name, gin, gout, initializer=inits)
+        m = helper.make_model(g, opset_imports=[helper.make_operatorsetid("", opset)])
+        m.ir_version = 10 if opset >= 21 else 9 if opset >= 19 else 8
+        path = os.path.join(tmp, "m%d.onnx" % k)
+        onnx.save(m, path)
+        jobs.append({"model": path, "feeds": {"x0": {
+            "type": NP2ORT[x.dtype], "dims": list(x.shape),
+            "b64": base64.b64encode(np.ascontiguousarray(x).tobytes()).decode()}}})
+    jin, jout = os.path.join(tmp, "in.json"), os.path.join(tmp, "out.json")
+    with open(jin, "w") as f:
+        json.dump(jobs, f)
+    env = dict(os.environ)
+    env.setdefault("NODE_PATH", "/opt/ort/node_modules")
+    subprocess.run([os.environ.get("NODE", "node"), os.path.join(os.path.dirname(__file__),
+                    "ort_eval.js"), jin, jout], check=True, env=env)
+    with open(jout) as f:
+        res = json.load(f)
+    cases = []
+    for (name, op, opset, attrs, inputs, nout), outs in zip(specs, res):
+        ys = [np.frombuffer(base64.b64decode(o["b64"]), ORT2NP[o["type"]]).reshape(o["dims"])
+              for o in outs]
+        cases.append(Case(name, op, opset, attrs, inputs, ys))
+    for fn in os.listdir(tmp):
+        os.remove(os.path.join(tmp, fn))
+    os.rmdir(tmp)
+    return cases
+
+
+def resize_ort_cases():
+    x = f32(1, 2, 5, 7)
+    e = np.zeros((0,), np.float32)
+    sc = lambda *v: np.array(v, np.float32)  # noqa: E731
+    sz = lambda *v: np.array(v, np.int64)  # noqa: E731
+    specs = [
+        ("ort_resize19_hps_linear", 19, {"mode": "linear",
+         "coordinate_transformation_mode": "half_pixel_symmetric"}, [x, None, sc(1, 1, 1.7, 0.6)]),
+        ("ort_resize19_hps_nearest", 19, {"mode": "nearest",
+         "coordinate_transformation_mode": "half_pixel_symmetric"}, [x, None, sc(1, 1, 2.3, 1.4)]),
+        ("ort_resize18_not_larger", 18, {"mode": "linear", "keep_aspect_ratio_policy":
+         "not_larger", "axes": [2, 3]}, [x, None, None, sz(9, 9)]),
+        ("ort_resize18_not_smaller", 18, {"mode": "nearest", "keep_aspect_ratio_policy":
+         "not_smaller"}, [x, None, None, sz(1, 2, 3, 3)]),
+        ("ort_resize18_axes_scales", 18, {"mode": "cubic", "axes": [3]}, [x, None, sc(1.5)]),
+        ("ort_resize10_nearest_down", 10, {"mode": "nearest"}, [x, sc(1, 1, 0.6, 0.5)]),
+        ("ort_resize10_nearest_up", 10, {"mode": "nearest"}, [x, sc(1, 1, 1.5, 2.5)]),
+        ("ort_resize10_linear", 10, {"mode": "linear"}, [x, sc(1, 1, 1.5, 0.7)]),
+        ("ort_resize11_align_corners_down", 11, {"mode": "linear",
+         "coordinate_transformation_mode": "align_corners"}, [x, e, sc(1, 1, 0.6, 0.6)]),
+        ("ort_resize11_crop_scales", 11, {"mode": "linear", "coordinate_transformation_mode":
+         "tf_crop_and_resize", "extrapolation_value": 7.0},
+         [x, sc(0, 0, -0.2, 0.1, 1, 1, 0.9, 1.3), sc(1, 1, 1.6, 1.2)]),
+        ("ort_resize13_tf_half_pixel_nn", 13, {"mode": "nearest", "coordinate_transformation_mode":
+         "tf_half_pixel_for_nn"}, [x, None, sc(1, 1, 1.7, 0.8)]),
+        ("ort_resize13_cubic_pytorch", 13, {"mode": "cubic", "coordinate_transformation_mode":
+         "pytorch_half_pixel"}, [x, None, None, sz(1, 2, 1, 11)]),
+        ("ort_upsample9_linear", 9, {"mode": "linear"}, [x, sc(1, 1, 2, 1.5)]),
+    ]
+    return ort_cases([(n, "Upsample" if n.startswith("ort_upsample") else "Resize", o, a, i, 1)
+                      for n, o, a, i in specs])
+
+
+def conv_ort_cases():
+    specs = []
+    x, w = f32(1, 4, 7, 6), f32(4, 3, 3, 4)
+    for ap in ("SAME_UPPER", "SAME_LOWER"):
+        specs.append(("ort_convtranspose_%s" % ap.lower(), "ConvTranspose", 11,
+                      {"auto_pad": ap, "strides": [2, 3]}, [x, w], 1))
+        specs.append(("ort_conv1d_%s" % ap.lower(), "Conv", 11, {"auto_pad": ap, "strides": [2]},
+                      [f32(2, 3, 10), f32(5, 3, 4)], 1))
+    specs.append(("ort_convtranspose_output_shape", "ConvTranspose", 11,
+                   {"strides": [2, 2], "output_shape": [16, 15], "dilations": [1, 2]},
+                   [x, w, f32(3)], 1))
+    specs.append(("ort_convtranspose_output_shape_upper", "ConvTranspose", 11,
+                  {"strides": [3, 2], "output_shape": [20, 12], "auto_pad": "SAME_UPPER"},
+                  [x, w], 1))
+    specs.append(("ort_convtranspose_1d_group", "ConvTranspose", 11,
+                  {"strides": [2], "group": 2, "pads": [1, 2], "output_padding": [1]},
+                  [f32(2, 4, 9), f32(4, 3, 3), f32(6)], 1))
+    specs.append(("ort_convtranspose_3d", "ConvTranspose", 11,
+                  {"strides": [2, 1, 2], "pads": [1, 0, 0, 0, 1, 1]},
+                  [f32(1, 2, 3, 4, 3), f32(2, 2, 3, 2, 2)], 1))
+    return ort_cases(specs)
+
+
+def pool_ort_cases():
+    x = f32(2, 3, 7, 8)
+    specs = [
+        ("ort_maxpool_storage_order", "MaxPool", 12, {"kernel_shape": [3, 2], "strides": [2, 2],
+         "storage_order": 1}, [x], 2),
+        # (with dilations onnxruntime sizes SAME pads from the undilated
+        # kernel; we follow the spec there, so no dilations here)
+        ("ort_maxpool_same_lower", "MaxPool", 12, {"kernel_shape": [3, 2], "strides": [2, 3],
+         "auto_pad": "SAME_LOWER"}, [x], 2),
+        ("ort_avgpool_asym_include_pad", "AveragePool", 11, {"kernel_shape": [3, 3],
+         "strides": [2, 2], "pads": [0, 1, 2, 0], "count_include_pad": 1}, [x], 1),
+        ("ort_avgpool_ceil_include_pad", "AveragePool", 11, {"kernel_shape": [3, 3],
+         "strides": [2, 2], "pads": [1, 1, 1, 1], "count_include_pad": 1, "ceil_mode": 1},
+         [x], 1),
+        ("ort_avgpool19_dilations", "AveragePool", 19, {"kernel_shape": [2, 3],
+         "dilations": [2, 2], "pads": [1, 0, 1, 2]}, [x], 1),
+        ("ort_maxpool_3d_indices", "MaxPool", 12, {"kernel_shape": [2, 2, 2], "strides": [1, 2, 2],
+         "pads": [0, 1, 0, 1, 0, 1]}, [f32(1, 2, 4, 5, 6)], 2),
+        ("ort_maxpool_1d_ceil", "MaxPool", 12, {"kernel_shape": [3], "strides": [2],
+         "ceil_mode": 1}, [f32(2, 2, 10)], 1),
+    ]
+    return ort_cases(specs)
+
+
+def qdq_ort_cases():
+    x = (f32(2, 3, 4) * 3000).astype(np.float32)
+    specs = []
+    for dt, name in ((np.int16, "int16"), (np.uint16, "uint16")):
+        zp = np.array([5, -3 if dt == np.int16 else 9, 0], dt)
+        scale = np.array([0.5, 0.25, 2.0], np.float32)
+        specs.append(("ort_quantize21_%s" % name, "QuantizeLinear", 21, {"axis": 1},
+                      [x, scale, zp], 1))
+        q = np.arange(-12, 12).astype(dt).reshape(2, 3, 4) if dt == np.int16 else \
+            np.arange(0, 24).astype(dt).reshape(2, 3, 4) * 2000
+        specs.append(("ort_dequantize21_%s" % name, "DequantizeLinear", 21, {"axis": 1},
+                      [q, scale, zp], 1))
+    specs.append(("ort_quantize19_int8", "QuantizeLinear", 19, {},
+                  [x, np.array(20.0, np.float32), np.array(-4, np.int8)], 1))
+    return ort_cases(specs)
+
+
 GEN = {"conv": conv_cases, "gemm": gemm_cases, "norm": norm_cases, "pool": pool_cases,
        "resize": resize_cases, "qdq": qdq_cases}
 
@@ -584,6 +741,14 @@ def main():
     fam, path = sys.argv[1], sys.argv[2]
     torch.manual_seed(0)
     cases = backend_cases(set(FAMILIES[fam])) + GEN[fam]()
+    if fam == "resize":
+        cases += resize_ort_cases()
+    if fam == "qdq":
+        cases += qdq_ort_cases()
+    if fam == "conv":
+        cases += conv_ort_cases()
+    if fam == "pool":
+        cases += pool_ort_cases()
     with open(path, "wb") as f:
         f.write(encode(cases))
     print("%s: %d cases" % (path, len(cases)), file=sys.stderr)
