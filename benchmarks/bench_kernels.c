@@ -159,6 +159,41 @@ static double bench_conv(qsim__pool *pool, const layer *l, int64_t N, int print)
     return t;
 }
 
+typedef struct dwlayer {
+    int64_t C, H, s;
+} dwlayer;
+
+/* MobileNetV2-like depthwise 3x3 layers at batch 8. */
+static void bench_depthwise(qsim__pool *pool)
+{
+    static const dwlayer dws[] = {{32, 112, 1}, {96, 112, 2}, {144, 56, 1}, {144, 56, 2},
+                                  {192, 28, 1}, {384, 14, 1}, {960, 7, 1}};
+    for (size_t i = 0; i < sizeof dws / sizeof *dws; i++) {
+        const dwlayer *l = &dws[i];
+        qsim__conv_desc d = {.C = l->C, .M = l->C, .group = l->C, .kh = 3, .kw = 3, .sh = l->s,
+                             .sw = l->s, .dh = 1, .dw = 1, .pt = 1, .pl = 1, .pb = 1, .pr = 1};
+        float *w = rand_buf((size_t)(l->C * 9)), *b = rand_buf((size_t)l->C);
+        qsim__epilogue relu6 = {QSIM__ACT_CLIP, 0, 6};
+        int64_t N = 8, OH, OW;
+        conv_ctx c = {NULL, pool, NULL, NULL, NULL, N, l->H};
+        if (qsim__conv_create(&d, w, b, &relu6, &c.c) != QSIM_OK)
+            exit(1);
+        qsim__conv_out_size(&d, l->H, l->H, &OH, &OW);
+        c.x = rand_buf((size_t)(N * l->C * l->H * l->H));
+        c.y = rand_buf((size_t)(N * l->C * OH * OW));
+        double t = best_time(run_conv, &c);
+        double bytes = 4.0 * (double)(N * l->C) * (double)(l->H * l->H + OH * OW);
+        printf("  dw3x3/%d C=%-4d %3dx%-3d N=8 %d thr: %7.3f ms  %6.1f GFLOP/s  %5.1f GB/s\n",
+               (int)l->s, (int)l->C, (int)l->H, (int)l->H, qsim__pool_threads(pool), t * 1e3,
+               18.0 * (double)(N * l->C * OH * OW) * 1e-9 / t, bytes * 1e-9 / t);
+        qsim__conv_free(c.c);
+        qsim__free_aligned(c.x);
+        qsim__free_aligned(c.y);
+        qsim__free_aligned(w);
+        qsim__free_aligned(b);
+    }
+}
+
 static void resnet_sum(qsim__pool *pool, int64_t N, int print)
 {
     double total = 0, flops = 0;
@@ -202,6 +237,7 @@ int main(int argc, char **argv)
             bench_gemm(pool, 256, 196, 2304);
             bench_gemm(pool, 512, 49, 4608);
             bench_gemm(pool, 8, 1000, 512);
+            bench_depthwise(pool);
         }
         resnet_sum(pool, 1, !quick);
         resnet_sum(pool, 8, !quick);

@@ -164,26 +164,26 @@ static void im2col_geometry(const conv_ctx *r, size_t g, qsim__im2col *geo)
 }
 
 static void pack_im2col(const qsim__gemm_job *j, size_t g, size_t k0, size_t kc, size_t n0,
-                        size_t nr, float *dst)
+                        size_t nb, float *dst)
 {
     const conv_ctx *r = j->pack_ctx;
     qsim__im2col geo;
     im2col_geometry(r, g, &geo);
-    r->im2col(&geo, k0, kc, n0, nr, dst);
+    r->im2col(&geo, k0, kc, n0, nb, dst);
 }
 
 /* 1x1, stride 1, no padding: B is the input itself, [Cg, H*W] per image. */
 static void pack_1x1(const qsim__gemm_job *j, size_t g, size_t k0, size_t kc, size_t n0,
-                     size_t nr, float *dst)
+                     size_t nb, float *dst)
 {
     const conv_ctx *r = j->pack_ctx;
     size_t hw = (size_t)(r->H * r->W), img = n0 / hw, p = n0 % hw;
-    if (p + nr > hw) {
-        pack_im2col(j, g, k0, kc, n0, nr, dst);
+    if (p + nb > hw) {   /* the block spans images */
+        pack_im2col(j, g, k0, kc, n0, nb, dst);
         return;
     }
     const float *x = r->x + (img * (size_t)r->c->d.C + g * (size_t)r->c->Cg) * hw;
-    qsim__pack_b_panel(0, x, hw, k0, kc, p, nr, dst);
+    qsim__pack_b_block(0, x, hw, k0, kc, p, nb, dst);
 }
 
 static int setup_job(const qsim__conv *c, const conv_ctx *r, int64_t N, qsim__gemm_job *j)
@@ -256,10 +256,10 @@ static void dw_task(void *ctx, size_t task, int thread)
 void qsim__conv_run(const qsim__conv *c, qsim__pool *pool, const float *x, int64_t N, int64_t H,
                     int64_t W, float *y, void *workspace)
 {
-    conv_ctx r = {.c = c, .x = x, .y = y, .H = H, .W = W, .im2col = qsim__im2col_panel__generic};
+    conv_ctx r = {.c = c, .x = x, .y = y, .H = H, .W = W, .im2col = qsim__im2col_block__generic};
 #ifdef QSIM_HAVE_AVX2
     if (qsim__cpu_use_avx2())
-        r.im2col = qsim__im2col_panel__avx2;
+        r.im2col = qsim__im2col_block__avx2;
 #endif
     qsim__conv_out_size(&c->d, H, W, &r.OH, &r.OW);
     if (N <= 0 || r.OH <= 0 || r.OW <= 0)

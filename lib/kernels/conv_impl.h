@@ -110,11 +110,12 @@ static inline void qsim__im2col_panel(const qsim__im2col *g, size_t k0, size_t k
     }
 }
 
-void qsim__im2col_panel__generic(const qsim__im2col *g, size_t k0, size_t kc, size_t n0,
-                                 size_t nr, float *dst);
+/* Columns [n0, n0+nb) as consecutive panels of kc * NR floats. */
+void qsim__im2col_block__generic(const qsim__im2col *g, size_t k0, size_t kc, size_t n0,
+                                 size_t nb, float *dst);
 #ifdef QSIM_HAVE_AVX2
-void qsim__im2col_panel__avx2(const qsim__im2col *g, size_t k0, size_t kc, size_t n0,
-                              size_t nr, float *dst);
+void qsim__im2col_block__avx2(const qsim__im2col *g, size_t k0, size_t kc, size_t n0,
+                              size_t nb, float *dst);
 #endif
 
 void qsim__k_f32_dwconv__generic(const qsim__dw_args *a);

@@ -9,7 +9,8 @@
 #include <string.h>
 
 #define MC_MAX 144    /* rows per block: 24 MR panels (A block 144 KiB) */
-#define NC_MAX 256    /* columns per block (B block 256 KiB at KC) */
+/* A prepacked (conv weights): taller blocks, so B is packed fewer times */
+#define MC_MAX_PACKED 264
 #define MIN_TASKS 8   /* split finer when a product has fewer blocks */
 
 qsim__ukr_fn qsim__gemm_ukr(void)
@@ -35,8 +36,9 @@ static size_t div_up(size_t x, size_t m) { return (x + m - 1) / m; }
 
 int qsim__gemm_plan(qsim__gemm_job *j)
 {
-    size_t mc = round_up(j->M < MC_MAX ? j->M : MC_MAX, QSIM__MR);
-    size_t nc = round_up(j->N < NC_MAX ? j->N : NC_MAX, QSIM__NR);
+    size_t mc_max = j->a_packed ? MC_MAX_PACKED : MC_MAX;
+    size_t mc = round_up(j->M < mc_max ? j->M : mc_max, QSIM__MR);
+    size_t nc = round_up(j->N < QSIM__NC_MAX ? j->N : QSIM__NC_MAX, QSIM__NR);
     if (mc == 0)
         mc = QSIM__MR;
     if (nc == 0)
@@ -110,17 +112,10 @@ static void gemm_task(void *ctx, size_t task, int thread)
         qsim__kblock(j->K, nkb, kb, &k0, &kc);
         o.first = kb == 0;
         o.last = kb == nkb - 1;
-        if (!j->b_packed) {
-            for (size_t jp = 0; jp < npan_n; jp++) {
-                size_t c0 = n0 + jp * QSIM__NR;
-                size_t nr = nb - jp * QSIM__NR < QSIM__NR ? nb - jp * QSIM__NR : QSIM__NR;
-                float *dst = bbuf + jp * kc * QSIM__NR;
-                if (j->pack_b)
-                    j->pack_b(j, b, k0, kc, c0, nr, dst);
-                else
-                    qsim__pack_b_panel(j->transB, j->B, j->ldb, k0, kc, c0, nr, dst);
-            }
-        }
+        if (j->pack_b)
+            j->pack_b(j, b, k0, kc, n0, nb, bbuf);
+        else if (!j->b_packed)
+            qsim__pack_b_block(j->transB, j->B, j->ldb, k0, kc, n0, nb, bbuf);
         if (!a_packed) {
             for (size_t ip = 0; ip < npan_m; ip++) {
                 size_t r0 = m0 + ip * QSIM__MR;

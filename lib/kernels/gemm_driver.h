@@ -9,8 +9,8 @@
 
 typedef struct qsim__gemm_job qsim__gemm_job;
 
-/* Packs columns [n0, n0+nr) x k [k0, k0+kc) of batch item b's B into one
- * NR panel (dst, kc * NR floats, zero-padded past nr). */
+/* Packs columns [n0, n0+nb) x k [k0, k0+kc) of batch item b's B as
+ * ceil(nb / NR) panels of kc * NR floats each (zero-padded past nb). */
 typedef void (*qsim__pack_b_fn)(const qsim__gemm_job *j, size_t b, size_t k0, size_t kc,
                                 size_t n0, size_t nr, float *dst);
 /* Per batch item pointers: packed A, C, bias (may stay as set in the job).

@@ -16,6 +16,7 @@
 
 #define QSIM__MR 6
 #define QSIM__NR 16
+#define QSIM__NC_MAX 256   /* GEMM block columns (B block 256 KiB at KC) */
 
 /* What a microkernel does with its MR x NR accumulator tile `acc`. */
 typedef struct qsim__ukr_out {
@@ -48,6 +49,10 @@ void qsim__pack_a_panel(int trans, const float *A, size_t lda, size_t m0, size_t
                         size_t kc, float *dst);
 void qsim__pack_b_panel(int trans, const float *B, size_t ldb, size_t k0, size_t kc, size_t n0,
                         size_t nr, float *dst);
+/* columns [n0, n0+nb) as consecutive panels of kc * NR floats; reads each
+ * row of B once front to back (prefetch-friendly for wide B) */
+void qsim__pack_b_block(int trans, const float *B, size_t ldb, size_t k0, size_t kc, size_t n0,
+                        size_t nb, float *dst);
 
 /* Shared epilogue for the generic kernel and the edge tiles of SIMD ones:
  * applies o to the MR x NR tile acc (row stride NR) into C. */

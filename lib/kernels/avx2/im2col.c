@@ -32,83 +32,126 @@ static inline __m256 load_even(const float *src, __m256i m)
     return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(s), 0xD8));
 }
 
-void qsim__im2col_panel__avx2(const qsim__im2col *g, size_t k0, size_t kc, size_t n0,
-                              size_t nr, float *dst)
+#define PANELS (QSIM__NC_MAX / QSIM__NR)
+
+typedef struct run {
+    const float *x;      /* image base */
+    int64_t by, bx;      /* input row/col of the run's first output, tap (0, 0) */
+    int j, len;          /* lanes [j, j + len) */
+} run;
+
+/* One k-row (plane offset `plane`, tap ky, kx) of one panel. */
+static inline void pack_row(const qsim__im2col *g, const run *rs, int nrun, int whole,
+                            int64_t plane, int64_t ky, int64_t kx, float *o)
 {
-    qsim__im2col_runs r;
-    qsim__im2col_split(g, n0, nr, &r);
     const int64_t sw = g->sw, W = g->W, H = g->H;
-    int64_t by[QSIM__NR], bx[QSIM__NR];
-    for (int s = 0; s < r.n; s++) {
-        by[s] = r.oy[s] * g->sh - g->pt;
-        bx[s] = r.ox[s] * sw - g->pl;
-    }
-    /* one run over the whole panel: the common case of wide maps */
-    int whole = r.n == 1 && r.len[0] == QSIM__NR;
-    int64_t khw = g->kh * g->kw;
-    int64_t ch = (int64_t)k0 / khw, rem = (int64_t)k0 % khw;
-    int64_t ky = rem / g->kw, kx = rem % g->kw;
-    for (size_t kk = 0; kk < kc; kk++) {
-        __m256 v0 = _mm256_setzero_ps(), v1 = _mm256_setzero_ps();
-        int64_t plane = ch * H;
-        for (int s = 0; s < r.n; s++) {
-            int64_t iy = by[s] + ky * g->dh;
-            if (iy < 0 || iy >= H)
-                continue;
-            int64_t ix0 = bx[s] + kx * g->dw, len = r.len[s], lo, hi;
+    __m256 v0 = _mm256_setzero_ps(), v1 = _mm256_setzero_ps();
+    for (int s = 0; s < nrun; s++) {
+        int64_t iy = rs[s].by + ky * g->dh;
+        if (iy < 0 || iy >= H)
+            continue;
+        int64_t ix0 = rs[s].bx + kx * g->dw, len = rs[s].len, lo, hi;
+        if (sw == 1) {
+            lo = ix0 >= 0 ? 0 : -ix0;
+            hi = W - ix0;
+        } else if (sw == 2) {
+            lo = ix0 >= 0 ? 0 : (-ix0 + 1) >> 1;
+            hi = W - ix0 <= 0 ? 0 : (W - ix0 + 1) >> 1;
+        } else {
+            lo = ix0 >= 0 ? 0 : (-ix0 + sw - 1) / sw;
+            hi = W - ix0 <= 0 ? 0 : (W - ix0 + sw - 1) / sw;
+        }
+        if (hi > len)
+            hi = len;
+        if (lo >= hi)
+            continue;
+        const float *row = rs[s].x + (plane + iy) * W;
+        int64_t j = rs[s].j;
+        if (whole && lo == 0 && hi == QSIM__NR) {
             if (sw == 1) {
-                lo = ix0 >= 0 ? 0 : -ix0;
-                hi = W - ix0;
-            } else if (sw == 2) {
-                lo = ix0 >= 0 ? 0 : (-ix0 + 1) >> 1;
-                hi = W - ix0 <= 0 ? 0 : (W - ix0 + 1) >> 1;
-            } else {
-                lo = ix0 >= 0 ? 0 : (-ix0 + sw - 1) / sw;
-                hi = W - ix0 <= 0 ? 0 : (W - ix0 + sw - 1) / sw;
-            }
-            if (hi > len)
-                hi = len;
-            if (lo >= hi)
-                continue;
-            const float *row = r.x[s] + (plane + iy) * W;
-            int64_t j = r.j[s];
-            if (sw == 1 && whole && lo == 0 && hi == QSIM__NR) {
                 v0 = _mm256_loadu_ps(row + ix0);
                 v1 = _mm256_loadu_ps(row + ix0 + 8);
                 continue;
             }
-            /* lanes [j + lo, j + hi) read row[ix0 + (lane - j) * sw] */
-            __m256i m0, m1;
-            lane_masks(j + lo, j + hi, &m0, &m1);
-            if (sw == 1) {
-                const float *src = row + ix0 - j;
-                v0 = _mm256_or_ps(v0, _mm256_maskload_ps(src, m0));
-                v1 = _mm256_or_ps(v1, _mm256_maskload_ps(src + 8, m1));
-            } else if (sw == 2) {
-                const float *src = row + ix0 - 2 * j;
-                v0 = _mm256_or_ps(v0, load_even(src, m0));
-                v1 = _mm256_or_ps(v1, load_even(src + 16, m1));
-            } else {
-                const __m256i iota0 = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-                const __m256i iota1 = _mm256_setr_epi32(8, 9, 10, 11, 12, 13, 14, 15);
-                __m256i vsw = _mm256_set1_epi32((int)sw);
-                __m256i base = _mm256_set1_epi32((int)(ix0 - j * sw));
-                __m256i i0 = _mm256_add_epi32(base, _mm256_mullo_epi32(iota0, vsw));
-                __m256i i1 = _mm256_add_epi32(base, _mm256_mullo_epi32(iota1, vsw));
-                v0 = _mm256_or_ps(v0, _mm256_mask_i32gather_ps(_mm256_setzero_ps(), row, i0,
-                                                               _mm256_castsi256_ps(m0), 4));
-                v1 = _mm256_or_ps(v1, _mm256_mask_i32gather_ps(_mm256_setzero_ps(), row, i1,
-                                                               _mm256_castsi256_ps(m1), 4));
+            if (sw == 2 && ix0 + 32 <= W) {   /* the odd elements are in the row too */
+                const float *src = row + ix0;
+                __m256 a = _mm256_shuffle_ps(_mm256_loadu_ps(src), _mm256_loadu_ps(src + 8), 0x88);
+                __m256 b = _mm256_shuffle_ps(_mm256_loadu_ps(src + 16), _mm256_loadu_ps(src + 24),
+                                             0x88);
+                v0 = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(a), 0xD8));
+                v1 = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(b), 0xD8));
+                continue;
             }
         }
-        float *o = dst + kk * QSIM__NR;
-        _mm256_store_ps(o, v0);
-        _mm256_store_ps(o + 8, v1);
-        if (++kx == g->kw) {
-            kx = 0;
-            if (++ky == g->kh) {
-                ky = 0;
-                ch++;
+        /* lanes [j + lo, j + hi) read row[ix0 + (lane - j) * sw] */
+        __m256i m0, m1;
+        lane_masks(j + lo, j + hi, &m0, &m1);
+        if (sw == 1) {
+            const float *src = row + ix0 - j;
+            v0 = _mm256_or_ps(v0, _mm256_maskload_ps(src, m0));
+            v1 = _mm256_or_ps(v1, _mm256_maskload_ps(src + 8, m1));
+        } else if (sw == 2) {
+            const float *src = row + ix0 - 2 * j;
+            v0 = _mm256_or_ps(v0, load_even(src, m0));
+            v1 = _mm256_or_ps(v1, load_even(src + 16, m1));
+        } else {
+            const __m256i iota0 = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+            const __m256i iota1 = _mm256_setr_epi32(8, 9, 10, 11, 12, 13, 14, 15);
+            __m256i vsw = _mm256_set1_epi32((int)sw);
+            __m256i base = _mm256_set1_epi32((int)(ix0 - j * sw));
+            __m256i i0 = _mm256_add_epi32(base, _mm256_mullo_epi32(iota0, vsw));
+            __m256i i1 = _mm256_add_epi32(base, _mm256_mullo_epi32(iota1, vsw));
+            v0 = _mm256_or_ps(v0, _mm256_mask_i32gather_ps(_mm256_setzero_ps(), row, i0,
+                                                           _mm256_castsi256_ps(m0), 4));
+            v1 = _mm256_or_ps(v1, _mm256_mask_i32gather_ps(_mm256_setzero_ps(), row, i1,
+                                                           _mm256_castsi256_ps(m1), 4));
+        }
+    }
+    _mm256_store_ps(o, v0);
+    _mm256_store_ps(o + 8, v1);
+}
+
+/* k outer, panels inner: consecutive panels read consecutive input, so each
+ * input row streams front to back. */
+void qsim__im2col_block__avx2(const qsim__im2col *g, size_t k0, size_t kc, size_t n0,
+                              size_t nb, float *dst)
+{
+    for (size_t p0 = 0; p0 < nb; p0 += PANELS * QSIM__NR) {
+        size_t np = (nb - p0 + QSIM__NR - 1) / QSIM__NR;
+        if (np > PANELS)
+            np = PANELS;
+        run runs[PANELS][QSIM__NR];
+        int nrun[PANELS], whole[PANELS];
+        for (size_t p = 0; p < np; p++) {
+            size_t c0 = p0 + p * QSIM__NR;
+            size_t nr = nb - c0 < QSIM__NR ? nb - c0 : QSIM__NR;
+            qsim__im2col_runs r;
+            qsim__im2col_split(g, n0 + c0, nr, &r);
+            nrun[p] = r.n;
+            whole[p] = r.n == 1 && r.len[0] == QSIM__NR;
+            for (int s = 0; s < r.n; s++) {
+                runs[p][s].x = r.x[s];
+                runs[p][s].by = r.oy[s] * g->sh - g->pt;
+                runs[p][s].bx = r.ox[s] * g->sw - g->pl;
+                runs[p][s].j = (int)r.j[s];
+                runs[p][s].len = (int)r.len[s];
+            }
+        }
+        float *d = dst + p0 * kc;
+        int64_t khw = g->kh * g->kw;
+        int64_t ch = (int64_t)k0 / khw, rem = (int64_t)k0 % khw;
+        int64_t ky = rem / g->kw, kx = rem % g->kw;
+        for (size_t kk = 0; kk < kc; kk++) {
+            int64_t plane = ch * g->H;
+            for (size_t p = 0; p < np; p++)
+                pack_row(g, runs[p], nrun[p], whole[p], plane, ky, kx,
+                         d + p * kc * QSIM__NR + kk * QSIM__NR);
+            if (++kx == g->kw) {
+                kx = 0;
+                if (++ky == g->kh) {
+                    ky = 0;
+                    ch++;
+                }
             }
         }
     }

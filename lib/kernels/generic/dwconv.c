@@ -25,8 +25,11 @@ void qsim__k_f32_dwconv__generic(const qsim__dw_args *a)
     }
 }
 
-void qsim__im2col_panel__generic(const qsim__im2col *g, size_t k0, size_t kc, size_t n0,
-                                 size_t nr, float *dst)
+void qsim__im2col_block__generic(const qsim__im2col *g, size_t k0, size_t kc, size_t n0,
+                                 size_t nb, float *dst)
 {
-    qsim__im2col_panel(g, k0, kc, n0, nr, dst);
+    for (size_t c0 = 0; c0 < nb; c0 += QSIM__NR) {
+        size_t nr = nb - c0 < QSIM__NR ? nb - c0 : QSIM__NR;
+        qsim__im2col_panel(g, k0, kc, n0 + c0, nr, dst + c0 * kc);
+    }
 }

@@ -75,3 +75,29 @@ void qsim__pack_b_panel(int trans, const float *B, size_t ldb, size_t k0, size_t
         }
     }
 }
+
+void qsim__pack_b_block(int trans, const float *B, size_t ldb, size_t k0, size_t kc, size_t n0,
+                        size_t nb, float *dst)
+{
+    size_t full = nb / QSIM__NR, tail = nb % QSIM__NR;
+    if (trans) {
+        for (size_t jp = 0; jp * QSIM__NR < nb; jp++)
+            qsim__pack_b_panel(1, B, ldb, k0, kc, n0 + jp * QSIM__NR,
+                               jp < full ? QSIM__NR : tail, dst + jp * kc * QSIM__NR);
+        return;
+    }
+    for (size_t k = 0; k < kc; k++) {
+        const float *s = B + (k0 + k) * ldb + n0;
+        float *d = dst + k * QSIM__NR;
+        for (size_t jp = 0; jp < full; jp++)
+            memcpy(d + jp * kc * QSIM__NR, s + jp * QSIM__NR, QSIM__NR * sizeof *d);
+        if (tail) {
+            float *dt = d + full * kc * QSIM__NR;
+            const float *st = s + full * QSIM__NR;
+            for (size_t j = 0; j < tail; j++)
+                dt[j] = st[j];
+            for (size_t j = tail; j < QSIM__NR; j++)
+                dt[j] = 0.0f;
+        }
+    }
+}
