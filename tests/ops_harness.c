@@ -294,7 +294,7 @@ static int run_case(const ocase *c, int all_const, qsim__pool *pool)
             abort();
         if (w)
             memset(w, 0xff, ws);
-        qsim__exec ex = {pool, w, 0};
+        qsim__exec ex = {pool, w};
         st = op->run(state, n, &ex, in, c->n_in, out, c->n_out);
         free(w);
         if (st != QSIM_OK) {
@@ -462,7 +462,7 @@ int ops_harness_oom(const qsim__node *n, qsim__tview *in, size_t n_in, size_t n_
                     bufs[i] = out[i].data = calloc(out[i].numel + 1, 8);
                 if (ws && posix_memalign(&w, 64, ws) != 0)
                     abort();
-                qsim__exec ex = {NULL, w, 0};
+                qsim__exec ex = {NULL, w};
                 st = op->run(state, n, &ex, in, n_in, out, n_out);
             }
             op->free_state(state);

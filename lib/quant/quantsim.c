@@ -224,7 +224,10 @@ qsim_status qsim__quant_prepare_run(qsim_sim *s)
     for (size_t i = 0; i < n; i++) {
         qsim_quantizer *q = qsim__qdict_at(&qs->dict, i);
         if (q->kind == QSIM_QUANTIZER_ACTIVATION) {
-            int want = q->enabled;
+            /* hooks only where they do something: a hooked value owns its
+             * buffer and is never folded, so idle ones would cost memory */
+            int want = q->enabled && (q->data_type == QSIM_DATA_TYPE_FLOAT || q->enc ||
+                                      (qs->calibrating && !q->frozen));
             int have = s->hooks[q->value].fn != NULL;
             if (want != have)
                 QSIM__TRY(qsim__sim_set_hook(s, q->value, want ? act_hook : NULL, q));
