@@ -11,8 +11,8 @@
 
 /* argv[1]: the folder with qs_cnn.onnx, qs_misc.onnx; argv[2]: the one with
  * resnet18.onnx. */
-static const char *qs_models_dir = ".";
-static const char *qs_resnet_dir = ".";
+static const char *qs_models_dir __attribute__((unused)) = ".";
+static const char *qs_resnet_dir __attribute__((unused)) = ".";
 
 static inline void qs_path(char *buf, size_t size, const char *dir, const char *name)
 {

@@ -144,6 +144,13 @@ static qsim_status encodings_from_stats(const qsim_sim *s, qsim_quantizer *q)
 
 /* ---- the forward pass ------------------------------------------------------- */
 
+/* Params and activation quantizers of constant operands: their data is
+ * known up front, so QDQ happens once on a copy instead of in a hook. */
+static int is_const_q(const qsim_sim *s, const qsim_quantizer *q)
+{
+    return q->kind == QSIM_QUANTIZER_PARAM || s->g->values[q->value].constant != NULL;
+}
+
 /* Per-tensor QDQ: the grid is regenerated from (min, max, bw) (SPEC 3.3). */
 static qsim_status qdq_tensor(const qsim_quantizer *q, float *x, size_t n)
 {
@@ -223,7 +230,7 @@ qsim_status qsim__quant_prepare_run(qsim_sim *s)
     size_t n = qsim__qdict_count(&qs->dict);
     for (size_t i = 0; i < n; i++) {
         qsim_quantizer *q = qsim__qdict_at(&qs->dict, i);
-        if (q->kind == QSIM_QUANTIZER_ACTIVATION) {
+        if (!is_const_q(s, q)) {
             /* hooks only where they do something: a hooked value owns its
              * buffer and is never folded, so idle ones would cost memory */
             int want = q->enabled && (q->data_type == QSIM_DATA_TYPE_FLOAT || q->enc ||
@@ -233,14 +240,20 @@ qsim_status qsim__quant_prepare_run(qsim_sim *s)
                 QSIM__TRY(qsim__sim_set_hook(s, q->value, want ? act_hook : NULL, q));
             continue;
         }
-        if (q->applied_version == q->version)
+        /* constants: the engine gets the QDQ'd copy, re-made only when the
+         * quantizer changed. A constant activation (an operand such as an
+         * Add's initializer) passes through while calibrating (updateStats) */
+        int pass = q->kind == QSIM_QUANTIZER_ACTIVATION && qs->calibrating && !q->frozen;
+        uint64_t key = q->version * 2 + (uint64_t)pass;
+        if (q->applied_version == key)
             continue;
         qsim__tensor *t = NULL;
-        QSIM__TRY(param_qdq(s, q, &t));
+        if (!pass)
+            QSIM__TRY(param_qdq(s, q, &t));
         qsim_status st = qsim__sim_set_constant(s, q->value, t ? t : q->weight);
         qsim__tensor_free(t);
         QSIM__TRY(st);
-        q->applied_version = q->version;
+        q->applied_version = key;
     }
     return QSIM_OK;
 }
@@ -278,7 +291,7 @@ qsim_status qsim_compute_encodings(qsim_sim *s, qsim_forward_fn fn, void *user_d
         qsim_quantizer *q = qsim__qdict_at(&qs->dict, i);
         if (q->frozen)
             continue;
-        if (q->kind == QSIM_QUANTIZER_PARAM) {
+        if (is_const_q(s, q)) {
             if (calibrated(q))
                 st = one_shot(s, q);
         } else {
@@ -302,7 +315,7 @@ qsim_status qsim_compute_encodings(qsim_sim *s, qsim_forward_fn fn, void *user_d
         return qsim__fail_prefix(st, "qsim_compute_encodings: the forward callback failed: ");
     for (size_t i = 0; i < n; i++) {
         qsim_quantizer *q = qsim__qdict_at(&qs->dict, i);
-        if (q->kind != QSIM_QUANTIZER_ACTIVATION || !calibrated(q))
+        if (is_const_q(s, q) || !calibrated(q))
             continue;
         if ((!q->stats.mm || !q->stats.mm[0].batches) && !q->has_fixed_range)
             continue; /* saw no data: stays without encoding, as in AIMET */
