@@ -23,13 +23,17 @@ typedef struct ref_q {
 } ref_q;
 
 /* Runs the reference; returns the number of quantizers read (<= max). */
+static char cfg[700];
+
 static size_t run_ref(const char *model, int per_channel, int pbw, int abw, const char *dtype,
-                      ref_q *out, size_t max)
+                      const char *custom, ref_q *out, size_t max)
 {
-    char dir[512], cfg[700], cmd[3000];
+    char dir[512], cmd[3000];
     qs_scratch(dir, sizeof dir, "placement");
-    snprintf(cfg, sizeof cfg, "%s/config_%d.json", dir, per_channel);
-    const char *json = per_channel ? qsim__config_default_per_channel_json : qsim__config_default_json;
+    snprintf(cfg, sizeof cfg, "%s/config_%d%s.json", dir, per_channel, custom ? "c" : "");
+    const char *json = custom ? custom
+                       : per_channel ? qsim__config_default_per_channel_json
+                                     : qsim__config_default_json;
     assert_int_equal(qs_write_file(cfg, json, strlen(json)), 0);
     snprintf(cmd, sizeof cmd, "'%s' '%s/tests/tools/placement_ref.py' '%s' '%s' %d %d %s",
              qs_python(), qs_source_root(), model, cfg, pbw, abw, dtype);
@@ -51,7 +55,8 @@ static size_t run_ref(const char *model, int per_channel, int pbw, int abw, cons
     return n;
 }
 
-static void compare(const char *name, int per_channel, int pbw, int abw, int dtype)
+static void compare_cfg(const char *name, int per_channel, int pbw, int abw, int dtype,
+                        const char *custom)
 {
     char model[700];
     const char *dir = strncmp(name, "resnet", 6) == 0 ? qs_resnet_dir : qs_models_dir;
@@ -59,7 +64,8 @@ static void compare(const char *name, int per_channel, int pbw, int abw, int dty
     snprintf(file, sizeof file, "%s.onnx", name);
     qs_path(model, sizeof model, dir, file);
     static ref_q ref[4096];
-    size_t nref = run_ref(model, per_channel, pbw, abw, dtype ? "float" : "int", ref, 4096);
+    size_t nref = run_ref(model, per_channel, pbw, abw, dtype ? "float" : "int", custom, ref,
+                          4096);
 
     qsim_model *m = NULL;
     assert_int_equal(qsim_model_load(model, &m), QSIM_OK);
@@ -69,6 +75,8 @@ static void compare(const char *name, int per_channel, int pbw, int abw, int dty
     assert_int_equal(qsim_sim_options_set_int(o, QSIM_OPT_DEFAULT_PARAM_BW, pbw), QSIM_OK);
     assert_int_equal(qsim_sim_options_set_int(o, QSIM_OPT_DEFAULT_ACTIVATION_BW, abw), QSIM_OK);
     assert_int_equal(qsim_sim_options_set_int(o, QSIM_OPT_DEFAULT_DATA_TYPE, dtype), QSIM_OK);
+    if (custom)
+        assert_int_equal(qsim_sim_options_set_string(o, QSIM_OPT_CONFIG_FILE, cfg), QSIM_OK);
     qsim_sim *s = NULL;
     qsim_status st = qsim_sim_create(m, o, &s);
     if (st != QSIM_OK)
@@ -90,13 +98,14 @@ static void compare(const char *name, int per_channel, int pbw, int abw, int dty
         int rdt = !strcmp(r->dtype, "float") ? QSIM_DATA_TYPE_FLOAT : QSIM_DATA_TYPE_INT;
         if (strcmp(qsim_quantizer_name(q), r->name) || (int)qsim_quantizer_get_kind(q) != kind ||
             qsim_quantizer_is_enabled(q) != r->enabled || strcmp(qsim_quantizer_op_type(q), r->op) ||
-            q->symmetric != r->sym || qsim_quantizer_get_bitwidth(q) != r->bw ||
+            q->symmetric + 2 * q->strict != r->sym || qsim_quantizer_get_bitwidth(q) != r->bw ||
             (int)qsim_quantizer_get_data_type(q) != rdt ||
             qsim_quantizer_channel_count(q) != (size_t)r->channels) {
             printf("# %zu: C {%s kind %d en %d op '%s' sym %d bw %d dt %d ch %zu} ref {%s %s en %d "
                    "op '%s' sym %d bw %d %s ch %d}\n",
                    i, qsim_quantizer_name(q), (int)qsim_quantizer_get_kind(q),
-                   qsim_quantizer_is_enabled(q), qsim_quantizer_op_type(q), q->symmetric,
+                   qsim_quantizer_is_enabled(q), qsim_quantizer_op_type(q),
+                   q->symmetric + 2 * q->strict,
                    qsim_quantizer_get_bitwidth(q), (int)qsim_quantizer_get_data_type(q),
                    qsim_quantizer_channel_count(q), r->name, r->kind, r->enabled, r->op, r->sym,
                    r->bw, r->dtype, r->channels);
@@ -112,6 +121,72 @@ static void compare(const char *name, int per_channel, int pbw, int abw, int dty
     qsim_sim_options_free(o);
     qsim_model_free(m);
     assert_int_equal(bad, 0);
+}
+
+static void compare(const char *name, int per_channel, int pbw, int abw, int dtype)
+{
+    compare_cfg(name, per_channel, pbw, abw, dtype, NULL);
+}
+
+/* A config exercising every section: strict symmetric, per-channel default
+ * with an op override, param-type and op-param rules, input quantization,
+ * symmetric op rules, a three-op supergroup, model input and output. */
+static const char custom_config[] =
+    "{\"defaults\": {\"ops\": {\"is_output_quantized\": \"True\", \"is_symmetric\": \"False\"},"
+    " \"params\": {\"is_quantized\": \"True\", \"is_symmetric\": \"True\"},"
+    " \"strict_symmetric\": \"True\", \"unsigned_symmetric\": \"False\","
+    " \"per_channel_quantization\": \"True\"},"
+    " \"params\": {\"bias\": {\"is_quantized\": \"True\", \"is_symmetric\": \"False\"}},"
+    " \"op_type\": {\"Relu\": {\"is_output_quantized\": \"False\"},"
+    "  \"Gemm\": {\"per_channel_quantization\": \"False\", \"params\": {\"weight\": {\"is_symmetric\": \"False\"}}},"
+    "  \"Concat\": {\"is_input_quantized\": \"True\", \"is_symmetric\": \"True\"},"
+    "  \"Softmax\": {\"encoding_constraints\": {\"min\": 0.0, \"max\": 1.0}}},"
+    " \"supergroups\": [{\"op_list\": [\"Conv\", \"Clip\"]},"
+    "  {\"op_list\": [\"Gemm\", \"Relu\", \"LayerNormalization\"]}],"
+    " \"model_input\": {\"is_input_quantized\": \"True\"},"
+    " \"model_output\": {\"is_output_quantized\": \"True\"}}";
+
+static void custom_config_misc(void **state)
+{
+    (void)state;
+    compare_cfg("qs_misc", 0, 8, 8, 0, custom_config);
+    compare_cfg("qs_cnn", 0, 8, 8, 0, custom_config);
+    compare_cfg("resnet18", 0, 8, 8, 0, custom_config);
+}
+
+/* Sigmoid output off and Concat inputs on in the same op_type step: AIMET
+ * raises on the conflict; so does libqsim (and so does the reference). */
+static void conflicting_config(void **state)
+{
+    (void)state;
+    char dir[512], path[700], model[700];
+    static const char conflict[] =
+        "{\"defaults\": {\"ops\": {\"is_output_quantized\": \"True\"},"
+        " \"params\": {\"is_quantized\": \"True\"}}, \"params\": {},"
+        " \"op_type\": {\"Sigmoid\": {\"is_output_quantized\": \"False\"},"
+        "  \"Concat\": {\"is_input_quantized\": \"True\"}},"
+        " \"supergroups\": [], \"model_input\": {}, \"model_output\": {}}";
+    qs_scratch(dir, sizeof dir, "placement");
+    snprintf(path, sizeof path, "%s/conflict.json", dir);
+    assert_int_equal(qs_write_file(path, conflict, strlen(conflict)), 0);
+    qs_path(model, sizeof model, qs_models_dir, "qs_misc.onnx");
+    qsim_model *m = NULL;
+    assert_int_equal(qsim_model_load(model, &m), QSIM_OK);
+    qsim_sim_options *o = NULL;
+    assert_int_equal(qsim_sim_options_create(&o), QSIM_OK);
+    assert_int_equal(qsim_sim_options_set_string(o, QSIM_OPT_CONFIG_FILE, path), QSIM_OK);
+    qsim_sim *s = NULL;
+    assert_int_equal(qsim_sim_create(m, o, &s), QSIM_ERR_INVALID_ARGUMENT);
+    assert_non_null(strstr(qsim_last_error(), "conflicting is_quantized settings for quantizer 'sg'"));
+    assert_null(s);
+    /* a broken config file is a parse error naming the file */
+    snprintf(path, sizeof path, "%s/broken.json", dir);
+    assert_int_equal(qs_write_file(path, "{\"defaults\": 1}", 15), 0);
+    assert_int_equal(qsim_sim_options_set_string(o, QSIM_OPT_CONFIG_FILE, path), QSIM_OK);
+    assert_int_equal(qsim_sim_create(m, o, &s), QSIM_ERR_PARSE);
+    assert_non_null(strstr(qsim_last_error(), "quantsim config"));
+    qsim_sim_options_free(o);
+    qsim_model_free(m);
 }
 
 static void cnn_default(void **state) { (void)state; compare("qs_cnn", 0, 8, 8, 0); }
@@ -190,6 +265,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(misc_per_channel),
         cmocka_unit_test(resnet18_default),
         cmocka_unit_test(resnet18_per_channel),
+        cmocka_unit_test(custom_config_misc),
+        cmocka_unit_test(conflicting_config),
     };
     return cmocka_run_group_tests_name("placement", tests, NULL, NULL);
 }

@@ -73,10 +73,13 @@ static qsim_model *load_cnn(void)
     return m;
 }
 
+static int scheme_opt = QSIM_SCHEME_TF;
+
 static qsim_sim *make_sim(qsim_model *m, int per_channel, const char *version)
 {
     qsim_sim_options *o = NULL;
     assert_int_equal(qsim_sim_options_create(&o), QSIM_OK);
+    assert_int_equal(qsim_sim_options_set_int(o, QSIM_OPT_QUANT_SCHEME, scheme_opt), QSIM_OK);
     assert_int_equal(qsim_sim_options_set_int(o, QSIM_OPT_PER_CHANNEL, per_channel), QSIM_OK);
     if (version)
         assert_int_equal(qsim_sim_options_set_string(o, QSIM_OPT_ENCODING_VERSION, version),
@@ -115,6 +118,8 @@ static void run_eval(qsim_sim *s, const float **y, size_t *n)
 }
 
 /* Runs the reference; dir receives ref_encodings.txt and ref_output.bin. */
+static const char *scheme_arg = "tf";
+
 static void run_reference(const char *dir, int per_channel)
 {
     char model[700], cfg[800], cal[800], ev[800], cmd[5000];
@@ -126,8 +131,9 @@ static void run_reference(const char *dir, int per_channel)
     assert_int_equal(qs_write_file(cfg, json, strlen(json)), 0);
     assert_int_equal(qs_write_file(cal, calib, sizeof calib), 0);
     assert_int_equal(qs_write_file(ev, evalx, sizeof evalx), 0);
-    snprintf(cmd, sizeof cmd, "'%s' '%s/tests/tools/quantsim_ref.py' '%s' '%s' 8 8 '%s' %d '%s' '%s'",
-             qs_python(), qs_source_root(), model, cfg, cal, NB, ev, dir);
+    snprintf(cmd, sizeof cmd,
+             "'%s' '%s/tests/tools/quantsim_ref.py' '%s' '%s' 8 8 '%s' %d '%s' '%s' %s",
+             qs_python(), qs_source_root(), model, cfg, cal, NB, ev, dir, scheme_arg);
     assert_int_equal(system(cmd), 0);
 }
 
@@ -139,7 +145,9 @@ static int close_rel(double a, double b, double rel)
 static void compare_with_reference(int per_channel)
 {
     char dir[600], path[800];
-    qs_scratch(dir, sizeof dir, per_channel ? "ref_pc" : "ref");
+    char sub[64];
+    snprintf(sub, sizeof sub, "ref_%s%s", scheme_arg, per_channel ? "_pc" : "");
+    qs_scratch(dir, sizeof dir, sub);
     qsim_model *m = load_cnn();
     qsim_sim *s = make_sim(m, per_channel, NULL);
     calibrate(s);
@@ -209,6 +217,27 @@ static void compare_with_reference(int per_channel)
 
 static void encodings_vs_reference(void **state) { (void)state; compare_with_reference(0); }
 static void encodings_vs_reference_pc(void **state) { (void)state; compare_with_reference(1); }
+
+static void with_scheme(int scheme, const char *name, int per_channel)
+{
+    scheme_opt = scheme;
+    scheme_arg = name;
+    compare_with_reference(per_channel);
+    scheme_opt = QSIM_SCHEME_TF;
+    scheme_arg = "tf";
+}
+
+static void tf_enhanced_vs_reference(void **state)
+{
+    (void)state;
+    with_scheme(QSIM_SCHEME_TF_ENHANCED, "tf_enhanced", 0);
+}
+
+static void percentile_vs_reference_pc(void **state)
+{
+    (void)state;
+    with_scheme(QSIM_SCHEME_PERCENTILE, "percentile", 1);
+}
 
 /* FP32 when every quantizer is disabled: equal to a sim made of the same
  * model whose quantizers never got encodings. */
@@ -488,6 +517,8 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(encodings_vs_reference),
         cmocka_unit_test(encodings_vs_reference_pc),
+        cmocka_unit_test(tf_enhanced_vs_reference),
+        cmocka_unit_test(percentile_vs_reference_pc),
         cmocka_unit_test(disabled_is_fp32),
         cmocka_unit_test(export_100),
         cmocka_unit_test(export_061),

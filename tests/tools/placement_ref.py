@@ -7,7 +7,7 @@ Usage: placement_ref.py MODEL.onnx CONFIG.json PARAM_BW ACT_BW DTYPE(int|float)
 
 Prints one line per quantizer, in qc_quantize_op_dict order (graph inputs,
 then per node its inputs not yet seen, then its outputs):
-    name kind enabled op_type symmetric bitwidth dtype channels
+    name kind enabled op_type symmetric+2*strict bitwidth dtype channels
 kind is 'act' or 'param'; op_type is '-' for a model input.
 """
 import json
@@ -296,8 +296,9 @@ def main():
     for name in order:
         x = q[name]
         op = g.node[x["node"]].op_type if x["node"] is not None else "-"
-        print("%s %s %d %s %d %d %s %d" % (name, x["kind"], x["enabled"], op, x["sym"], x["bw"],
-                                            x["dtype"], x["channels"]))
+        print("%s %s %d %s %d %d %s %d" % (name, x["kind"], x["enabled"], op,
+                                            x["sym"] + 2 * x["strict"], x["bw"], x["dtype"],
+                                            x["channels"]))
 
 
 if __name__ == "__main__":

@@ -4,9 +4,10 @@ op by op with torch (float32), with AIMET's quantizers inserted where
 placement_ref.py puts them, calibrated and applied with quant_ref.py's
 numpy encoding math (SPEC 3, 4). Independent of the C code.
 
-Usage: quantsim_ref.py MODEL CONFIG PARAM_BW ACT_BW CALIB NB EVAL OUTDIR
+Usage: quantsim_ref.py MODEL CONFIG PARAM_BW ACT_BW CALIB NB EVAL OUTDIR [SCHEME]
   CALIB: raw float32, NB equal batches of the model input; EVAL: raw
   float32 input for the quantized forward pass (batch from its size).
+  SCHEME: tf (default), tf_enhanced or percentile (percentile 100).
 Writes OUTDIR/ref_encodings.txt ("name channel min max delta offset" for
 every enabled int quantizer with an encoding) and OUTDIR/ref_output.bin
 (float32 output of the quantized forward pass on EVAL).
@@ -67,6 +68,7 @@ def run_graph(g, consts, x, act_hook):
 def main():
     model, cfg, pbw, abw, calib, nb, evalf, out = sys.argv[1:9]
     nb = int(nb)
+    scheme = sys.argv[9] if len(sys.argv) > 9 else "tf"
     here = os.path.dirname(os.path.abspath(__file__))
     lines = subprocess.run([sys.executable, os.path.join(here, "placement_ref.py"), model, cfg,
                             pbw, abw, "int"], check=True, capture_output=True,
@@ -103,14 +105,14 @@ def main():
                 axis = 0
             outer, ch, inner = quant_ref.split_axis(list(w.shape), axis)
             r = w.reshape(outer, ch, inner)
-            e = [quant_ref.encode("tf", [r[:, c, :].ravel()], q["bw"], flags(q), 100.0)[:4]
+            e = [quant_ref.encode(scheme, [r[:, c, :].ravel()], q["bw"], flags(q), 100.0)[:4]
                  for c in range(ch)]
             y = np.empty_like(r)
             for c in range(ch):
                 y[:, c, :] = quant_ref.qdq(r[:, c, :], e[c], False)
             qw = y.reshape(w.shape)
         else:
-            e = [quant_ref.encode("tf", [w.ravel()], q["bw"], flags(q), 100.0)[:4]]
+            e = [quant_ref.encode(scheme, [w.ravel()], q["bw"], flags(q), 100.0)[:4]]
             qw = quant_ref.qdq(w, quant_ref.qdq_grid(e[0][0], e[0][1], q["bw"]), False)
         enc[name] = e
         if q["kind"] == "param":
@@ -135,7 +137,7 @@ def main():
         run_graph(g, qdq_consts, b.reshape([-1] + in_shape), observe)
     for name, vs in seen.items():
         q = qs[name]
-        enc[name] = [quant_ref.encode("tf", vs, q["bw"], flags(q), 100.0)[:4]]
+        enc[name] = [quant_ref.encode(scheme, vs, q["bw"], flags(q), 100.0)[:4]]
 
     # quantized forward pass
     eval_consts = dict(qdq_consts)
