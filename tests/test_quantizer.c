@@ -4,6 +4,7 @@
  * formulas, computed by hand here). */
 #include <qsim/qsim.h>
 
+#include "core/alloc.h"
 #include "core/error.h"
 #include "quant/quantsim.h"
 
@@ -245,6 +246,73 @@ static void fixed_range(void **state)
     qsim_model_free(m);
 }
 
+/* Every allocation of create, compute_encodings, export and set_and_freeze
+ * failing in turn (one phase at a time): a clean status, no crash, no leak
+ * (ASan/valgrind). */
+typedef enum { PH_CREATE, PH_CALIB, PH_EXPORT, PH_FREEZE } phase;
+
+static size_t oom_phase(qsim_model *m, const qsim_sim_options *o, phase ph, const char *dir,
+                        const char *enc)
+{
+    qsim_sim *keep = NULL;
+    if (ph >= PH_EXPORT) {
+        assert_int_equal(qsim_sim_create(m, o, &keep), QSIM_OK);
+        assert_int_equal(qsim_compute_encodings(keep, feed_cnn, NULL), QSIM_OK);
+    }
+    size_t n;
+    for (n = 1; n < 100000; n++) {
+        qsim_sim *s = keep;
+        if (ph == PH_CALIB)
+            assert_int_equal(qsim_sim_create(m, o, &s), QSIM_OK);
+        qsim__alloc_fail_after(n);
+        qsim_status st;
+        switch (ph) {
+        case PH_CREATE: s = NULL; st = qsim_sim_create(m, o, &s); break;
+        case PH_CALIB: st = qsim_compute_encodings(s, feed_cnn, NULL); break;
+        case PH_EXPORT: st = qsim_export(s, dir, "oom"); break;
+        default: st = qsim_set_and_freeze_param_encodings(s, enc); break;
+        }
+        qsim__alloc_fail_after(0);
+        if (s != keep)
+            qsim_sim_free(s);
+        if (st == QSIM_OK)
+            break;
+        assert_int_equal(st, QSIM_ERR_OUT_OF_MEMORY);
+        if (ph == PH_FREEZE) /* a failure changes nothing */
+            for (size_t i = 0; i < qsim_quantizer_count(keep); i++)
+                assert_false(qsim_quantizer_is_frozen(qsim_quantizer_at(keep, i)));
+    }
+    qsim_sim_free(keep);
+    return n - 1;
+}
+
+static void out_of_memory(void **state)
+{
+    (void)state;
+    char dir[600], enc[800];
+    qs_scratch(dir, sizeof dir, "oom");
+    qsim_model *m = load("qs_cnn");
+    qsim_sim_options *o = NULL;
+    assert_int_equal(qsim_sim_options_create(&o), QSIM_OK);
+    assert_int_equal(qsim_sim_options_set_int(o, QSIM_OPT_NUM_THREADS, 1), QSIM_OK);
+    {
+        qsim_sim *s = NULL;
+        assert_int_equal(qsim_sim_create(m, o, &s), QSIM_OK);
+        assert_int_equal(qsim_compute_encodings(s, feed_cnn, NULL), QSIM_OK);
+        assert_int_equal(qsim_export(s, dir, "ref"), QSIM_OK);
+        qsim_sim_free(s);
+    }
+    snprintf(enc, sizeof enc, "%s/ref.encodings", dir);
+    static const char *const names[] = {"create", "compute_encodings", "export", "set_and_freeze"};
+    for (int ph = PH_CREATE; ph <= PH_FREEZE; ph++) {
+        size_t n = oom_phase(m, o, (phase)ph, dir, enc);
+        printf("# %s: %zu allocation failure points\n", names[ph], n);
+        assert_true(n > 0);
+    }
+    qsim_sim_options_free(o);
+    qsim_model_free(m);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1)
@@ -255,6 +323,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(callback_failure),
         cmocka_unit_test(param_requant_only_on_change),
         cmocka_unit_test(fixed_range),
+        cmocka_unit_test(out_of_memory),
     };
     return cmocka_run_group_tests_name("quantizer", tests, NULL, NULL);
 }

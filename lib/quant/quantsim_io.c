@@ -200,35 +200,40 @@ static qsim_status check_entry(const qsim_sim *s, const qsim_quantizer *q,
     return QSIM_OK;
 }
 
-static qsim_status apply_entry(qsim_quantizer *q, const qsim__enc_entry *en, int axis,
-                               size_t channels)
+/* The encodings of an int entry (allocated while validating, so applying
+ * cannot fail half-way). */
+static qsim__encoding *entry_encodings(const qsim__enc_entry *en, size_t channels)
+{
+    qsim__encoding *enc = qsim__malloc_array(channels, sizeof *enc);
+    if (!enc)
+        return NULL;
+    for (size_t c = 0; c < channels; c++) {
+        enc[c].delta = en->scale[c];
+        enc[c].offset = en->offset[c];
+        enc[c].bw = en->bitwidth;
+        if (en->min && en->max) {
+            enc[c].min = en->min[c];
+            enc[c].max = en->max[c];
+        } else {
+            enc[c].min = en->scale[c] * (double)en->offset[c];
+            enc[c].max = en->scale[c] * (ldexp(1.0, en->bitwidth) - 1.0 + (double)en->offset[c]);
+        }
+    }
+    return enc;
+}
+
+/* Apply a validated entry; takes ownership of enc (NULL for float). */
+static void apply_entry(qsim_quantizer *q, const qsim__enc_entry *en, int axis, size_t channels,
+                        qsim__encoding *enc)
 {
     if (en->dtype == QSIM__ENC_DTYPE_FLOAT) {
         q->data_type = QSIM_DATA_TYPE_FLOAT;
         q->bitwidth = 16;
         qsim__quantizer_reset_encodings(q);
     } else {
-        qsim__encoding *enc = qsim__malloc_array(channels, sizeof *enc);
-        if (!enc)
-            return qsim__oom();
-        for (size_t c = 0; c < channels; c++) {
-            enc[c].delta = en->scale[c];
-            enc[c].offset = en->offset[c];
-            enc[c].bw = en->bitwidth;
-            if (en->min && en->max) {
-                enc[c].min = en->min[c];
-                enc[c].max = en->max[c];
-            } else {
-                enc[c].min = en->scale[c] * (double)en->offset[c];
-                enc[c].max = en->scale[c] * (ldexp(1.0, en->bitwidth) - 1.0 + (double)en->offset[c]);
-            }
-        }
         if (axis != q->axis || channels != q->channels) {
-            qsim_status st = qsim__quantizer_set_channels(q, axis, channels);
-            if (st != QSIM_OK) {
-                qsim__free(enc);
-                return st;
-            }
+            /* cannot fail: channels > 0 was checked */
+            qsim__quantizer_set_channels(q, axis, channels);
         }
         q->data_type = QSIM_DATA_TYPE_INT;
         q->bitwidth = en->bitwidth;
@@ -237,14 +242,12 @@ static qsim_status apply_entry(qsim_quantizer *q, const qsim__enc_entry *en, int
             q->strict = en->is_strict;
         if (en->is_unsigned)
             q->unsigned_sym = 1;
-        qsim_status st = qsim__quantizer_set_encodings(q, enc);
-        qsim__free(enc);
-        QSIM__TRY(st);
+        qsim__free(q->enc);
+        q->enc = enc;
     }
     q->enabled = 1;
     q->frozen = 1;
     q->version++;
-    return QSIM_OK;
 }
 
 qsim_status qsim_set_and_freeze_param_encodings(qsim_sim *s, const char *encodings_path)
@@ -267,7 +270,8 @@ qsim_status qsim_set_and_freeze_param_encodings(qsim_sim *s, const char *encodin
     int *axes = qsim__malloc_array(n ? n : 1, sizeof *axes);
     size_t *chans = qsim__malloc_array(n ? n : 1, sizeof *chans);
     qsim_quantizer **qv = qsim__calloc(n ? n : 1, sizeof *qv);
-    if (!axes || !chans || !qv) {
+    qsim__encoding **encs = qsim__calloc(n ? n : 1, sizeof *encs);
+    if (!axes || !chans || !qv || !encs) {
         st = qsim__oom();
         goto out;
     }
@@ -294,12 +298,22 @@ qsim_status qsim_set_and_freeze_param_encodings(qsim_sim *s, const char *encodin
         st = check_entry(s, q, en, encodings_path, &axes[i], &chans[i]);
         if (st != QSIM_OK)
             break;
+        if (en->dtype == QSIM__ENC_DTYPE_INT && !(encs[i] = entry_encodings(en, chans[i]))) {
+            st = qsim__oom();
+            break;
+        }
         qv[i] = q;
     }
     for (size_t i = 0; i < n && st == QSIM_OK; i++)
-        if (qv[i])
-            st = apply_entry(qv[i], qsim__encodings_at(e, i), axes[i], chans[i]);
+        if (qv[i]) {
+            apply_entry(qv[i], qsim__encodings_at(e, i), axes[i], chans[i], encs[i]);
+            encs[i] = NULL;
+        }
 out:
+    if (encs)
+        for (size_t i = 0; i < n; i++)
+            qsim__free(encs[i]);
+    qsim__free(encs);
     qsim__free(axes);
     qsim__free(chans);
     qsim__free(qv);
