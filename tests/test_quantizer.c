@@ -313,6 +313,43 @@ static void out_of_memory(void **state)
     qsim_model_free(m);
 }
 
+/* Moved weights (AdaRound's hook): used by the forward pass and written by
+ * export; the model is untouched. */
+static void moved_weights(void **state)
+{
+    (void)state;
+    char dir[600], path[800];
+    qs_scratch(dir, sizeof dir, "moved");
+    qsim_model *m = load("qs_cnn");
+    qsim_sim *s = NULL;
+    assert_int_equal(qsim_sim_create(m, NULL, &s), QSIM_OK);
+    assert_int_equal(qsim_compute_encodings(s, feed_cnn, NULL), QSIM_OK);
+    qsim_quantizer *w = qsim_quantizer_find(s, "fc2.weight");
+    const qsim__tensor *orig = qsim__quant_weight(s, w);
+    qsim__tensor *t = qsim__tensor_clone(orig);
+    assert_non_null(t);
+    for (size_t i = 0; i < t->numel; i++)
+        ((float *)t->data)[i] = 0.25f;
+    assert_int_equal(qsim__quant_set_weight(s, w, t), QSIM_OK);
+    qsim__tensor_free(t);
+    assert_int_equal(qsim__quant_param_encodings(s, w), QSIM_OK);
+    double mx = 0;
+    assert_int_equal(qsim_quantizer_get_encoding(w, 0, NULL, &mx, NULL, NULL), QSIM_OK);
+    assert_true(fabs(mx - 0.25) < 1e-12); /* symmetric: absmax 0.25 = 127 steps */
+    assert_int_equal(qsim_export(s, dir, "moved"), QSIM_OK);
+    snprintf(path, sizeof path, "%s/moved.onnx", dir);
+    qsim_model *m2 = NULL;
+    assert_int_equal(qsim_model_load(path, &m2), QSIM_OK);
+    int32_t v = qsim__graph_find(&m2->graph, "fc2.weight");
+    assert_true(v >= 0);
+    const float *d = m2->graph.values[v].constant->data;
+    assert_true(d[0] == 0.25f && d[159] == 0.25f);
+    assert_true(((const float *)m->graph.values[w->value].constant->data)[0] != 0.25f);
+    qsim_model_free(m2);
+    qsim_sim_free(s);
+    qsim_model_free(m);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1)
@@ -324,6 +361,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(param_requant_only_on_change),
         cmocka_unit_test(fixed_range),
         cmocka_unit_test(out_of_memory),
+        cmocka_unit_test(moved_weights),
     };
     return cmocka_run_group_tests_name("quantizer", tests, NULL, NULL);
 }

@@ -67,7 +67,8 @@ struct qsim_quantizer {
     uint64_t version;           /* bumped on every change */
 
     /* params: the sim's current float weights (NULL = the model's; AdaRound
-     * moves them) and the version whose QDQ'd copy the engine holds. */
+     * moves them). Constants (params and constant operands): which state
+     * (version * 2 + calibrating pass-through) the engine's copy reflects. */
     qsim__tensor *weight;
     uint64_t applied_version;
 };

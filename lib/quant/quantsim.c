@@ -335,3 +335,46 @@ void qsim__quant_after_run(qsim_sim *s)
     if (s->progress)
         s->progress("compute_encodings", qs->batches, 0, s->progress_user);
 }
+
+/* ---- for AdaRound -------------------------------------------------------------- */
+
+const qsim__tensor *qsim__quant_weight(const qsim_sim *s, const qsim_quantizer *q)
+{
+    return float_weight(s, q);
+}
+
+qsim_status qsim__quant_set_weight(qsim_sim *s, qsim_quantizer *q, const qsim__tensor *t)
+{
+    const qsim__tensor *orig = s->g->values[q->value].constant;
+    if (q->kind != QSIM_QUANTIZER_PARAM || !orig)
+        return qsim__fail(QSIM_ERR_INVALID_ARGUMENT, "quantizer '%s' is not a param", q->name);
+    qsim__tensor *copy = NULL;
+    if (t) {
+        if (t->dtype != orig->dtype || !qsim__shape_equal(&t->shape, &orig->shape))
+            return qsim__fail(QSIM_ERR_SHAPE, "param '%s': new weights differ in type or shape",
+                              q->name);
+        if (!(copy = qsim__tensor_clone(t)))
+            return qsim__oom();
+    }
+    qsim__tensor_free(q->weight);
+    q->weight = copy;
+    q->version++;
+    return QSIM_OK;
+}
+
+qsim_status qsim__quant_param_encodings(qsim_sim *s, qsim_quantizer *q)
+{
+    if (q->kind != QSIM_QUANTIZER_PARAM || q->data_type != QSIM_DATA_TYPE_INT)
+        return qsim__fail(QSIM_ERR_INVALID_ARGUMENT, "quantizer '%s' is not an int param",
+                          q->name);
+    qsim_status st = one_shot(s, q);
+    qsim__qstats_free(&q->stats);
+    return st;
+}
+
+qsim_status qsim__quant_freeze(qsim_quantizer *q, const qsim__encoding *enc)
+{
+    QSIM__TRY(qsim__quantizer_set_encodings(q, enc));
+    q->frozen = 1;
+    return QSIM_OK;
+}

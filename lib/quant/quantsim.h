@@ -34,4 +34,19 @@ qsim_status qsim__quant_prepare_run(qsim_sim *s);
 /* After a successful run: progress reporting while calibrating. */
 void qsim__quant_after_run(qsim_sim *s);
 
+/* ---- for AdaRound (lib/adaround) ---- */
+
+/* The float weights a param quantizer quantizes: the sim's own copy when
+ * one was set (AdaRound moves them), else the model's. */
+const qsim__tensor *qsim__quant_weight(const qsim_sim *s, const qsim_quantizer *q);
+/* Replace a param's float weights with a copy of t (same dtype and shape;
+ * NULL restores the model's). The next run re-QDQs them; qsim_export
+ * writes them. The qsim_model is never touched. */
+qsim_status qsim__quant_set_weight(qsim_sim *s, qsim_quantizer *q, const qsim__tensor *t);
+/* compute_encodings' one-shot for one enabled int param: encodings from
+ * its current weights with the sim's scheme. */
+qsim_status qsim__quant_param_encodings(qsim_sim *s, qsim_quantizer *q);
+/* Set q's encodings (q->channels entries) and freeze it. */
+qsim_status qsim__quant_freeze(qsim_quantizer *q, const qsim__encoding *enc);
+
 #endif

@@ -96,6 +96,9 @@ qsim_status qsim_export(const qsim_sim *s, const char *dir, const char *prefix)
     const qsim__quantsim *qs = qsim__quant_of(s);
     if (!qs)
         return qsim__fail(QSIM_ERR_STATE, "qsim_export: the sim has no quantizers");
+    if (s->busy)
+        return qsim__fail(QSIM_ERR_STATE, "qsim_export: called from inside compute_encodings or "
+                          "apply_adaround on the same sim");
     qsim__enc_version ver;
     if (qsim__enc_version_from_string(s->opts.encoding_version, &ver) != 0)
         return qsim__fail(QSIM_ERR_INVALID_ARGUMENT, "qsim_export: encoding version '%s'",
