@@ -506,10 +506,82 @@ static void founding_workflow(void **state)
     qsim_model_free(m);
 }
 
+/* resnet18: activation QDQ and calibration statistics run in chunks on the
+ * thread pool; one thread and two give identical encodings and outputs. */
+static float r18_in[3 * 224 * 224];
+
+#define QSIM_TRY_LOCAL(e)                                                                   \
+    do {                                                                                    \
+        qsim_status st_ = (e);                                                              \
+        if (st_ != QSIM_OK)                                                                 \
+            return st_;                                                                     \
+    } while (0)
+
+static qsim_status feed_r18(qsim_sim *s, void *u)
+{
+    (void)u;
+    int64_t shape[4] = {1, 3, 224, 224};
+    QSIM_TRY_LOCAL(qsim_sim_set_input(s, "input", r18_in, shape, 4));
+    return qsim_sim_run(s);
+}
+
+static void threads_agree(void **state)
+{
+    (void)state;
+    char path[700];
+    qs_path(path, sizeof path, qs_resnet_dir, "resnet18.onnx");
+    qsim_model *m = NULL;
+    assert_int_equal(qsim_model_load(path, &m), QSIM_OK);
+    uint32_t seed = 7;
+    fill(r18_in, sizeof r18_in / sizeof r18_in[0], &seed);
+    qsim_sim *sims[2];
+    const float *out[2];
+    for (int k = 0; k < 2; k++) {
+        qsim_sim_options *o = NULL;
+        assert_int_equal(qsim_sim_options_create(&o), QSIM_OK);
+        assert_int_equal(qsim_sim_options_set_int(o, QSIM_OPT_NUM_THREADS, k + 1), QSIM_OK);
+        assert_int_equal(qsim_sim_create(m, o, &sims[k]), QSIM_OK);
+        qsim_sim_options_free(o);
+        qsim_quantizer *fp16 = qsim_quantizer_find(sims[k], qsim_quantizer_name(
+                                   qsim_quantizer_at(sims[k], 5)));
+        assert_int_equal(qsim_quantizer_set_data_type(fp16, QSIM_DATA_TYPE_FLOAT), QSIM_OK);
+        assert_int_equal(qsim_compute_encodings(sims[k], feed_r18, NULL), QSIM_OK);
+        assert_int_equal(feed_r18(sims[k], NULL), QSIM_OK);
+        const int64_t *shape;
+        size_t rank;
+        assert_int_equal(qsim_sim_get_output(sims[k], qsim_model_output_name(m, 0), &out[k],
+                                             &shape, &rank), QSIM_OK);
+    }
+    assert_memory_equal(out[0], out[1], 1000 * sizeof(float));
+    size_t n = qsim_quantizer_count(sims[0]), encs = 0;
+    for (size_t i = 0; i < n; i++) {
+        qsim_quantizer *a = qsim_quantizer_at(sims[0], i), *b = qsim_quantizer_at(sims[1], i);
+        for (size_t c = 0; c < qsim_quantizer_channel_count(a); c++) {
+            double e1[3], e2[3];
+            int64_t o1 = 0, o2 = 0;
+            qsim_status s1 = qsim_quantizer_get_encoding(a, c, &e1[0], &e1[1], &e1[2], &o1);
+            qsim_status s2 = qsim_quantizer_get_encoding(b, c, &e2[0], &e2[1], &e2[2], &o2);
+            assert_int_equal(s1, s2);
+            if (s1 != QSIM_OK)
+                continue;
+            encs++;
+            assert_memory_equal(e1, e2, sizeof e1);
+            assert_int_equal(o1, o2);
+        }
+    }
+    printf("# resnet18: %zu encodings equal with 1 and 2 threads\n", encs);
+    assert_true(encs > 40);
+    qsim_sim_free(sims[0]);
+    qsim_sim_free(sims[1]);
+    qsim_model_free(m);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1)
         qs_models_dir = argv[1];
+    if (argc > 2)
+        qs_resnet_dir = argv[2];
     uint32_t seed = 42;
     for (int b = 0; b < NB; b++)
         fill(calib[b], BATCH * PER, &seed);
@@ -525,6 +597,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(export_200),
         cmocka_unit_test(freeze_errors_change_nothing),
         cmocka_unit_test(founding_workflow),
+        cmocka_unit_test(threads_agree),
     };
     return cmocka_run_group_tests_name("quantsim", tests, NULL, NULL);
 }

@@ -151,13 +151,80 @@ static int is_const_q(const qsim_sim *s, const qsim_quantizer *q)
     return q->kind == QSIM_QUANTIZER_PARAM || s->g->values[q->value].constant != NULL;
 }
 
-/* Per-tensor QDQ: the grid is regenerated from (min, max, bw) (SPEC 3.3). */
-static qsim_status qdq_tensor(const qsim_quantizer *q, float *x, size_t n)
-{
+/* Activation work split over the sim's threads in fixed chunks (the
+ * kernels are pure, so results do not depend on the split). */
+enum { JOB_QDQ, JOB_FP16, JOB_MINMAX };
+#define CHUNK 16384
+
+typedef struct act_job {
+    int kind;
+    float *x;
+    size_t n;
     qsim__qdq_params p;
+    float *mm;              /* JOB_MINMAX: 2 per chunk */
+} act_job;
+
+static void act_task(void *ctx, size_t task, int thread)
+{
+    act_job *j = ctx;
+    (void)thread;
+    size_t lo = task * CHUNK, len = j->n - lo < CHUNK ? j->n - lo : CHUNK;
+    float *x = j->x + lo;
+    if (j->kind == JOB_QDQ)
+        qsim__qdq_f32(x, x, len, &j->p, QSIM__ROUND_HALF_AWAY);
+    else if (j->kind == JOB_FP16)
+        qsim__fp16_qdq_f32(x, x, len);
+    else
+        qsim__minmax_f32(x, len, &j->mm[2 * task], &j->mm[2 * task + 1]);
+}
+
+static void act_run(qsim_sim *s, act_job *j)
+{
+    size_t tasks = (j->n + CHUNK - 1) / CHUNK;
+    if (tasks <= 1 || !s->pool)
+        for (size_t t = 0; t < tasks; t++)
+            act_task(j, t, 0);
+    else
+        qsim__pool_run(s->pool, tasks, act_task, j);
+}
+
+/* Per-tensor QDQ: the grid is regenerated from (min, max, bw) (SPEC 3.3). */
+static qsim_status qdq_tensor(qsim_sim *s, const qsim_quantizer *q, float *x, size_t n)
+{
+    act_job j = {JOB_QDQ, x, n, {0, 0, 0, 0}, NULL};
     const qsim__encoding *e = &q->enc[0];
-    QSIM__TRY(qsim__qdq_params_tensor(e->min, e->max, e->bw, &p));
-    qsim__qdq_f32(x, x, n, &p, QSIM__ROUND_HALF_AWAY);
+    QSIM__TRY(qsim__qdq_params_tensor(e->min, e->max, e->bw, &j.p));
+    if (s)
+        act_run(s, &j);
+    else
+        qsim__qdq_f32(x, x, n, &j.p, QSIM__ROUND_HALF_AWAY);
+    return QSIM_OK;
+}
+
+/* Calibration stats of an activation: min/max per chunk in parallel, then
+ * one update with the chunk extremes (the same result as one pass). */
+static qsim_status act_stats(qsim_sim *s, qsim_quantizer *q, float *x, size_t n)
+{
+    size_t tasks = (n + CHUNK - 1) / CHUNK;
+    if (q->stats.hist || tasks <= 1 || !s->pool || !q->stats.mm)
+        return stats_update(q, x, n, NULL);
+    float stack[64];
+    float *mm = tasks <= 32 ? stack : qsim__malloc_array(tasks, 2 * sizeof *mm);
+    if (!mm)
+        return qsim__oom();
+    act_job j = {JOB_MINMAX, x, n, {0, 0, 0, 0}, mm};
+    act_run(s, &j);
+    size_t k = 0;
+    for (size_t t = 0; t < tasks; t++)
+        if (mm[2 * t] <= mm[2 * t + 1]) { /* chunks of only NaN give +inf > -inf */
+            mm[k++] = mm[2 * t];
+            mm[k++] = mm[2 * t + 1];
+        }
+    if (!k)
+        mm[k++] = NAN; /* counts as a batch, adds no value */
+    qsim__minmax_update(&q->stats.mm[0], mm, k);
+    if (mm != stack)
+        qsim__free(mm);
     return QSIM_OK;
 }
 
@@ -170,14 +237,16 @@ static qsim_status act_hook(void *ctx, qsim_sim *s, int32_t value, qsim__tview *
         return QSIM_OK;
     float *x = t->data;
     if (q->data_type == QSIM_DATA_TYPE_FLOAT) {
-        if (!qs->calibrating)
-            qsim__fp16_qdq_f32(x, x, t->numel);
+        if (!qs->calibrating) {
+            act_job j = {JOB_FP16, x, t->numel, {0, 0, 0, 0}, NULL};
+            act_run(s, &j);
+        }
         return QSIM_OK;
     }
     if (qs->calibrating && !q->frozen)
-        return stats_update(q, x, t->numel, NULL);
+        return act_stats(s, q, x, t->numel);
     if (q->enc)
-        return qdq_tensor(q, x, t->numel);
+        return qdq_tensor(s, q, x, t->numel);
     return QSIM_OK;
 }
 
@@ -199,7 +268,7 @@ static qsim_status param_qdq(const qsim_sim *s, qsim_quantizer *q, qsim__tensor 
     if (q->data_type == QSIM_DATA_TYPE_FLOAT) {
         qsim__fp16_qdq_f32(x, x, c->numel);
     } else if (q->channels == 1) {
-        st = qdq_tensor(q, x, c->numel);
+        st = qdq_tensor(NULL, q, x, c->numel);
     } else {
         /* per-channel QDQ uses the stored grids as they are */
         size_t outer, ch, inner;
