@@ -331,6 +331,40 @@ static void per_channel_vs_reference(void **state)
     qt_teardown();
 }
 
+/* Extreme bitwidths give sane encodings on every scheme and flag set. */
+static void extreme_bitwidths(void **state)
+{
+    (void)state;
+    static float x[4096];
+    qt_seed(77);
+    for (size_t i = 0; i < 4096; i++)
+        x[i] = qt_normal() + 0.5f;
+    qsim__minmax mm;
+    qsim__hist h;
+    qsim__minmax_reset(&mm);
+    qsim__hist_reset(&h);
+    qsim__minmax_update(&mm, x, 4096);
+    qsim__hist_update(&h, x, 4096);
+    const int bws[] = {2, 3, 31, 32};
+    for (int b = 0; b < 4; b++)
+        for (int f = 0; f < 4; f++)
+            for (int s = 0; s < 3; s++) {
+                qsim__encoding e;
+                qsim_status st = s == 0   ? qsim__encoding_tf(&mm, bws[b], flag_set[f], &e)
+                                 : s == 1 ? qsim__encoding_tf_enhanced(&h, bws[b], flag_set[f], &e)
+                                          : qsim__encoding_percentile(&h, 99.0f, bws[b], flag_set[f], &e);
+                assert_int_equal(st, QSIM_OK);
+                assert_true(e.delta > 0 && isfinite(e.delta));
+                assert_true(e.min <= 0 && e.max >= 0 && e.max > e.min);
+                qsim__qdq_params p;
+                assert_int_equal(qsim__qdq_params_tensor(e.min, e.max, e.bw, &p), QSIM_OK);
+                float y[64];
+                qsim__qdq_f32(x, y, 64, &p, QSIM__ROUND_HALF_AWAY);
+                for (int i = 0; i < 64; i++)
+                    assert_true(isfinite(y[i]) && y[i] >= (float)p.min && y[i] <= (float)p.max);
+            }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -340,6 +374,7 @@ int main(void)
         cmocka_unit_test(zero_data),
         cmocka_unit_test(per_tensor_vs_reference),
         cmocka_unit_test(per_channel_vs_reference),
+        cmocka_unit_test(extreme_bitwidths),
     };
     return cmocka_run_group_tests_name("encoding", tests, NULL, NULL);
 }

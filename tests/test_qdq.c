@@ -2,6 +2,8 @@
  * portable and AVX2 paths, in place and out of place, odd lengths, both
  * rounding modes, per-tensor and per-channel (axis 0, 1 and last). */
 #include "core/cpu.h"
+#include "core/threadpool.h"
+#include "kernels/fp16.h"
 #include "kernels/quant.h"
 #include "quant/encoding.h"
 #include "quant/stats.h"
@@ -283,6 +285,53 @@ static void minmax_paths(void **state)
     }
 }
 
+/* Pool tasks, run in reverse order, give the same bytes as one call. */
+static void job_tasks(void **state)
+{
+    (void)state;
+    size_t n = 3 * QSIM__ELEM_JOB_CHUNK + 77;
+    float *x = malloc(n * sizeof(float)), *a = malloc(n * sizeof(float));
+    float *b = malloc(n * sizeof(float));
+    assert_true(x && a && b);
+    qt_seed(4);
+    for (size_t i = 0; i < n; i++)
+        x[i] = qt_normal() * 3;
+    qsim__qdq_params p;
+    assert_int_equal(qsim__qdq_params_tensor(-2.0, 2.5, 8, &p), QSIM_OK);
+    qsim__elem_job j = {QSIM__ELEM_QDQ, x, b, n, &p, QSIM__ROUND_HALF_AWAY};
+    assert_int_equal(qsim__elem_job_tasks(&j), 4);
+    for (size_t t = qsim__elem_job_tasks(&j); t-- > 0;)
+        qsim__elem_job_run(&j, t, 0);
+    qsim__qdq_f32(x, a, n, &p, QSIM__ROUND_HALF_AWAY);
+    assert_memory_equal(a, b, n * sizeof(float));
+    j.op = QSIM__ELEM_FP16;
+    j.y = x; /* in place */
+    memcpy(a, x, n * sizeof(float));
+    for (size_t t = 0; t < qsim__elem_job_tasks(&j); t++)
+        qsim__elem_job_run(&j, t, 1);
+    for (size_t i = 0; i < n; i++)
+        assert_true(x[i] == qsim__f16_to_f32(qsim__f32_to_f16(a[i])));
+    /* through a real pool of 3 threads (the caller included) */
+    qsim__pool *pool = NULL;
+    assert_int_equal(qsim__pool_create(3, &pool), QSIM_OK);
+    j.op = QSIM__ELEM_QDQ;
+    j.x = a;
+    j.y = b;
+    memset(b, 0, n * sizeof(float));
+    qsim__pool_run(pool, qsim__elem_job_tasks(&j), qsim__elem_job_run, &j);
+    float *c = malloc(n * sizeof(float));
+    assert_non_null(c);
+    qsim__qdq_f32(a, c, n, &p, QSIM__ROUND_HALF_AWAY);
+    assert_memory_equal(b, c, n * sizeof(float));
+    free(c);
+    qsim__pool_free(pool);
+    j.n = 0;
+    assert_int_equal(qsim__elem_job_tasks(&j), 0);
+    free(x);
+    free(a);
+    free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -291,6 +340,7 @@ int main(void)
         cmocka_unit_test(generic_vs_avx2_sweep),
         cmocka_unit_test(per_channel_vs_reference),
         cmocka_unit_test(minmax_paths),
+        cmocka_unit_test(job_tasks),
     };
     return cmocka_run_group_tests_name("qdq", tests, NULL, NULL);
 }

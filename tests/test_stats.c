@@ -10,6 +10,8 @@
 #include <cmocka.h>
 
 #include "core/alloc.h"
+#include "core/cpu.h"
+#include "kernels/quant.h"
 #include "quant_ref_util.h"
 
 static void running_minmax(void **state)
@@ -134,12 +136,47 @@ static void histogram_details(void **state)
     qsim__alloc_fail_after(0);
 }
 
+/* Portable and AVX2 bin counting agree, edges, NaN and inf included. */
+static void count_paths(void **state)
+{
+    (void)state;
+    enum { M = 40003 };
+    static float x[M];
+    qt_seed(13);
+    float bin = 0.0123f, off = -3.7f / 0.0123f;
+    for (size_t i = 0; i < M; i++) {
+        if (i % 5 == 0) /* exact bin centres +-0.5: ties */
+            x[i] = ((float)(int)(qt_uniform() * 520) - 4.5f + off) * bin;
+        else
+            x[i] = (float)(qt_uniform() * 8 - 4);
+    }
+    x[3] = NAN;
+    x[6] = INFINITY;
+    x[8] = -INFINITY;
+    x[11] = 1e38f;
+    uint64_t a[QSIM__PDF_SIZE] = {0}, b[QSIM__PDF_SIZE] = {0};
+    qsim__hist_count_f32__generic(x, M, bin, off, a);
+    uint64_t total = 0;
+    for (int i = 0; i < QSIM__PDF_SIZE; i++)
+        total += a[i];
+    assert_true(total > M / 2 && total < M);
+#ifdef QSIM_HAVE_AVX2
+    if (qsim__cpu_use_avx2()) {
+        qsim__hist_count_f32__avx2(x, M, bin, off, b);
+        assert_memory_equal(a, b, sizeof a);
+    }
+#else
+    (void)b;
+#endif
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(running_minmax),
         cmocka_unit_test(histogram_vs_reference),
         cmocka_unit_test(histogram_details),
+        cmocka_unit_test(count_paths),
     };
     return cmocka_run_group_tests_name("stats", tests, NULL, NULL);
 }

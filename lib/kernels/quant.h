@@ -23,6 +23,7 @@
 #define QSIM_KERNELS_QUANT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 enum {
     QSIM__ROUND_HALF_AWAY = 0, /* AIMET (C++ round) */
@@ -49,16 +50,47 @@ void qsim__qdq_channels_f32(const float *x, float *y, size_t outer, size_t chann
  * input *mn = +inf and *mx = -inf. */
 void qsim__minmax_f32(const float *x, size_t n, float *mn, float *mx);
 
+/* Histogram counting for lib/quant/stats.c (AIMET GetHistogram_cpu): for
+ * each x, t = x / bin - off in float32 and k = round_half_away(t); when
+ * 0 <= k < 512, count[k]++ (others, NaN included, are dropped). count has
+ * 512 entries and is added to, not cleared. */
+void qsim__hist_count_f32(const float *x, size_t n, float bin, float off, uint64_t *count);
+
+/* Thread-pool work items. A job is split into tasks of a fixed number of
+ * elements (never dependent on the thread count; results are element-wise
+ * so any split gives identical output). Run with
+ *   qsim__pool_run(pool, qsim__elem_job_tasks(&job), qsim__elem_job_run, &job)
+ * (lib/core/threadpool.h), or serially by calling qsim__elem_job_run for
+ * every task. */
+enum {
+    QSIM__ELEM_QDQ = 0,  /* qsim__qdq_f32 with p and round_mode */
+    QSIM__ELEM_FP16 = 1, /* qsim__fp16_qdq_f32 (lib/kernels/fp16.h) */
+};
+#define QSIM__ELEM_JOB_CHUNK ((size_t)1 << 16)
+typedef struct qsim__elem_job {
+    int op;                      /* QSIM__ELEM_* */
+    const float *x;
+    float *y;                    /* may equal x */
+    size_t n;
+    const qsim__qdq_params *p;   /* QSIM__ELEM_QDQ only */
+    int round_mode;
+} qsim__elem_job;
+size_t qsim__elem_job_tasks(const qsim__elem_job *job);
+/* qsim__task_fn-compatible: ctx is a const qsim__elem_job*. */
+void qsim__elem_job_run(void *ctx, size_t task, int thread);
+
 /* The implementations behind the dispatchers above, for tests and
  * benchmarks. The __avx2 ones exist only when QSIM_HAVE_AVX2 is defined and
  * may only be called when qsim__cpu_use_avx2() is true. */
 void qsim__qdq_f32__generic(const float *x, float *y, size_t n, const qsim__qdq_params *p,
                             int round_mode);
 void qsim__minmax_f32__generic(const float *x, size_t n, float *mn, float *mx);
+void qsim__hist_count_f32__generic(const float *x, size_t n, float bin, float off, uint64_t *count);
 #ifdef QSIM_HAVE_AVX2
 void qsim__qdq_f32__avx2(const float *x, float *y, size_t n, const qsim__qdq_params *p,
                          int round_mode);
 void qsim__minmax_f32__avx2(const float *x, size_t n, float *mn, float *mx);
+void qsim__hist_count_f32__avx2(const float *x, size_t n, float bin, float off, uint64_t *count);
 #endif
 
 #endif

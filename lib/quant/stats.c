@@ -59,19 +59,6 @@ void qsim__hist_reset(qsim__hist *h)
     memset(h, 0, sizeof *h);
 }
 
-/* One float32 bin index as AIMET computes it (round half away of
- * x/bin - off), or -1 when it falls outside the 512 bins. */
-static inline int bin_of(float x, float bin, float off)
-{
-    float t = x / bin - off;
-    if (!(t > -0.5f && t < 511.5f)) /* round(t) outside [0, 511]; NaN too */
-        return -1;
-    int i = (int)t; /* trunc; 0 for t in (-0.5, 0) */
-    if (t - (float)i >= 0.5f)
-        i++;
-    return i;
-}
-
 void qsim__hist_update(qsim__hist *h, const float *x, size_t n)
 {
     if (n == 0)
@@ -103,11 +90,7 @@ void qsim__hist_update(qsim__hist *h, const float *x, size_t n)
     float off = lo / bin;
     uint64_t count[QSIM__PDF_SIZE];
     memset(count, 0, sizeof count);
-    for (size_t i = 0; i < n; i++) {
-        int k = bin_of(x[i], bin, off);
-        if (k >= 0)
-            count[k]++;
-    }
+    qsim__hist_count_f32(x, n, bin, off, count);
     double it = (double)h->iterations;
     for (int i = 0; i < QSIM__PDF_SIZE; i++) {
         double p = (double)count[i] / (double)n;

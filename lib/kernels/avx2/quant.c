@@ -93,3 +93,35 @@ void qsim__minmax_f32__avx2(const float *x, size_t n, float *mn, float *mx)
     *mn = lo;
     *mx = hi;
 }
+
+void qsim__hist_count_f32__avx2(const float *x, size_t n, float bin, float off, uint64_t *count)
+{
+    const __m256 vb = _mm256_set1_ps(bin), vo = _mm256_set1_ps(off);
+    const __m256 lo = _mm256_set1_ps(-0.5f), hi = _mm256_set1_ps(511.5f);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 t = _mm256_sub_ps(_mm256_div_ps(_mm256_loadu_ps(x + i), vb), vo);
+        __m256 ok = _mm256_and_ps(_mm256_cmp_ps(t, lo, _CMP_GT_OQ), _mm256_cmp_ps(t, hi, _CMP_LT_OQ));
+        int m = _mm256_movemask_ps(ok);
+        if (!m)
+            continue;
+        /* t is in (-0.5, 511.5) where ok: truncation, then +1 if frac >= .5 */
+        __m256 tr = _mm256_round_ps(t, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+        __m256 up = _mm256_cmp_ps(_mm256_sub_ps(t, tr), _mm256_set1_ps(0.5f), _CMP_GE_OQ);
+        __m256i k = _mm256_sub_epi32(_mm256_cvttps_epi32(tr), _mm256_castps_si256(up));
+        int32_t idx[8];
+        _mm256_storeu_si256((__m256i *)(void *)idx, k);
+        for (int j = 0; j < 8; j++)
+            if (m & (1 << j))
+                count[idx[j]]++;
+    }
+    for (; i < n; i++) {
+        float t = x[i] / bin - off;
+        if (!(t > -0.5f && t < 511.5f))
+            continue;
+        int k = (int)t;
+        if (t - (float)k >= 0.5f)
+            k++;
+        count[k]++;
+    }
+}

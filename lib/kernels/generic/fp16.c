@@ -5,7 +5,7 @@
 
 #include <string.h>
 
-uint16_t qsim__f32_to_f16(float x)
+static inline uint16_t to_half(float x)
 {
     uint32_t b;
     memcpy(&b, &x, 4);
@@ -39,7 +39,7 @@ uint16_t qsim__f32_to_f16(float x)
     return (uint16_t)(sign | r);
 }
 
-float qsim__f16_to_f32(uint16_t h)
+static inline float to_float(uint16_t h)
 {
     uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
     uint32_t e = (h >> 10) & 0x1fu, m = h & 0x3ffu, b;
@@ -66,20 +66,23 @@ float qsim__f16_to_f32(uint16_t h)
     return f;
 }
 
+uint16_t qsim__f32_to_f16(float x) { return to_half(x); }
+float qsim__f16_to_f32(uint16_t h) { return to_float(h); }
+
 void qsim__f32_to_f16_buf__generic(const float *x, uint16_t *h, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        h[i] = qsim__f32_to_f16(x[i]);
+        h[i] = to_half(x[i]);
 }
 
 void qsim__f16_to_f32_buf__generic(const uint16_t *h, float *y, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        y[i] = qsim__f16_to_f32(h[i]);
+        y[i] = to_float(h[i]);
 }
 
 void qsim__fp16_qdq_f32__generic(const float *x, float *y, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        y[i] = qsim__f16_to_f32(qsim__f32_to_f16(x[i]));
+        y[i] = to_float(to_half(x[i]));
 }

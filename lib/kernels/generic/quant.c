@@ -73,3 +73,16 @@ void qsim__minmax_f32__generic(const float *x, size_t n, float *mn, float *mx)
     *mn = lo;
     *mx = hi;
 }
+
+void qsim__hist_count_f32__generic(const float *x, size_t n, float bin, float off, uint64_t *count)
+{
+    for (size_t i = 0; i < n; i++) {
+        float t = x[i] / bin - off;
+        if (!(t > -0.5f && t < 511.5f)) /* round(t) outside [0, 511]; NaN too */
+            continue;
+        int k = (int)t; /* trunc; 0 for t in (-0.5, 0) */
+        if (t - (float)k >= 0.5f)
+            k++;
+        count[k]++;
+    }
+}
