@@ -17,6 +17,10 @@ typedef struct conv_state {
     int64_t group;
     qsim__conv *conv;        /* built from constant weights, or NULL */
     qsim__conv_desc desc;    /* what `conv` was built for */
+    /* Scratch kept across runs when the engine's workspace (sized at infer,
+     * which does not know the pool's thread count) is short. */
+    void *scratch;
+    size_t scratch_bytes;
 } conv_state;
 
 static void conv_free_state(void *st)
@@ -25,6 +29,7 @@ static void conv_free_state(void *st)
     if (!s)
         return;
     qsim__conv_free(s->conv);
+    qsim__free_aligned(s->scratch);
     qsim__free(s);
 }
 
@@ -157,6 +162,9 @@ static qsim_status conv_infer(void *state, const qsim__node *n, const qsim__tvie
         const qsim__shape *xs = &in[0].shape;
         *workspace = qsim__conv_workspace(s->conv, xs->dims[0], xs->rank == 4 ? xs->dims[2] : 1,
                                           xs->dims[xs->rank - 1], NULL);
+        if (*workspace == SIZE_MAX)
+            return qsim__fail(QSIM_ERR_SHAPE, "%s: X %s is too large for the convolution kernel",
+                              qsim__node_label(n), qsim__vshape(&in[0]));
     }
     (void)n_out;
     return QSIM_OK;
@@ -184,22 +192,30 @@ static qsim_status conv_run(void *state, const qsim__node *n, const qsim__exec *
     int64_t N = in[0].shape.dims[0];
     int64_t H = in[0].shape.rank == 4 ? in[0].shape.dims[2] : 1;
     int64_t W = in[0].shape.dims[in[0].shape.rank - 1];
-    /* infer could not know the pool (or the weights): take what the pool
-     * needs from the heap when the engine's workspace is short. */
+    /* infer could not know the pool (or the weights): keep what the pool
+     * needs in the node's state when the engine's workspace is short. */
     size_t need = qsim__conv_workspace(c, N, H, W, ex->pool);
     size_t have = tmp ? 0 : qsim__conv_workspace(c, N, H, W, NULL);
-    void *ws = ex->workspace, *heap = NULL;
+    void *ws = ex->workspace;
+    if (need == SIZE_MAX) {
+        qsim__conv_free(tmp);
+        return qsim__fail(QSIM_ERR_SHAPE, "%s: X %s is too large for the convolution kernel",
+                          qsim__node_label(n), qsim__vshape(&in[0]));
+    }
     if (need > have || (need && !ws)) {
-        heap = qsim__malloc_aligned(need);
-        if (!heap) {
-            qsim__conv_free(tmp);
-            return qsim__oom();
+        if (s->scratch_bytes < need) {
+            qsim__free_aligned(s->scratch);
+            s->scratch_bytes = 0;
+            if (!(s->scratch = qsim__malloc_aligned(need))) {
+                qsim__conv_free(tmp);
+                return qsim__oom();
+            }
+            s->scratch_bytes = need;
         }
-        ws = heap;
+        ws = s->scratch;
     }
     if (N > 0 && out[0].numel > 0)
         qsim__conv_run(c, ex->pool, in[0].data, N, H, W, out[0].data, ws);
-    qsim__free_aligned(heap);
     qsim__conv_free(tmp);
     (void)n_out;
     return QSIM_OK;

@@ -13,6 +13,13 @@
 
 enum { POOL_MAX, POOL_AVG, POOL_GMAX, POOL_GAVG };
 
+/* Per output position of one spatial dim: the kernel taps that land inside
+ * the input [lo, hi) and how many land inside input + pads (for
+ * count_include_pad), so the window loops need no bounds checks. */
+typedef struct win {
+    int64_t lo, hi, padded;
+} win;
+
 typedef struct pool_plan {
     int kind, nd;
     int dtype;               /* float, or uint8/int8 for MaxPool (opset 12) */
@@ -109,109 +116,239 @@ static qsim_status pool_infer(void *state, const qsim__node *n, const qsim__tvie
     QSIM__TRY(qsim__set_out(n, &out[0], p.dtype, &p.os));
     if (n_out > 1)
         QSIM__TRY(qsim__set_out(n, &out[1], QSIM__DT_INT64, &p.os));
-    *workspace = 0;
+    /* window ranges per output position of each spatial dim */
+    *workspace = (size_t)(p.out[0] + p.out[1] + p.out[2]) * sizeof(win);
     (void)state;
     return QSIM_OK;
 }
+
+/* Per output position of one spatial dim: the kernel taps that land inside
+ * the input [lo, hi) and how many land inside input + pads (for
+ * count_include_pad), so the window loops need no bounds checks. */
 
 typedef struct pool_ctx {
     const pool_plan *p;
     const void *x;
     void *y;
     int64_t *idx;
+    const win *w[3];
 } pool_ctx;
 
-/* 8-bit MaxPool goes through float: exact for these types. */
-static float ld(int dt, const void *x, size_t i)
+static int64_t cdiv(int64_t a, int64_t b)
 {
-    return dt == QSIM__DT_FLOAT ? ((const float *)x)[i]
-         : dt == QSIM__DT_UINT8 ? (float)((const uint8_t *)x)[i] : (float)((const int8_t *)x)[i];
+    return a <= 0 ? 0 : (a + b - 1) / b;
 }
 
-static void st(int dt, void *y, size_t i, float v)
+static void make_windows(const pool_plan *p, int j, win *w)
 {
-    if (dt == QSIM__DT_FLOAT) {
-        ((float *)y)[i] = v;
-        return;
+    for (int64_t o = 0; o < p->out[j]; o++) {
+        int64_t start = o * p->s[j] - p->pb[j], k = p->k[j], d = p->d[j];
+        int64_t lo = start < 0 ? cdiv(-start, d) : 0;
+        int64_t hi = cdiv(p->in[j] - start, d);
+        int64_t pd = cdiv(p->in[j] + p->pe[j] - start, d);
+        w[o].lo = lo < k ? lo : k;
+        w[o].hi = hi < k ? hi : k;
+        if (w[o].hi < w[o].lo)
+            w[o].hi = w[o].lo;
+        w[o].padded = pd < k ? pd : k;
     }
+}
+
+/* 8-bit MaxPool stores through a clamp: an all-padding window holds -inf. */
+static void store8(int dt, void *y, size_t i, float v)
+{
     float lo = dt == QSIM__DT_UINT8 ? 0.0f : -128.0f, hi = dt == QSIM__DT_UINT8 ? 255.0f : 127.0f;
-    v = v >= lo ? (v <= hi ? v : hi) : lo; /* an all-padding window holds -inf */
+    v = v >= lo ? (v <= hi ? v : hi) : lo;
     if (dt == QSIM__DT_UINT8)
         ((uint8_t *)y)[i] = (uint8_t)v;
     else
         ((int8_t *)y)[i] = (int8_t)v;
 }
 
-/* Pools the (image, channel) planes [pb_, pe_). */
-static void pool_planes(void *c, size_t pb_, size_t pe_)
+/* The window loops, one instance per element type. */
+#define POOL_PLANES(NAME, T)                                                                   \
+    static void NAME(const pool_ctx *k, size_t pb_, size_t pe_)                                \
+    {                                                                                          \
+        const pool_plan *p = k->p;                                                             \
+        size_t isz = (size_t)(p->in[0] * p->in[1] * p->in[2]);                                 \
+        size_t osz = (size_t)(p->out[0] * p->out[1] * p->out[2]);                              \
+        int is_max = p->kind == POOL_MAX;                                                      \
+        int64_t I1 = p->in[1], I2 = p->in[2];                                                  \
+        for (size_t pl = pb_; pl < pe_; pl++) {                                                \
+            const T *xp = (const T *)k->x + pl * isz;                                          \
+            size_t o = pl * osz;                                                               \
+            for (int64_t a = 0; a < p->out[0]; a++)                                            \
+                for (int64_t b = 0; b < p->out[1]; b++)                                        \
+                    for (int64_t c = 0; c < p->out[2]; c++, o++) {                             \
+                        const win *w0 = &k->w[0][a], *w1 = &k->w[1][b], *w2 = &k->w[2][c];     \
+                        int64_t h0 = a * p->s[0] - p->pb[0], h1 = b * p->s[1] - p->pb[1],      \
+                                h2 = c * p->s[2] - p->pb[2];                                   \
+                        int empty = w0->lo >= w0->hi || w1->lo >= w1->hi || w2->lo >= w2->hi; \
+                        int64_t bi = empty ? -1                                                \
+                                           : ((h0 + w0->lo * p->d[0]) * I1 + h1 +              \
+                                              w1->lo * p->d[1]) * I2 + h2 + w2->lo * p->d[2];  \
+                        float best = empty ? -INFINITY : (float)xp[bi];                        \
+                        double sum = 0.0;                                                      \
+                        for (int64_t i = w0->lo; i < w0->hi; i++) {                            \
+                            int64_t r0 = (h0 + i * p->d[0]) * I1;                              \
+                            for (int64_t j = w1->lo; j < w1->hi; j++) {                        \
+                                int64_t r1 = (r0 + h1 + j * p->d[1]) * I2 + h2;                \
+                                if (is_max) {                                                  \
+                                    for (int64_t l = w2->lo; l < w2->hi; l++) {                \
+                                        int64_t e = r1 + l * p->d[2];                          \
+                                        float v = (float)xp[e];                                \
+                                        /* first maximum wins; NaN propagates */               \
+                                        if (v > best || (v != v && best == best)) {            \
+                                            best = v;                                          \
+                                            bi = e;                                            \
+                                        }                                                      \
+                                    }                                                          \
+                                } else {                                                       \
+                                    for (int64_t l = w2->lo; l < w2->hi; l++)                  \
+                                        sum += (float)xp[r1 + l * p->d[2]];                    \
+                                }                                                              \
+                            }                                                                  \
+                        }                                                                      \
+                        if (is_max) {                                                          \
+                            pool_store(k, o, best, bi, pl * isz);                              \
+                        } else {                                                               \
+                            int64_t div = p->include_pad                                       \
+                                ? w0->padded * w1->padded * w2->padded                         \
+                                : (w0->hi - w0->lo) * (w1->hi - w1->lo) * (w2->hi - w2->lo);   \
+                            ((float *)k->y)[o] = div ? (float)(sum / (double)div) : 0.0f;      \
+                        }                                                                      \
+                    }                                                                          \
+        }                                                                                      \
+    }
+
+static void pool_store(const pool_ctx *k, size_t o, float best, int64_t bi, size_t plane)
 {
-    const pool_ctx *k = c;
+    const pool_plan *p = k->p;
+    if (p->dtype == QSIM__DT_FLOAT)
+        ((float *)k->y)[o] = best;
+    else
+        store8(p->dtype, k->y, o, best);
+    if (!k->idx)
+        return;
+    int64_t e = bi < 0 ? 0 : bi;
+    if (p->col_major) { /* column-major over the spatial dims */
+        int64_t z = e % p->in[2], w = e / p->in[2] % p->in[1], h = e / p->in[2] / p->in[1];
+        e = (z * p->in[1] + w) * p->in[0] + h;
+    }
+    k->idx[o] = (int64_t)plane + e;
+}
+
+POOL_PLANES(planes_f32, float)
+POOL_PLANES(planes_u8, uint8_t)
+POOL_PLANES(planes_s8, int8_t)
+
+/* Global pools: one reduction per plane. */
+static void global_planes(const pool_ctx *k, size_t pb_, size_t pe_)
+{
     const pool_plan *p = k->p;
     size_t isz = (size_t)(p->in[0] * p->in[1] * p->in[2]);
-    size_t osz = (size_t)(p->out[0] * p->out[1] * p->out[2]);
-    int is_max = p->kind == POOL_MAX || p->kind == POOL_GMAX;
     for (size_t pl = pb_; pl < pe_; pl++) {
-        size_t xo = pl * isz, yo = pl * osz;
-        int64_t *ip = k->idx ? k->idx + pl * osz : NULL;
-        size_t o = 0;
-        for (int64_t a = 0; a < p->out[0]; a++)
-            for (int64_t b = 0; b < p->out[1]; b++)
-                for (int64_t cc = 0; cc < p->out[2]; cc++, o++) {
-                    int64_t s0 = a * p->s[0] - p->pb[0], s1 = b * p->s[1] - p->pb[1],
-                            s2 = cc * p->s[2] - p->pb[2];
-                    float best = -INFINITY;
-                    int64_t bi = -1;
-                    double sum = 0.0;
-                    int64_t cnt = 0, cnt_pad = 0;
-                    for (int64_t i = 0; i < p->k[0]; i++) {
-                        int64_t h = s0 + i * p->d[0];
-                        int in0 = h >= 0 && h < p->in[0];
-                        if (h >= p->in[0] + p->pe[0])
-                            break;
-                        for (int64_t j = 0; j < p->k[1]; j++) {
-                            int64_t w = s1 + j * p->d[1];
-                            int in1 = w >= 0 && w < p->in[1];
-                            if (w >= p->in[1] + p->pe[1])
-                                break;
-                            for (int64_t l = 0; l < p->k[2]; l++) {
-                                int64_t z = s2 + l * p->d[2];
-                                if (z >= p->in[2] + p->pe[2])
-                                    break;
-                                cnt_pad++;
-                                if (!in0 || !in1 || z < 0 || z >= p->in[2])
-                                    continue;
-                                int64_t e = (h * p->in[1] + w) * p->in[2] + z;
-                                float v = ld(p->dtype, k->x, xo + (size_t)e);
-                                cnt++;
-                                if (is_max) {
-                                    if (v > best || bi < 0 || (isnan(v) && !isnan(best))) {
-                                        best = v;
-                                        bi = e;
-                                    }
-                                } else {
-                                    sum += v;
-                                }
-                            }
-                        }
-                    }
-                    if (is_max) {
-                        st(p->dtype, k->y, yo + o, bi < 0 ? -INFINITY : best);
-                        if (ip) {
-                            int64_t e = bi < 0 ? 0 : bi;
-                            if (p->col_major) {
-                                /* column-major over the spatial dims */
-                                int64_t z = e % p->in[2], w = e / p->in[2] % p->in[1],
-                                        h = e / p->in[2] / p->in[1];
-                                e = (z * p->in[1] + w) * p->in[0] + h;
-                            }
-                            ip[o] = (int64_t)(pl * isz) + e;
-                        }
-                    } else {
-                        int64_t div = p->include_pad ? cnt_pad : cnt;
-                        st(p->dtype, k->y, yo + o, div ? (float)(sum / (double)div) : 0.0f);
-                    }
-                }
+        const float *xp = (const float *)k->x + pl * isz;
+        float *y = (float *)k->y + pl;
+        if (p->kind == POOL_GAVG) {
+            double sum = 0.0;
+            for (size_t i = 0; i < isz; i++)
+                sum += xp[i];
+            *y = isz ? (float)(sum / (double)isz) : 0.0f;
+        } else {
+            float m = isz ? xp[0] : -INFINITY;
+            for (size_t i = 1; i < isz; i++)
+                if (xp[i] > m || (isnan(xp[i]) && !isnan(m)))
+                    m = xp[i];
+            *y = m;
+        }
     }
+}
+
+/* float pools without Indices, one output row at a time: for each kernel
+ * tap the output columns it reaches form one range, so the innermost loop
+ * is a strided sweep with no bounds checks. Taps reach each output in the
+ * same order as in the window loops above. mode: 0 max (branch-free; returns
+ * 1 when it met a NaN), 1 max that propagates NaN, 2 sum. */
+static int row_taps(const pool_ctx *k, const float *xp, int64_t a, int64_t b, float *yr, int mode)
+{
+    const pool_plan *p = k->p;
+    int64_t I1 = p->in[1], I2 = p->in[2], O2 = p->out[2], s2 = p->s[2];
+    const win *w0 = &k->w[0][a], *w1 = &k->w[1][b];
+    int64_t h0 = a * p->s[0] - p->pb[0], h1 = b * p->s[1] - p->pb[1];
+    int anynan = 0;
+    for (int64_t c = 0; c < O2; c++)
+        yr[c] = mode == 2 ? 0.0f : -INFINITY;
+    for (int64_t i = w0->lo; i < w0->hi; i++)
+        for (int64_t j = w1->lo; j < w1->hi; j++) {
+            const float *xr = xp + ((h0 + i * p->d[0]) * I1 + h1 + j * p->d[1]) * I2;
+            for (int64_t l = 0; l < p->k[2]; l++) {
+                int64_t off = l * p->d[2] - p->pb[2];
+                int64_t lo = off < 0 ? cdiv(-off, s2) : 0, hi = cdiv(I2 - off, s2);
+                if (hi > O2)
+                    hi = O2;
+                const float *xc = xr + off;
+                if (mode == 0) {
+                    for (int64_t c = lo; c < hi; c++) {
+                        float v = xc[c * s2], m = yr[c];
+                        yr[c] = v > m ? v : m;
+                        anynan |= v != v;
+                    }
+                } else if (mode == 1) {
+                    for (int64_t c = lo; c < hi; c++) {
+                        float v = xc[c * s2], m = yr[c];
+                        yr[c] = (v > m || (v != v && m == m)) ? v : m;
+                    }
+                } else {
+                    for (int64_t c = lo; c < hi; c++)
+                        yr[c] += xc[c * s2];
+                }
+            }
+        }
+    return anynan;
+}
+
+static void rows_f32(const pool_ctx *k, size_t pb_, size_t pe_)
+{
+    const pool_plan *p = k->p;
+    int64_t O2 = p->out[2];
+    size_t isz = (size_t)(p->in[0] * p->in[1] * p->in[2]);
+    for (size_t pl = pb_; pl < pe_; pl++) {
+        const float *xp = (const float *)k->x + pl * isz;
+        float *yr = (float *)k->y + pl * (size_t)(p->out[0] * p->out[1] * O2);
+        for (int64_t a = 0; a < p->out[0]; a++)
+            for (int64_t b = 0; b < p->out[1]; b++, yr += O2) {
+                if (p->kind == POOL_MAX) {
+                    if (row_taps(k, xp, a, b, yr, 0)) /* rare: redo with NaN rules */
+                        row_taps(k, xp, a, b, yr, 1);
+                    continue;
+                }
+                row_taps(k, xp, a, b, yr, 2);
+                const win *w0 = &k->w[0][a], *w1 = &k->w[1][b];
+                for (int64_t c = 0; c < O2; c++) {
+                    const win *w2 = &k->w[2][c];
+                    int64_t div = p->include_pad
+                        ? w0->padded * w1->padded * w2->padded
+                        : (w0->hi - w0->lo) * (w1->hi - w1->lo) * (w2->hi - w2->lo);
+                    yr[c] = div ? yr[c] / (float)div : 0.0f;
+                }
+            }
+    }
+}
+
+static void pool_planes(void *c, size_t b, size_t e)
+{
+    const pool_ctx *k = c;
+    if (k->p->kind == POOL_GAVG || k->p->kind == POOL_GMAX)
+        global_planes(k, b, e);
+    else if (k->p->dtype == QSIM__DT_FLOAT && !k->idx)
+        rows_f32(k, b, e);
+    else if (k->p->dtype == QSIM__DT_UINT8)
+        planes_u8(k, b, e);
+    else if (k->p->dtype == QSIM__DT_INT8)
+        planes_s8(k, b, e);
+    else
+        planes_f32(k, b, e);
 }
 
 static qsim_status pool_run(void *state, const qsim__node *n, const qsim__exec *ex,
@@ -219,11 +356,17 @@ static qsim_status pool_run(void *state, const qsim__node *n, const qsim__exec *
 {
     pool_plan p;
     QSIM__TRY(pool_make(n, &in[0], &p));
-    pool_ctx k = {&p, in[0].data, out[0].data, NULL};
+    pool_ctx k = {&p, in[0].data, out[0].data, NULL, {NULL, NULL, NULL}};
     if (n_out > 1 && out[1].data)
         k.idx = out[1].data;
     if (out[0].numel == 0)
         return QSIM_OK;
+    win *w = ex->workspace;
+    for (int j = 0; j < 3; j++) {
+        make_windows(&p, j, w);
+        k.w[j] = w;
+        w += p.out[j];
+    }
     size_t per = (size_t)(p.out[0] * p.out[1] * p.out[2]) * (size_t)(p.k[0] * p.k[1] * p.k[2]);
     qsim__op_parallel(ex->pool, p.planes, per ? 65536 / per + 1 : p.planes, pool_planes, &k);
     (void)state;

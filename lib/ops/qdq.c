@@ -33,17 +33,6 @@ static void type_range(int t, double *lo, double *hi)
     }
 }
 
-static double load_int(int t, const void *p, size_t i)
-{
-    switch (t) {
-    case QSIM__DT_UINT8: return ((const uint8_t *)p)[i];
-    case QSIM__DT_INT8: return ((const int8_t *)p)[i];
-    case QSIM__DT_UINT16: return ((const uint16_t *)p)[i];
-    case QSIM__DT_INT16: return ((const int16_t *)p)[i];
-    default: return ((const int32_t *)p)[i];
-    }
-}
-
 static qsim_status qdq_make(const qsim__node *n, int quant, const qsim__tview *in, size_t n_in,
                             qdq_plan *p)
 {
@@ -148,16 +137,57 @@ static qsim_status qdq_infer(void *state, const qsim__node *n, const qsim__tview
     return QSIM_OK;
 }
 
-static void store_int(int t, void *p, size_t i, double v)
+/* Round half to even without a libm call: adding and removing 1.5 * 2^23
+ * leaves the integer the current (default: nearest-even) rounding mode
+ * picks; larger magnitudes are integers already (NaN passes through). */
+static inline float round_even(float r)
 {
-    switch (t) {
-    case QSIM__DT_UINT8: ((uint8_t *)p)[i] = (uint8_t)v; break;
-    case QSIM__DT_INT8: ((int8_t *)p)[i] = (int8_t)v; break;
-    case QSIM__DT_UINT16: ((uint16_t *)p)[i] = (uint16_t)v; break;
-    case QSIM__DT_INT16: ((int16_t *)p)[i] = (int16_t)v; break;
-    default: ((int32_t *)p)[i] = (int32_t)v; break;
-    }
+    /* IEEE semantics (no -ffast-math) keep the compiler from folding this */
+    if (fabsf(r) < 8388608.0f)
+        return (r + 12582912.0f) - 12582912.0f;
+    return r;
 }
+
+/* One loop per integer type: no type dispatch per element. */
+/* ACC is float for the 8/16-bit types (q + zp is exact below 2^24 and
+ * anything larger saturates anyway) and double for int32. The clamps are
+ * written as selects the compiler turns into branch-free min/max. */
+#define QDQ_LOOPS(T, SUFFIX, ACC)                                                              \
+    static void quant_##SUFFIX(const qdq_plan *p, const float *x, const float *sc, T *y,       \
+                               double lo_, double hi_)                                         \
+    {                                                                                          \
+        size_t i = 0;                                                                          \
+        ACC lo = (ACC)lo_, hi = (ACC)hi_;                                                      \
+        for (size_t o = 0; o < p->outer; o++)                                                  \
+            for (size_t c = 0; c < p->ch; c++) {                                               \
+                float s = sc[c];                                                               \
+                ACC zp = p->zp ? (ACC)((const T *)p->zp->data)[c] : (ACC)0;                    \
+                for (size_t j = 0; j < p->inner; j++, i++) {                                   \
+                    float q = round_even(x[i] / s);                                            \
+                    ACC v = q == q ? (ACC)q + zp : zp; /* NaN -> the zero point */             \
+                    v = v > lo ? v : lo;                                                       \
+                    v = v < hi ? v : hi;                                                       \
+                    y[i] = (T)v;                                                               \
+                }                                                                              \
+            }                                                                                  \
+    }                                                                                          \
+    static void dequant_##SUFFIX(const qdq_plan *p, const T *x, const float *sc, float *y)     \
+    {                                                                                          \
+        size_t i = 0;                                                                          \
+        for (size_t o = 0; o < p->outer; o++)                                                  \
+            for (size_t c = 0; c < p->ch; c++) {                                               \
+                float s = sc[c];                                                               \
+                float zf = p->zp ? (float)((const T *)p->zp->data)[c] : 0.0f;                  \
+                for (size_t j = 0; j < p->inner; j++, i++)                                     \
+                    y[i] = ((float)x[i] - zf) * s;                                             \
+            }                                                                                  \
+    }
+
+QDQ_LOOPS(uint8_t, u8, float)
+QDQ_LOOPS(int8_t, s8, float)
+QDQ_LOOPS(uint16_t, u16, float)
+QDQ_LOOPS(int16_t, s16, float)
+QDQ_LOOPS(int32_t, s32, double)
 
 static qsim_status qdq_run(void *state, const qsim__node *n, const qsim__exec *ex,
                            const qsim__tview *in, size_t n_in, qsim__tview *out, size_t n_out)
@@ -168,25 +198,24 @@ static qsim_status qdq_run(void *state, const qsim__node *n, const qsim__exec *e
     const float *sc = p.scale->data;
     double lo, hi;
     type_range(p.qtype, &lo, &hi);
-    size_t i = 0;
-    for (size_t o = 0; o < p.outer; o++)
-        for (size_t c = 0; c < p.ch; c++) {
-            float s = sc[c];
-            double zp = p.zp ? load_int(p.qtype, p.zp->data, c) : 0.0;
-            if (quant) {
-                const float *x = in[0].data;
-                for (size_t j = 0; j < p.inner; j++, i++) {
-                    float q = rintf(x[i] / s);
-                    double v = isnan(q) ? zp : (double)q + zp;
-                    store_int(p.qtype, out[0].data, i, v < lo ? lo : v > hi ? hi : v);
-                }
-            } else {
-                float *y = out[0].data;
-                float zf = (float)zp;
-                for (size_t j = 0; j < p.inner; j++, i++)
-                    y[i] = ((float)load_int(p.qtype, in[0].data, i) - zf) * s;
-            }
-        }
+    void *x = in[0].data, *y = out[0].data;
+    switch (p.qtype) {
+    case QSIM__DT_UINT8:
+        quant ? quant_u8(&p, x, sc, y, lo, hi) : dequant_u8(&p, x, sc, y);
+        break;
+    case QSIM__DT_INT8:
+        quant ? quant_s8(&p, x, sc, y, lo, hi) : dequant_s8(&p, x, sc, y);
+        break;
+    case QSIM__DT_UINT16:
+        quant ? quant_u16(&p, x, sc, y, lo, hi) : dequant_u16(&p, x, sc, y);
+        break;
+    case QSIM__DT_INT16:
+        quant ? quant_s16(&p, x, sc, y, lo, hi) : dequant_s16(&p, x, sc, y);
+        break;
+    default:
+        quant ? quant_s32(&p, x, sc, y, lo, hi) : dequant_s32(&p, x, sc, y);
+        break;
+    }
     (void)state;
     (void)ex;
     (void)n_out;

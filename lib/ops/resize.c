@@ -413,6 +413,7 @@ typedef struct rs_ctx {
     float *y;
 } rs_ctx;
 
+/* Output elements [b, e) one at a time: an odometer over every axis' taps. */
 static void rs_elems(void *c, size_t b, size_t e)
 {
     const rs_ctx *k = c;
@@ -434,7 +435,6 @@ static void rs_elems(void *c, size_t b, size_t e)
         if (outside) {
             k->y[o] = p->at.extrapolation;
         } else {
-            /* odometer over the taps of every axis */
             int c_[QSIM__MAX_RANK] = {0};
             float acc = 0.0f;
             for (;;) {
@@ -464,6 +464,66 @@ static void rs_elems(void *c, size_t b, size_t e)
     }
 }
 
+#define MAX_COMBOS 64
+
+/* Output rows [b, e) (all axes but the last fixed): the other axes' tap
+ * products are formed once per row, then each element adds its last-axis
+ * taps over them. */
+static void rs_rows(void *c, size_t b, size_t e)
+{
+    const rs_ctx *k = c;
+    const rs_plan *p = k->p;
+    int r = p->rank, L = r - 1;
+    int64_t idx[QSIM__MAX_RANK] = {0}, OL = p->out[L];
+    size_t rem = b;
+    for (int i = L - 1; i >= 0; i--) {
+        idx[i] = (int64_t)(rem % (size_t)p->out[i]);
+        rem /= (size_t)p->out[i];
+    }
+    size_t coff[MAX_COMBOS];
+    float cw[MAX_COMBOS];
+    const tap *lt = k->taps[L];
+    for (size_t row = b; row < e; row++) {
+        /* combos over axes 0..L-1 */
+        int nc = 1, outside = 0;
+        coff[0] = 0;
+        cw[0] = 1.0f;
+        for (int i = 0; i < L; i++) {
+            const tap *t = &k->taps[i][idx[i]];
+            outside |= t->outside;
+            int m = nc;
+            for (int q = t->n - 1; q >= 0; q--)
+                for (int j = 0; j < m; j++) {
+                    coff[q * m + j] = coff[j] + (size_t)t->idx[q] * k->istr[i];
+                    cw[q * m + j] = cw[j] * t->w[q];
+                }
+            nc = m * t->n;
+        }
+        float *y = k->y + row * (size_t)OL;
+        for (int64_t ol = 0; ol < OL; ol++) {
+            const tap *t = &lt[ol];
+            if (outside || t->outside) {
+                y[ol] = p->at.extrapolation;
+                continue;
+            }
+            float acc = 0.0f;
+            for (int j = 0; j < nc; j++) {
+                const float *xb = k->x + coff[j];
+                float part = 0.0f;
+                for (int q = 0; q < t->n; q++)
+                    part += t->w[q] * xb[t->idx[q]];
+                acc += cw[j] * part;
+            }
+            y[ol] = acc;
+        }
+        for (int i = L - 1; i >= 0; i--) {
+            if (++idx[i] < p->out[i])
+                break;
+            idx[i] = 0;
+        }
+    }
+}
+
 static qsim_status rs_run(void *state, const qsim__node *n, const qsim__exec *ex,
                           const qsim__tview *in, size_t n_in, qsim__tview *out, size_t n_out)
 {
@@ -483,7 +543,19 @@ static qsim_status rs_run(void *state, const qsim__node *n, const qsim__exec *ex
         k.taps[i] = tp;
         tp += p.out[i];
     }
-    qsim__op_parallel(ex->pool, out[0].numel, 16384, rs_elems, &k);
+    size_t combos = 1;
+    for (int i = 0; i + 1 < p.rank; i++) {
+        int most = 1;
+        for (int64_t o = 0; o < p.out[i]; o++)
+            most = k.taps[i][o].n > most ? k.taps[i][o].n : most;
+        combos *= (size_t)most;
+    }
+    if (combos <= MAX_COMBOS) {
+        size_t OL = (size_t)p.out[p.rank - 1];
+        qsim__op_parallel(ex->pool, out[0].numel / OL, 16384 / OL + 1, rs_rows, &k);
+    } else {
+        qsim__op_parallel(ex->pool, out[0].numel, 16384, rs_elems, &k);
+    }
     (void)state;
     (void)n_out;
     return QSIM_OK;

@@ -443,6 +443,8 @@ qsim_status qsim_sim_get_output(qsim_sim *s, const char *name, const float **dat
                                 const int64_t **shape, size_t *rank)
 {
     const void *d = NULL;
+    if (!data)
+        return qsim__fail(QSIM_ERR_INVALID_ARGUMENT, "qsim_sim_get_output: data is NULL");
     QSIM__TRY(get_output(s, "qsim_sim_get_output", name, NULL, &d, shape, rank, 1));
     *data = d;
     return QSIM_OK;

@@ -253,12 +253,70 @@ def symbolic_batch():
         add_run("symbolic_batch", tag, x, (e / e.sum(axis=1, keepdims=True)).astype(np.float32), 1e-5)
 
 
+def api_models():
+    """Small models for tests/test_sim.c (no reference outputs)."""
+    F = TensorProto.FLOAT
+    # unsupported ops, reported together
+    nodes = [
+        helper.make_node("Relu", ["boxes"], ["r"], name="relu0"),
+        helper.make_node("NonMaxSuppression", ["r", "scores"], ["sel1"], name="nms1"),
+        helper.make_node("NonMaxSuppression", ["r", "scores"], ["sel2"], name="nms2"),
+        helper.make_node("TopK", ["scores", "k"], ["tv", "ti"], name="topk1"),
+    ]
+    g = helper.make_graph(nodes, "unsupported",
+                          [helper.make_tensor_value_info("boxes", F, [1, 4, 4]),
+                           helper.make_tensor_value_info("scores", F, [1, 1, 4])],
+                          [helper.make_tensor_value_info("sel1", TensorProto.INT64, [None, 3]),
+                           helper.make_tensor_value_info("sel2", TensorProto.INT64, [None, 3]),
+                           helper.make_tensor_value_info("tv", F, None)],
+                          [numpy_helper.from_array(np.array([2], np.int64), "k")])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    onnx.save(m, os.path.join(OUT, "api_unsupported.onnx"))
+    # outputs that are a graph input, an initializer and a Constant output;
+    # two inputs, one with a symbolic dim; an int64 input
+    c = numpy_helper.from_array(np.arange(6, dtype=np.float32).reshape(2, 3), "c")
+    nodes = [
+        helper.make_node("Add", ["a", "b"], ["sum"], name="add"),
+        helper.make_node("Relu", ["sum"], ["y"], name="relu"),
+        helper.make_node("Constant", [], ["k"], name="const",
+                         value=numpy_helper.from_array(np.array([7.0, 8.0], np.float32), "kv")),
+        helper.make_node("Gather", ["c", "idx"], ["g"], name="gather", axis=1),
+    ]
+    g = helper.make_graph(nodes, "api",
+                          [helper.make_tensor_value_info("a", F, [2, 3]),
+                           helper.make_tensor_value_info("b", F, ["N", 3]),
+                           helper.make_tensor_value_info("idx", TensorProto.INT64, [2])],
+                          [helper.make_tensor_value_info("y", F, None),
+                           helper.make_tensor_value_info("a", F, [2, 3]),
+                           helper.make_tensor_value_info("c", F, [2, 3]),
+                           helper.make_tensor_value_info("k", F, [2]),
+                           helper.make_tensor_value_info("g", F, None)], [c])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    onnx.save(m, os.path.join(OUT, "api_io.onnx"))
+    # a long chain for arena reuse: x -> Relu -> Sigmoid -> ... (40 nodes),
+    # with a Reshape (alias) in the middle
+    nodes, prev = [], "x"
+    for i in range(40):
+        op = ("Relu", "Sigmoid", "Tanh", "Neg")[i % 3]
+        nodes.append(helper.make_node(op, [prev], ["t%d" % i], name="n%d" % i))
+        prev = "t%d" % i
+    nodes.append(helper.make_node("Reshape", [prev, "shape"], ["flat"], name="flatten"))
+    nodes.append(helper.make_node("Mul", ["flat", "w"], ["y"], name="scale"))
+    g = helper.make_graph(nodes, "chain", [helper.make_tensor_value_info("x", F, ["N", 64])],
+                          [helper.make_tensor_value_info("y", F, None)],
+                          [numpy_helper.from_array(np.array([-1], np.int64), "shape"),
+                           numpy_helper.from_array(np.array([2.0], np.float32), "w")])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    onnx.save(m, os.path.join(OUT, "api_chain.onnx"))
+
+
 def main():
     global OUT
     OUT = sys.argv[1]
     os.makedirs(OUT, exist_ok=True)
     which = sys.argv[2:] or ["small", "vision"]
     if "small" in which:
+        api_models()
         old_opsets()
         opset11()
         constant_weights()

@@ -254,6 +254,20 @@ def conv_cases():
                    [f32(1, 3, 5, 5), f32(2, 3, 3, 3)], [None], status=ST_SHAPE))
     cs.append(Case("conv_zero_stride", "Conv", 11, {"strides": [0, 1]},
                    [f32(1, 3, 5, 5), f32(2, 3, 3, 3)], [None], status=ST_UNSUPPORTED))
+    cs.append(Case("conv_huge_pads", "Conv", 11, {"pads": [1 << 40, 0, 0, 0]},
+                   [f32(1, 3, 5, 5), f32(2, 3, 3, 3)], [None], status=ST_UNSUPPORTED))
+    cs.append(Case("conv_negative_pads", "Conv", 11, {"pads": [-3, 0, 0, 0]},
+                   [f32(1, 3, 5, 5), f32(2, 3, 3, 3)], [None], status=ST_UNSUPPORTED))
+    cs.append(Case("conv_pads_wrong_type", "Conv", 11, {"pads": 1},
+                   [f32(1, 3, 5, 5), f32(2, 3, 3, 3)], [None], status=ST_PARSE))
+    cs.append(Case("conv_output_too_large", "Conv", 11, {"pads": [1 << 23, 1 << 23, 1 << 23,
+                                                                  1 << 23]},
+                   [f32(1, 3, 5, 5), f32(64, 3, 1, 1)], [None], status=ST_SHAPE))
+    cs.append(Case("conv_missing_weight", "Conv", 11, {}, [f32(1, 3, 5, 5), None], [None],
+                   status=ST_PARSE))
+    cs.append(Case("convtranspose_huge_output_shape", "ConvTranspose", 11,
+                   {"output_shape": [1 << 40, 4]}, [f32(1, 2, 3, 3), f32(2, 3, 3, 3)], [None],
+                   status=ST_SHAPE))
 
     # ConvTranspose: (xshape, Mg, k, group, strides, dil, pads, output_padding, bias)
     tcfg = [
@@ -425,6 +439,16 @@ def pool_cases():
                 a = dict(attrs, count_include_pad=cip)
                 cs.append(Case("torch_avgpool_%d_%d" % (i, cip), "AveragePool", 11, a, [x],
                                [n32(y)]))
+    # NaN propagates through MaxPool (values and indices as torch)
+    x = f32(2, 2, 9, 9)
+    x[0, 0, 2, 3] = x[1, 1, 5, 5] = x[1, 0, 8, 8] = np.nan
+    for ret_idx in (0, 1):
+        y, idx = F.max_pool2d(t(x), 3, 2, 1, return_indices=True)
+        nc = np.arange(4).reshape(2, 2, 1, 1) * 81
+        outs = [n32(y)] + ([idx.numpy().astype(np.int64) + nc] if ret_idx else [])
+        cs.append(Case("torch_maxpool_nan_%d" % ret_idx, "MaxPool", 12,
+                       {"kernel_shape": [3, 3], "strides": [2, 2], "pads": [1, 1, 1, 1]},
+                       [x], outs))
     x = f32(2, 3, 5, 4)
     cs.append(Case("np_global_avg", "GlobalAveragePool", 1, {}, [x],
                    [x.astype(np.float64).mean(axis=(2, 3), keepdims=True).astype(np.float32)]))
@@ -438,6 +462,10 @@ def pool_cases():
                    status=ST_SHAPE))
     cs.append(Case("maxpool_kernel_too_big", "MaxPool", 12, {"kernel_shape": [5, 5]},
                    [f32(1, 1, 4, 4)], [None], status=ST_SHAPE))
+    cs.append(Case("maxpool_huge_kernel", "MaxPool", 12, {"kernel_shape": [1 << 30, 2]},
+                   [f32(1, 1, 4, 4)], [None], status=ST_UNSUPPORTED))
+    cs.append(Case("maxpool_float64", "MaxPool", 12, {"kernel_shape": [2, 2]},
+                   [np.zeros((1, 1, 4, 4), np.float64)], [None], status=ST_UNSUPPORTED))
     cs.append(Case("avgpool_dilations_opset11", "AveragePool", 11,
                    {"kernel_shape": [2, 2], "dilations": [2, 2]}, [f32(1, 1, 6, 6)], [None],
                    status=ST_UNSUPPORTED))
@@ -461,7 +489,8 @@ def resize_cases():
             ("linear", "bilinear", True, "align_corners", None, (1, 2, 9, 7), (4, 3)),
             ("cubic", "bicubic", False, "half_pixel", None, (1, 2, 6, 7), (12, 10)),
             ("cubic", "bicubic", True, "align_corners", None, (1, 2, 6, 7), (9, 5)),
-            ("linear", "linear", False, "half_pixel", None, (2, 3, 10), (17,))]):
+            ("linear", "linear", False, "half_pixel", None, (2, 3, 10), (17,)),
+            ("linear", "trilinear", False, "half_pixel", None, (1, 2, 4, 5, 6), (7, 3, 9))]):
         x = f32(*xs)
         kw = {} if ac is None else {"align_corners": ac}
         y = n32(F.interpolate(t(x), size=sz, mode=tmode, **kw))
@@ -502,6 +531,13 @@ def resize_cases():
             attrs["nearest_mode"] = nm
         cs.append(Case("onnxref_resize_%d" % i, "Resize", 13, attrs,
                        [x, empty, np.array(scales, np.float32)], [y.astype(np.float32)]))
+    # every axis resized (the per-element path for many tap combinations)
+    x5 = f32(2, 2, 2, 3, 3)
+    sc5 = [1.5, 1.5, 1.5, 1.4, 1.4]
+    y = interpolate_nd(x5, lambda r: cubic_coeffs(r, A=-0.75), scale_factors=np.array(sc5),
+                       coordinate_transformation_mode="half_pixel")
+    cs.append(Case("onnxref_resize_cubic_5d", "Resize", 13, {"mode": "cubic"},
+                   [x5, empty, np.array(sc5, np.float32)], [y.astype(np.float32)]))
     # Upsample 7 (attribute) and 9 (input), Resize 10: asymmetric nearest
     x = f32(1, 2, 3, 4)
     y = np.repeat(np.repeat(x, 2, axis=2), 3, axis=3)
