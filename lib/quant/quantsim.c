@@ -304,7 +304,11 @@ qsim_status qsim__quant_prepare_run(qsim_sim *s)
              * buffer and is never folded, so idle ones would cost memory */
             int want = q->enabled && (q->data_type == QSIM_DATA_TYPE_FLOAT || q->enc ||
                                       (qs->calibrating && !q->frozen));
-            int have = s->hooks[q->value].fn != NULL;
+            /* a hook someone else installed (a test, a tool) is left alone */
+            qsim__value_hook_fn cur = s->hooks[q->value].fn;
+            if (cur && cur != act_hook)
+                continue;
+            int have = cur != NULL;
             if (want != have)
                 QSIM__TRY(qsim__sim_set_hook(s, q->value, want ? act_hook : NULL, q));
             continue;
