@@ -3,6 +3,7 @@
 
 #include "../core/alloc.h"
 #include "../core/error.h"
+#include "../kernels/eltwise.h"
 
 #include <math.h>
 #include <string.h>
@@ -43,20 +44,29 @@ typedef struct softmax_task {
     const float *x;
     float *y;
     size_t outer, axis_len, inner;
+    qsim__k_unary_fn k; /* exp kernel for contiguous lines */
 } softmax_task;
 
-/* One (outer, inner) line: x[o, 0..axis_len, i] with stride inner. */
-static void softmax_line(const float *x, float *y, size_t len, size_t stride)
+/* One (outer, inner) line: x[o, 0..axis_len, i] with stride inner.
+ * Contiguous lines (the common last-axis case) use the vector exp. */
+static void softmax_line(const softmax_task *t, const float *x, float *y, size_t len,
+                         size_t stride)
 {
     float m = -INFINITY;
     for (size_t k = 0; k < len; k++)
         if (x[k * stride] > m)
             m = x[k * stride];
     double sum = 0.0;
-    for (size_t k = 0; k < len; k++) {
-        float e = expf(x[k * stride] - m);
-        y[k * stride] = e;
-        sum += e;
+    if (stride == 1 && isfinite(m)) {
+        t->k(QSIM__UN_EXP, x, y, len, m, 0.0f);
+        for (size_t k = 0; k < len; k++)
+            sum += y[k];
+    } else {
+        for (size_t k = 0; k < len; k++) {
+            float e = expf(x[k * stride] - m);
+            y[k * stride] = e;
+            sum += e;
+        }
     }
     float inv = (float)(1.0 / sum);
     for (size_t k = 0; k < len; k++)
@@ -77,7 +87,7 @@ static void softmax_chunk(void *c, size_t task, int thread)
     for (size_t l = s; l < e; l++) {
         size_t o = l / t->inner, i = l % t->inner;
         size_t base = o * t->axis_len * t->inner + i;
-        softmax_line(t->x + base, t->y + base, t->axis_len, t->inner);
+        softmax_line(t, t->x + base, t->y + base, t->axis_len, t->inner);
     }
 }
 
@@ -88,7 +98,7 @@ static qsim_status softmax_run(void *state, const qsim__node *n, const qsim__exe
     const qsim__shape *s = &in[0].shape;
     int axis;
     QSIM__TRY(qsim__lo_axis(n, st->axis, s->rank, &axis));
-    softmax_task t = {in[0].data, out[0].data, 1, 1, 1};
+    softmax_task t = {in[0].data, out[0].data, 1, 1, 1, qsim__k_f32_unary(0)};
     for (int d = 0; d < axis; d++)
         t.outer *= (size_t)s->dims[d];
     if (n->opset < 13) {
