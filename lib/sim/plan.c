@@ -220,8 +220,9 @@ static qsim_status infer_all(qsim_sim *s, qsim__plan *p)
         int has_input = 0;
         for (size_t k = 0; k < n->n_inputs; k++)
             has_input |= n->inputs[k] >= 0;
-        /* Shape reads only the (known) shape of its input */
-        int foldable = (all_const || is_op(n, "Shape")) && has_input && !hooked_outputs(s, n);
+        /* Shape and Size read only the (known) shape of their input */
+        int foldable = (all_const || is_op(n, "Shape") || is_op(n, "Size")) && has_input &&
+                       !hooked_outputs(s, n);
         if (foldable) {
             QSIM__TRY(fold_node(s, p, ni, in, out, ws));
             continue;
