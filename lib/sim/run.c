@@ -53,8 +53,13 @@ qsim_status qsim__run_plan(qsim_sim *s)
         const qsim__node_rt *rt = &s->nodes[ni];
         for (size_t i = 0; i < n->n_inputs; i++)
             qsim__plan_view(p, n->inputs[i], &in[i]);
-        for (size_t o = 0; o < n->n_outputs; o++)
+        for (size_t o = 0; o < n->n_outputs; o++) {
             qsim__plan_view(p, n->outputs[o], &out[o]);
+            if (n->outputs[o] < 0 && p->omitted[ni]) {
+                out[o] = p->omitted[ni][o];
+                out[o].data = p->discard;
+            }
+        }
         QSIM__TRY(rt->op->run(rt->state, n, &ex, in, n->n_inputs, out, n->n_outputs));
         for (size_t o = 0; o < n->n_outputs; o++)
             if (n->outputs[o] >= 0)
