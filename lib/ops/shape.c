@@ -795,8 +795,21 @@ static qsim_status cast_infer(void *state, const qsim__node *n, const qsim__tvie
                               qsim__tview *out, size_t n_out, size_t *ws)
 {
     QSIM__TRY(need_inputs(n, in, n_in, 1));
-    int64_t to;
-    QSIM__TRY(qsim__attr_int(n, "to", 0, &to));
+    int64_t to = 0;
+    const qsim__attr *ta = qsim__node_attr(n, "to");
+    if (ta && ta->type == QSIM__ATTR_STRING) {
+        /* Cast-1 names the type: "FLOAT", "INT64", ... */
+        static const char *const names[] = {"UNDEFINED", "FLOAT", "UINT8", "INT8", "UINT16",
+                                            "INT16", "INT32", "INT64", "STRING", "BOOL",
+                                            "FLOAT16", "DOUBLE", "UINT32", "UINT64"};
+        for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
+            if (ta->s && !strcmp(ta->s, names[k]))
+                to = (int64_t)k;
+    } else {
+        QSIM__TRY(qsim__attr_int(n, "to", 0, &to));
+    }
+    if (to < 0 || to > 64)
+        to = 0;
     int t = (int)to;
     if (!(qsim__lo_is_float(t) || qsim__lo_is_int(t)))
         return qsim__fail(QSIM_ERR_UNSUPPORTED, "%s: cast to %s is not supported",
@@ -875,6 +888,26 @@ static qsim_status shape_run(void *state, const qsim__node *n, const qsim__exec 
 }
 
 static const qsim__op_desc op_shape = {"Shape", 0, no_state_init, shape_infer, shape_run, NULL};
+
+/* Size: the element count as an int64 scalar (folded like Shape). */
+static qsim_status size_infer(void *state, const qsim__node *n, const qsim__tview *in,
+                              size_t n_in, qsim__tview *out, size_t n_out, size_t *ws)
+{
+    QSIM__TRY(need_inputs(n, in, n_in, 1));
+    out[0].dtype = QSIM__DT_INT64;
+    out[0].shape.rank = 0;
+    *ws = 0;
+    return QSIM_OK;
+}
+
+static qsim_status size_run(void *state, const qsim__node *n, const qsim__exec *ex,
+                            const qsim__tview *in, size_t n_in, qsim__tview *out, size_t n_out)
+{
+    *(int64_t *)out[0].data = (int64_t)in[0].numel;
+    return QSIM_OK;
+}
+
+static const qsim__op_desc op_size = {"Size", 0, no_state_init, size_infer, size_run, NULL};
 
 static qsim_status cos_infer(void *state, const qsim__node *n, const qsim__tview *in, size_t n_in,
                              qsim__tview *out, size_t n_out, size_t *ws)
@@ -1034,5 +1067,5 @@ static const qsim__op_desc op_expand = {"Expand", 0, no_state_init, expand_infer
 const qsim__op_desc *const qsim__ops_shape[] = {
     &op_identity, &op_dropout, &op_flatten, &op_reshape, &op_squeeze, &op_unsqueeze,
     &op_transpose, &op_concat, &op_split, &op_slice, &op_pad, &op_cast, &op_shape, &op_cos,
-    &op_gather, &op_expand, NULL,
+    &op_gather, &op_expand, &op_size, NULL,
 };

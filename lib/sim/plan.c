@@ -28,6 +28,11 @@ void qsim__plan_free(qsim__plan *p)
     qsim__free(p->sched);
     qsim__free(p->mode);
     qsim__free(p->views);
+    if (p->omitted)
+        for (size_t i = 0; i < p->n_nodes; i++)
+            qsim__free(p->omitted[i]);
+    qsim__free(p->omitted);
+    qsim__free_aligned(p->discard);
     qsim__free_aligned(p->arena);
     qsim__free_aligned(p->workspace);
     qsim__free(p);
@@ -143,16 +148,63 @@ static qsim_status set_output_info(const qsim_sim *s, qsim__plan *p, const qsim_
     return QSIM_OK;
 }
 
+/* Outputs the model omits ("" names) still get written by most ops: keep
+ * their inferred views and a scratch buffer big enough for any of them. */
+static qsim_status keep_omitted(qsim__plan *p, size_t ni, const qsim__node *n, qsim__tview *out)
+{
+    int any = 0;
+    for (size_t k = 0; k < n->n_outputs; k++)
+        any |= n->outputs[k] < 0;
+    if (!any)
+        return QSIM_OK;
+    qsim__tview *keep = qsim__malloc_array(n->n_outputs, sizeof *keep);
+    if (!keep)
+        return qsim__oom();
+    for (size_t k = 0; k < n->n_outputs; k++) {
+        keep[k] = out[k];
+        if (n->outputs[k] >= 0)
+            continue;
+        size_t numel = 0, bytes = 0;
+        if (out[k].dtype) {
+            qsim_status st = qsim__shape_numel(&out[k].shape, "omitted output", &numel);
+            if (st != QSIM_OK || !qsim__mul_size(numel, qsim__dtype_size(out[k].dtype), &bytes) ||
+                bytes > QSIM__MAX_TENSOR_BYTES) {
+                qsim__free(keep);
+                return qsim__fail(QSIM_ERR_SHAPE, "%s: omitted output %zu is too large",
+                                  qsim__node_label(n), k);
+            }
+        }
+        keep[k].numel = numel;
+        if (bytes > p->discard_bytes) {
+            void *d = qsim__malloc_aligned(bytes);
+            if (!d) {
+                qsim__free(keep);
+                return qsim__oom();
+            }
+            qsim__free_aligned(p->discard);
+            p->discard = d;
+            p->discard_bytes = bytes;
+        }
+    }
+    qsim__free(p->omitted[ni]);
+    p->omitted[ni] = keep;
+    return QSIM_OK;
+}
+
 /* Run node n now: its inputs are constants; outputs become plan-owned. */
 static qsim_status fold_node(qsim_sim *s, qsim__plan *p, size_t ni, const qsim__tview *in,
                              qsim__tview *out, size_t ws)
 {
     const qsim__node *n = &s->g->nodes[ni];
     const qsim__op_desc *op = s->nodes[ni].op;
+    if (!p->discard && !(p->discard = qsim__malloc_aligned(64)))
+        return qsim__oom();
     for (size_t k = 0; k < n->n_outputs; k++) {
         int32_t v = n->outputs[k];
-        if (v < 0)
+        if (v < 0) {
+            out[k].data = p->discard; /* keep_omitted sized it */
             continue;
+        }
         qsim__tensor *t = NULL;
         QSIM__TRY(qsim__tensor_new(p->vals[v].dtype, &p->vals[v].shape, s->g->values[v].name, &t));
         p->folded[v] = t;
@@ -217,11 +269,13 @@ static qsim_status infer_all(qsim_sim *s, qsim__plan *p)
         size_t ws = 0;
         QSIM__TRY(op->infer(s->nodes[ni].state, n, in, n->n_inputs, out, n->n_outputs, &ws));
         QSIM__TRY(set_output_info(s, p, n, out));
+        QSIM__TRY(keep_omitted(p, ni, n, out));
         int has_input = 0;
         for (size_t k = 0; k < n->n_inputs; k++)
             has_input |= n->inputs[k] >= 0;
-        /* Shape reads only the (known) shape of its input */
-        int foldable = (all_const || is_op(n, "Shape")) && has_input && !hooked_outputs(s, n);
+        /* Shape and Size read only the (known) shape of their input */
+        int foldable = (all_const || is_op(n, "Shape") || is_op(n, "Size")) && has_input &&
+                       !hooked_outputs(s, n);
         if (foldable) {
             QSIM__TRY(fold_node(s, p, ni, in, out, ws));
             continue;
@@ -260,7 +314,127 @@ static int overlap(const buf *a, const buf *b)
     return a->def <= b->last && b->def <= a->last;
 }
 
-/* Liveness, in-place and aliasing, then a greedy-by-size arena layout. */
+/* Greedy by size: biggest first, each at the lowest offset that is free
+ * during its whole lifetime among the already placed buffers. Packs well;
+ * quadratic, so used up to greedy_max (4096) buffers. */
+static size_t greedy_max = 4096;
+
+void qsim__plan_set_greedy_max(size_t n) { greedy_max = n; }
+
+static qsim_status place_greedy(buf *bufs, size_t nbuf, size_t *total)
+{
+    for (size_t i = 1; i < nbuf; i++)
+        for (size_t j = i; j > 0 && bufs[j].bytes > bufs[j - 1].bytes; j--) {
+            buf t = bufs[j];
+            bufs[j] = bufs[j - 1];
+            bufs[j - 1] = t;
+        }
+    for (size_t i = 0; i < nbuf; i++) {
+        size_t off = 0;
+        int moved = 1;
+        while (moved) {
+            moved = 0;
+            for (size_t j = 0; j < i; j++) {
+                if (!overlap(&bufs[i], &bufs[j]) || bufs[j].bytes == 0 || bufs[i].bytes == 0)
+                    continue;
+                if (off < bufs[j].offset + bufs[j].bytes && bufs[j].offset < off + bufs[i].bytes) {
+                    off = bufs[j].offset + bufs[j].bytes;
+                    moved = 1;
+                }
+            }
+        }
+        bufs[i].offset = off;
+        if (off + bufs[i].bytes > *total)
+            *total = off + bufs[i].bytes;
+    }
+    return QSIM_OK;
+}
+
+typedef struct block {
+    size_t offset, bytes;
+} block;
+
+/* First fit in schedule order with a free list (large graphs): buffers are
+ * released after their last step and their space merged with neighbours. */
+static qsim_status place_first_fit(buf *bufs, size_t nbuf, size_t *total)
+{
+    /* order by first step (insertion sort is too slow here: merge sort) */
+    buf *tmp = qsim__malloc_array(nbuf, sizeof *tmp);
+    block *free_list = qsim__malloc_array(nbuf + 1, sizeof *free_list);
+    size_t *active = qsim__malloc_array(nbuf, sizeof *active);
+    if (!tmp || !free_list || !active) {
+        qsim__free(tmp), qsim__free(free_list), qsim__free(active);
+        return qsim__oom();
+    }
+    for (size_t width = 1; width < nbuf; width *= 2) {
+        for (size_t lo = 0; lo < nbuf; lo += 2 * width) {
+            size_t mid = lo + width < nbuf ? lo + width : nbuf;
+            size_t hi = lo + 2 * width < nbuf ? lo + 2 * width : nbuf;
+            size_t a = lo, b = mid, k = lo;
+            while (a < mid || b < hi)
+                tmp[k++] = (b >= hi || (a < mid && bufs[a].def <= bufs[b].def)) ? bufs[a++]
+                                                                                : bufs[b++];
+        }
+        memcpy(bufs, tmp, nbuf * sizeof *bufs);
+    }
+    size_t n_free = 0, n_active = 0, top = 0;
+    for (size_t i = 0; i < nbuf; i++) {
+        /* release what died before this buffer's first step */
+        for (size_t a = 0; a < n_active;) {
+            const buf *d = &bufs[active[a]];
+            if (d->last >= bufs[i].def) {
+                a++;
+                continue;
+            }
+            size_t pos = 0;
+            while (pos < n_free && free_list[pos].offset < d->offset)
+                pos++;
+            memmove(free_list + pos + 1, free_list + pos, (n_free - pos) * sizeof *free_list);
+            free_list[pos] = (block){d->offset, d->bytes};
+            n_free++;
+            if (pos + 1 < n_free &&
+                free_list[pos].offset + free_list[pos].bytes == free_list[pos + 1].offset) {
+                free_list[pos].bytes += free_list[pos + 1].bytes;
+                memmove(free_list + pos + 1, free_list + pos + 2,
+                        (n_free - pos - 2) * sizeof *free_list);
+                n_free--;
+            }
+            if (pos > 0 && free_list[pos - 1].offset + free_list[pos - 1].bytes ==
+                               free_list[pos].offset) {
+                free_list[pos - 1].bytes += free_list[pos].bytes;
+                memmove(free_list + pos, free_list + pos + 1, (n_free - pos - 1) * sizeof *free_list);
+                n_free--;
+            }
+            active[a] = active[--n_active];
+        }
+        size_t need = bufs[i].bytes, f = 0;
+        while (f < n_free && free_list[f].bytes < need)
+            f++;
+        if (f < n_free) {
+            bufs[i].offset = free_list[f].offset;
+            free_list[f].offset += need;
+            free_list[f].bytes -= need;
+            if (!free_list[f].bytes) {
+                memmove(free_list + f, free_list + f + 1, (n_free - f - 1) * sizeof *free_list);
+                n_free--;
+            }
+        } else if (n_free && free_list[n_free - 1].offset + free_list[n_free - 1].bytes == top) {
+            /* grow the arena from the last free block */
+            bufs[i].offset = free_list[n_free - 1].offset;
+            top = bufs[i].offset + need;
+            n_free--;
+        } else {
+            bufs[i].offset = top;
+            top += need;
+        }
+        active[n_active++] = i;
+    }
+    *total = top;
+    qsim__free(tmp), qsim__free(free_list), qsim__free(active);
+    return QSIM_OK;
+}
+
+/* Liveness, in-place and aliasing, then the arena layout. */
 static qsim_status layout(qsim_sim *s, qsim__plan *p)
 {
     const qsim__graph *g = s->g;
@@ -337,34 +511,16 @@ static qsim_status layout(qsim_sim *s, qsim__plan *p)
         int32_t last = vals[v].last < def ? def : vals[v].last;
         bufs[nbuf++] = (buf){(int32_t)v, round_up(bytes), def, last, 0};
     }
-    /* greedy by size: biggest first, lowest offset that fits among the
-     * already placed buffers whose lifetimes overlap */
-    for (size_t i = 1; i < nbuf; i++)
-        for (size_t j = i; j > 0 && bufs[j].bytes > bufs[j - 1].bytes; j--) {
-            buf t = bufs[j];
-            bufs[j] = bufs[j - 1];
-            bufs[j - 1] = t;
-        }
     size_t total = 0, naive = 0;
+    qsim_status st = nbuf <= greedy_max ? place_greedy(bufs, nbuf, &total)
+                                        : place_first_fit(bufs, nbuf, &total);
+    if (st != QSIM_OK) {
+        qsim__free(bufs);
+        return st;
+    }
     for (size_t i = 0; i < nbuf; i++) {
-        size_t off = 0;
-        int moved = 1;
-        while (moved) {
-            moved = 0;
-            for (size_t j = 0; j < i; j++) {
-                if (!overlap(&bufs[i], &bufs[j]) || bufs[j].bytes == 0 || bufs[i].bytes == 0)
-                    continue;
-                if (off < bufs[j].offset + bufs[j].bytes && bufs[j].offset < off + bufs[i].bytes) {
-                    off = bufs[j].offset + bufs[j].bytes;
-                    moved = 1;
-                }
-            }
-        }
-        bufs[i].offset = off;
-        if (off + bufs[i].bytes > total)
-            total = off + bufs[i].bytes;
         naive += bufs[i].bytes;
-        vals[bufs[i].v].offset = off;
+        vals[bufs[i].v].offset = bufs[i].offset;
         vals[bufs[i].v].bytes = bufs[i].bytes;
     }
     qsim__free(bufs);
@@ -394,9 +550,11 @@ qsim_status qsim__plan_build(qsim_sim *s, qsim__plan **out)
     p->in_shapes = qsim__calloc(ni, sizeof *p->in_shapes);
     p->in_dtypes = qsim__calloc(ni, sizeof *p->in_dtypes);
     p->in_data = qsim__calloc(ni, sizeof *p->in_data);
+    p->n_nodes = g->n_nodes;
+    p->omitted = qsim__calloc(nn, sizeof *p->omitted);
     qsim_status st = QSIM_OK;
     if (!p->vals || !p->folded || !p->sched || !p->mode || !p->in_shapes || !p->in_dtypes ||
-        !p->in_data) {
+        !p->in_data || !p->omitted) {
         st = qsim__oom();
         goto fail;
     }

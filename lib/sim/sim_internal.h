@@ -79,6 +79,7 @@ typedef struct qsim__rtval {
 
 typedef struct qsim__plan {
     size_t n_values;
+    size_t n_nodes;
     size_t n_inputs;
     qsim__shape *in_shapes;   /* the input shapes this plan was built for */
     int *in_dtypes;
@@ -94,6 +95,10 @@ typedef struct qsim__plan {
     size_t workspace_bytes;
     size_t naive_bytes;       /* sum of all arena buffers, without reuse */
     qsim__tview *views;       /* 2 * max_io scratch views for run */
+    qsim__tview **omitted;    /* per node: inferred views of all outputs when some
+                                 are omitted (they write into `discard`), else NULL */
+    void *discard;            /* scratch for omitted outputs, 64-byte aligned */
+    size_t discard_bytes;
     size_t max_io;            /* most inputs or outputs of one node */
 } qsim__plan;
 
@@ -147,6 +152,10 @@ void qsim__plan_free(qsim__plan *p);
 int qsim__plan_keyed_input(const qsim__graph *g, int32_t v, const qsim__tensor *t);
 /* 1 when p was built for the inputs currently set. */
 int qsim__plan_matches(const qsim_sim *s, const qsim__plan *p);
+
+/* Tests: above n arena buffers the layout switches from greedy-by-size to
+ * first fit in schedule order (default 4096). */
+void qsim__plan_set_greedy_max(size_t n);
 
 /* run.c: execute the current plan. */
 qsim_status qsim__run_plan(qsim_sim *s);
