@@ -1,6 +1,6 @@
 /* Kernel benchmark: FP32 GEMM GFLOP/s (square and resnet-like shapes) and
  * every resnet18 conv layer at batch 1 and 8, at 1 and 2 threads.
- * Usage: bench_kernels [-q] [-g] [-c] [-t threads] ; -g pins the generic kernels,
+ * Usage: bench_kernels [-q] [-g] [-c] [-t threads] [-l layer] ; -g pins the generic kernels,
  * -q runs only the resnet18 sum, -c times CPU instead of wall time (only
  * meaningful with -t 1: spinning threads count too). Best of several runs (the machine is shared). */
 #include "core/alloc.h"
@@ -17,6 +17,7 @@
 #define PEAK_PER_CORE 96.0   /* GFLOP/s: 2 x 256-bit FMA per cycle at ~3 GHz */
 
 static clockid_t clock_id = CLOCK_MONOTONIC;
+static const char *only;   /* -l: layers whose name contains this */
 
 static double now(void)
 {
@@ -199,6 +200,8 @@ static void resnet_sum(qsim__pool *pool, int64_t N, int print)
     double total = 0, flops = 0;
     for (size_t i = 0; i < sizeof resnet18 / sizeof *resnet18; i++) {
         const layer *l = &resnet18[i];
+        if (only && !strstr(l->name, only))
+            continue;
         double t = bench_conv(pool, l, N, print);
         int64_t OH = (l->H + 2 * l->p - l->k) / l->s + 1;
         total += t * l->count;
@@ -219,6 +222,8 @@ int main(int argc, char **argv)
             clock_id = CLOCK_PROCESS_CPUTIME_ID;   /* 1 thread on a busy machine */
         else if (!strcmp(argv[i], "-g"))
             qsim__cpu_force_generic(1);
+        else if (!strcmp(argv[i], "-l") && i + 1 < argc)
+            only = argv[++i];
         else if (!strcmp(argv[i], "-t") && i + 1 < argc) {
             threads[0] = atoi(argv[++i]);
             nth = 1;

@@ -62,6 +62,19 @@ static void run_case(int64_t cs, const int64_t *h, const float *fl, const float 
                              generic ? "generic" : "auto", i, y[i], want[i]);
             }
         }
+        /* no workspace given: allocated inside, same result */
+        qsim__conv_run(c, pools[1], x, N, H, W, y, NULL);
+        assert_memory_equal(y, first, ny * sizeof *y);
+        /* ... and when that allocation fails, the scratch-free loop */
+        for (size_t i = 0; i < ny; i++)
+            y[i] = NAN;
+        qsim__alloc_fail_after(1);
+        qsim__conv_run(c, pools[1], x, N, H, W, y, NULL);
+        qsim__alloc_fail_after(0);
+        for (size_t i = 0; i < ny; i++)
+            if (!(fabs((double)y[i] - want[i]) <= 1e-5 * scale[i] + 1e-6))
+                fail_msg("conv case %lld (no scratch): y[%zu] = %.8g, torch %.8g", (long long)cs,
+                         i, y[i], want[i]);
         qsim__conv_free(c);
     }
     qsim__cpu_force_generic(0);

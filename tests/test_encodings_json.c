@@ -364,6 +364,66 @@ static void run_checker(const char *file, const char *version, int param_only, i
         fail_msg("check_encodings.py rejected %s (%s)", file, version);
 }
 
+/* The checker must be able to fail: files with a wrong type, unsorted
+ * keys, or a number one ulp off are rejected. */
+static int checker_status(const char *text, const char *version, const char *expect_text)
+{
+    char path[8192], expect[8192];
+    snprintf(path, sizeof path, "%s/bad.encodings", tmpdir);
+    snprintf(expect, sizeof expect, "%s/bad_expect.txt", tmpdir);
+    FILE *f = fopen(path, "w");
+    fputs(text, f);
+    fclose(f);
+    f = fopen(expect, "w");
+    fputs(expect_text, f);
+    fclose(f);
+    const char *py = getenv("PYTHON3");
+    const char *src = getenv("QSIM_SOURCE_ROOT");
+    char cmd[16384];
+    snprintf(cmd, sizeof cmd,
+             "'%.500s' '%.2000s/tests/tools/check_encodings.py' '%.2000s' %s --param-only "
+             "--expect '%.2000s' 1>&2",
+             py ? py : "/usr/bin/python3", src ? src : ".", path, version, expect);
+    return system(cmd);
+}
+
+static void checker_can_fail(void **state)
+{
+    (void)state;
+    static const char expect[] = "E w param int 8 1 per_tensor -1 1\nC 0x1p-1 -128 -0x1p+6 0x1.fcp+5\n";
+    static const char good[] = "{\n    \"w\": [\n        {\n            \"bitwidth\": 8,\n"
+                               "            \"dtype\": \"int\",\n"
+                               "            \"is_symmetric\": \"True\",\n"
+                               "            \"max\": 63.5,\n            \"min\": -64.0,\n"
+                               "            \"offset\": -128,\n            \"scale\": 0.5\n"
+                               "        }\n    ]\n}";
+    assert_int_equal(checker_status(good, "0.6.1", expect), 0);
+    /* AIMET's 0.6.1 is_symmetric is a string, not a JSON boolean */
+    char bad[sizeof good + 16];
+    snprintf(bad, sizeof bad, "%s", good);
+    char *p = strstr(bad, "\"True\"");
+    memcpy(p, "true  ", 6);
+    assert_int_not_equal(checker_status(bad, "0.6.1", expect), 0);
+    /* the scale one ulp off */
+    snprintf(bad, sizeof bad, "%s", good);
+    p = strstr(bad, "0.5\n");
+    memcpy(p, "0.50000000000000011", 19);
+    p[19] = '\0';
+    strcat(bad, "\n        }\n    ]\n}");
+    assert_int_not_equal(checker_status(bad, "0.6.1", expect), 0);
+    /* keys out of order */
+    static const char unsorted[] = "{\n    \"w\": [\n        {\n"
+                                   "            \"dtype\": \"int\",\n"
+                                   "            \"bitwidth\": 8,\n"
+                                   "            \"is_symmetric\": \"True\",\n"
+                                   "            \"max\": 63.5,\n            \"min\": -64.0,\n"
+                                   "            \"offset\": -128,\n            \"scale\": 0.5\n"
+                                   "        }\n    ]\n}";
+    assert_int_not_equal(checker_status(unsorted, "0.6.1", expect), 0);
+    /* right file, wrong version */
+    assert_int_not_equal(checker_status(good, "1.0.0", expect), 0);
+}
+
 static void compare_back(const qsim__encodings *got, qsim__enc_version v, int params_only,
                          int force_unsigned)
 {
@@ -388,6 +448,10 @@ static void compare_back(const qsim__encodings *got, qsim__enc_version v, int pa
             want_sym = 0;
         assert_int_equal(en->is_symmetric, s->dtype == QSIM__ENC_DTYPE_INT ? want_sym : 0);
         assert_int_equal(en->channels, s->n);
+        /* derived flags (SPEC 5.3): strict int4 has an offset of -7,
+         * unsigned symmetric an offset of 0 */
+        assert_int_equal(en->is_strict, strcmp(s->name, "conv1.weight") == 0);
+        assert_int_equal(en->is_unsigned, strcmp(s->name, "relu_out") == 0 && want_sym);
         qsim__enc_type want_type = s->type;
         assert_int_equal(en->enc_type, want_type);
         assert_int_equal(en->axis, v == QSIM__ENC_V2_0_0 && s->type == QSIM__ENC_PER_CHANNEL
@@ -491,6 +555,100 @@ static void layout_matches_python(void **state)
     qsim__encodings_free(e);
 }
 
+/* Doubles across the whole range, written and compared with Python's
+ * json.dumps byte for byte (float repr) and number for number. */
+static void python_float_format(void **state)
+{
+    (void)state;
+    enum { N = 4000 };
+    static const double special[] = {
+        5e-324, 2.2250738585072014e-308, 1e-300, 1e-7, 1e-5, 1.5e-5, 0.0001, 0.001, 0.1, 0.5,
+        1.0, 3.0, 100.0, 12345.678, 1e15, 1e16, 1.2345e16, 123456789012345678.0, 1e22,
+        1.7976931348623157e300, 0.30000000000000004, 1.0 / 3.0, 2.0 / 3.0, 9007199254740993.0};
+    const size_t ns = sizeof special / sizeof special[0];
+    double *sc = malloc(N * sizeof *sc), *mn = malloc(N * sizeof *mn), *mx = malloc(N * sizeof *mx);
+    int64_t *of = malloc(N * sizeof *of);
+    uint64_t x = 0x9e3779b97f4a7c15u;
+    for (size_t c = 0; c < N; c++) {
+        double v;
+        if (c < ns) {
+            v = special[c];
+        } else { /* random mantissa, exponent within +-2^990 so min/max stay finite */
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            uint64_t bits = (x & 0x000fffffffffffffu) | ((uint64_t)(1023 - 990 + x % 1980) << 52);
+            memcpy(&v, &bits, sizeof v);
+        }
+        sc[c] = v;
+        of[c] = -(int64_t)(c % 256);
+        mn[c] = v * (double)of[c];
+        mx[c] = v * (255.0 + (double)of[c]);
+    }
+    qsim__encodings *e = qsim__encodings_create();
+    qsim__enc_entry en = {.name = "w", .section = QSIM__ENC_SECTION_PARAM,
+                          .dtype = QSIM__ENC_DTYPE_INT, .bitwidth = 8, .is_symmetric = 0,
+                          .enc_type = QSIM__ENC_PER_CHANNEL, .axis = 0, .channels = N,
+                          .scale = sc, .offset = of, .min = mn, .max = mx};
+    assert_int_equal(qsim__encodings_add(e, &en), QSIM_OK);
+    char expect[8192], path[8192];
+    snprintf(expect, sizeof expect, "%s/floats_expect.txt", tmpdir);
+    FILE *f = fopen(expect, "w");
+    fprintf(f, "E w param int 8 0 per_channel 0 %d\n", N);
+    for (size_t c = 0; c < N; c++)
+        fprintf(f, "C %a %lld %a %a\n", sc[c], (long long)of[c], mn[c], mx[c]);
+    fclose(f);
+    for (int v = 0; v < 3; v++) {
+        qsim__enc_write_opts o = {(qsim__enc_version)v, 1, 0};
+        snprintf(path, sizeof path, "%s/floats_%d.encodings", tmpdir, v);
+        assert_int_equal(qsim__encodings_write(e, path, &o), QSIM_OK);
+        run_checker(path, qsim__enc_version_string((qsim__enc_version)v), 1, 0, expect);
+    }
+    qsim__encodings_free(e);
+    free(sc);
+    free(mn);
+    free(mx);
+    free(of);
+}
+
+/* Names with quotes, backslashes, control characters, DEL and characters
+ * beyond U+FFFF come out exactly as Python escapes them. */
+static void python_string_escapes(void **state)
+{
+    (void)state;
+    static const char *const names[] = {"a\"b\\c", "tab\there\nnew\rline\b\f", "ctl\x01\x1f\x7f",
+                                        "grin \xf0\x9f\x98\x80", "slash/ok", "\xe2\x82\xac\xc3\xa9"};
+    qsim__encodings *e = qsim__encodings_create();
+    double sc = 0.25, mn = -32.0, mx = 31.75;
+    int64_t of = -128;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        qsim__enc_entry en = {.name = (char *)names[i], .section = QSIM__ENC_SECTION_PARAM,
+                              .dtype = QSIM__ENC_DTYPE_INT, .bitwidth = 8, .is_symmetric = 1,
+                              .enc_type = QSIM__ENC_PER_TENSOR, .axis = -1, .channels = 1,
+                              .scale = &sc, .offset = &of, .min = &mn, .max = &mx};
+        assert_int_equal(qsim__encodings_add(e, &en), QSIM_OK);
+    }
+    char path[8192], cmd[16384];
+    snprintf(path, sizeof path, "%s/escapes.encodings", tmpdir);
+    qsim__enc_write_opts o = {QSIM__ENC_V0_6_1, 0, 0};
+    assert_int_equal(qsim__encodings_write(e, path, &o), QSIM_OK);
+    const char *py = getenv("PYTHON3");
+    snprintf(cmd, sizeof cmd,
+             "'%.500s' -c 'import json,sys; t=open(sys.argv[1]).read(); "
+             "d=json.loads(t); assert t == json.dumps(d, sort_keys=True, indent=4), t; "
+             "assert sorted(d[\"param_encodings\"]) == sorted(json.loads(sys.argv[2]))' "
+             "'%.2000s' '[\"a\\\"b\\\\c\", \"tab\\there\\nnew\\rline\\b\\f\", "
+             "\"ctl\\u0001\\u001f\\u007f\", \"grin \\ud83d\\ude00\", \"slash/ok\", "
+             "\"\\u20ac\\u00e9\"]'",
+             py ? py : "/usr/bin/python3", path);
+    if (system(cmd) != 0)
+        fail_msg("escaped names differ from Python's");
+    qsim__encodings *back = NULL;
+    assert_int_equal(qsim__encodings_load(path, &back), QSIM_OK);
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        assert_non_null(qsim__encodings_find(back, names[i]));
+    qsim__encodings_free(back);
+    qsim__encodings_free(e);
+}
+
 /* ---- writer and builder refusals ---- */
 
 static void writer_refusals(void **state)
@@ -558,7 +716,7 @@ static void writer_refusals(void **state)
     assert_int_equal(qsim__encodings_add(e, &b), QSIM_OK);
     qsim__enc_write_opts ok = {QSIM__ENC_V1_0_0, 0, 0};
     assert_int_equal(qsim__encodings_to_string(e, &ok, &text), QSIM_OK);
-    assert_non_null(strstr(text, "\"caf\\u00")); /* ASCII-only output, like json.dump */
+    assert_non_null(strstr(text, "\"caf\\u00e9 \\u20ac\"")); /* ASCII-only, as json.dump */
     qsim__encodings *back = NULL;
     assert_int_equal(qsim__encodings_parse(text, strlen(text), "utf8", &back), QSIM_OK);
     assert_non_null(qsim__encodings_find(back, "caf\xc3\xa9 \xe2\x82\xac"));
@@ -614,6 +772,10 @@ static void atomic_write_failures(void **state)
         assert_int_equal(count_dir_entries(dir, "x.encodings"), 0);
     }
 
+    /* a directory nobody may create files in, root included */
+    assert_int_equal(qsim__encodings_write(e, "/proc/self/qsim-test.encodings", &o), QSIM_ERR_IO);
+    assert_int_equal(access("/proc/self/qsim-test.encodings", F_OK), -1);
+
     /* overwriting replaces the whole file, leaves no temporary behind */
     snprintf(path, sizeof path, "%s/over.encodings", tmpdir);
     FILE *f = fopen(path, "w");
@@ -634,6 +796,52 @@ static void atomic_write_failures(void **state)
     assert_int_equal(qsim__encodings_load(path, &back), QSIM_ERR_IO);
     assert_non_null(strstr(qsim_last_error(), "missing.encodings"));
     assert_int_equal(qsim__encodings_load(tmpdir, &back), QSIM_ERR_IO); /* a directory */
+    assert_non_null(strstr(qsim_last_error(), "is a directory"));
+    qsim__encodings_free(e);
+}
+
+/* A file far larger than the reader's first buffer (64 KiB), per-channel
+ * throughout, read back exactly. */
+static void large_file(void **state)
+{
+    (void)state;
+    enum { TENSORS = 300, CH = 64 };
+    qsim__encodings *e = qsim__encodings_create();
+    double sc[CH], mn[CH], mx[CH];
+    int64_t of[CH];
+    char name[64];
+    for (int t = 0; t < TENSORS; t++) {
+        for (int c = 0; c < CH; c++) {
+            sc[c] = (t * CH + c + 1) * 1e-5 / 3.0;
+            of[c] = -128;
+            mn[c] = sc[c] * -128.0;
+            mx[c] = sc[c] * 127.0;
+        }
+        snprintf(name, sizeof name, "layer%d.weight", t);
+        qsim__enc_entry en = {.name = name, .section = QSIM__ENC_SECTION_PARAM,
+                              .dtype = QSIM__ENC_DTYPE_INT, .bitwidth = 8, .is_symmetric = 1,
+                              .enc_type = QSIM__ENC_PER_CHANNEL, .axis = 0, .channels = CH,
+                              .scale = sc, .offset = of, .min = mn, .max = mx};
+        assert_int_equal(qsim__encodings_add(e, &en), QSIM_OK);
+    }
+    char path[8192];
+    snprintf(path, sizeof path, "%s/large.encodings", tmpdir);
+    for (int v = 0; v < 3; v++) {
+        qsim__enc_write_opts o = {(qsim__enc_version)v, 0, 0};
+        assert_int_equal(qsim__encodings_write(e, path, &o), QSIM_OK);
+        struct stat st;
+        assert_int_equal(stat(path, &st), 0);
+        assert_true(st.st_size > 4 * 64 * 1024);
+        qsim__encodings *back = NULL;
+        if (qsim__encodings_load(path, &back) != QSIM_OK)
+            fail_msg("%s", qsim_last_error());
+        assert_int_equal(qsim__encodings_count(back), TENSORS);
+        const qsim__enc_entry *last = qsim__encodings_find(back, name);
+        assert_non_null(last);
+        assert_int_equal(last->channels, CH);
+        assert_true(last->scale[CH - 1] == sc[CH - 1]);
+        qsim__encodings_free(back);
+    }
     qsim__encodings_free(e);
 }
 
@@ -713,8 +921,12 @@ int main(void)
         cmocka_unit_test(spec_200),
         cmocka_unit_test(round_trips),
         cmocka_unit_test(layout_matches_python),
+        cmocka_unit_test(checker_can_fail),
+        cmocka_unit_test(python_float_format),
+        cmocka_unit_test(python_string_escapes),
         cmocka_unit_test(writer_refusals),
         cmocka_unit_test(atomic_write_failures),
+        cmocka_unit_test(large_file),
         cmocka_unit_test(oom_parse_and_write),
     };
     return cmocka_run_group_tests_name("encodings_json", tests, setup_tmp, teardown_tmp);

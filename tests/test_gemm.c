@@ -133,6 +133,7 @@ static const shape shapes[] = {
     {1, 1, 1},     {1, 1, 0},     {5, 15, 3},    {6, 16, 7},    {7, 17, 9},
     {11, 33, 255}, {12, 32, 256}, {13, 31, 257}, {1, 300, 40},  {300, 1, 40},
     {145, 257, 20}, {150, 520, 530}, {40, 70, 1000},
+    {300, 2100, 40},   /* tasks of all rows: several mc cache blocks per task */
 };
 
 static void against_double_loop(void **state)
@@ -210,6 +211,62 @@ static void packed_b(void **state)
     qsim__sgemm(pools[1], 0, 0, 2, 2, 2, 1.0f, a, 2, w, 2, 0.0f, c, 2, NULL, 0, NULL);
     qsim__alloc_fail_after(0);
     assert_true(c[0] == 7 && c[1] == 10 && c[2] == 15 && c[3] == 22);
+}
+
+static void batched(void **state)
+{
+    (void)state;
+    /* (batch, M, N, K, share B) */
+    const size_t cases[][5] = {{3, 5, 7, 9, 0}, {4, 13, 33, 20, 1}, {2, 70, 40, 300, 0},
+                               {7, 1, 17, 5, 0}};
+    qsim__epilogue leaky = {QSIM__ACT_LEAKY_RELU, 0.1f, 0};
+    for (size_t cs = 0; cs < sizeof cases / sizeof *cases; cs++) {
+        size_t bt = cases[cs][0], M = cases[cs][1], N = cases[cs][2], K = cases[cs][3];
+        for (int v = 0; v < 4; v++) {
+            int ta = v & 1, tb = v >> 1;
+            size_t lda = ta ? M : K, ldb = tb ? K : N, ldc = N;
+            size_t sa = M * K + 3, sb = cases[cs][4] ? 0 : K * N + 1, sc = M * N + 2;
+            float *A = rand_buf(bt * sa), *B = rand_buf((bt - 1) * sb + K * N);
+            float *C0 = rand_buf(bt * sc), *bias = rand_buf(M);
+            float *C = malloc(bt * sc * sizeof *C), *first = malloc(bt * sc * sizeof *C);
+            for (int generic = 0; generic < 2; generic++) {
+                qsim__cpu_force_generic(generic);
+                for (int t = 0; t < 3; t++) {
+                    memcpy(C, C0, bt * sc * sizeof *C);
+                    qsim__sgemm_batch(pools[t], bt, ta, tb, M, N, K, 0.5f, A, lda, sa, B, ldb,
+                                      sb, 0.25f, C, ldc, sc, bias, 1, &leaky);
+                    if (t) {
+                        assert_memory_equal(C, first, bt * sc * sizeof *C);
+                        continue;
+                    }
+                    memcpy(first, C, bt * sc * sizeof *C);
+                    for (size_t b = 0; b < bt; b++)
+                        for (size_t i = 0; i < M; i++)
+                            for (size_t n = 0; n < N; n++) {
+                                double scl, r = ref_elem(ta, tb, K, 0.5f, A + b * sa, lda,
+                                                         B + b * sb, ldb, 0.25f,
+                                                         C0[b * sc + i * ldc + n], bias, i, n, 1,
+                                                         &leaky, &scl);
+                                double got = C[b * sc + i * ldc + n];
+                                if (!(fabs(got - r) <= 1e-5 * scl))
+                                    fail_msg("batch %zu item %zu: C[%zu][%zu] = %.8g, want %.8g",
+                                             cs, b, i, n, got, r);
+                            }
+                    /* the gap between items is untouched */
+                    for (size_t b = 0; b < bt; b++)
+                        assert_memory_equal(&C[b * sc + M * N], &C0[b * sc + M * N],
+                                            2 * sizeof *C);
+                }
+            }
+            qsim__cpu_force_generic(0);
+            free(A);
+            free(B);
+            free(C0);
+            free(C);
+            free(first);
+            free(bias);
+        }
+    }
 }
 
 static int read_all(FILE *f, void *p, size_t n) { return fread(p, 1, n, f) == n; }
@@ -309,6 +366,7 @@ int main(void)
         cmocka_unit_test(isa_name),
         cmocka_unit_test(against_double_loop),
         cmocka_unit_test(packed_b),
+        cmocka_unit_test(batched),
         cmocka_unit_test(against_numpy),
     };
     return cmocka_run_group_tests_name("gemm", tests, setup, teardown);

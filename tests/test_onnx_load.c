@@ -8,6 +8,7 @@
 #include "onnx.pb-c.h"
 
 #include <jansson.h>
+#include <pthread.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -152,6 +153,8 @@ static void check_graph_invariants(const qsim__graph *g)
             /* topological: producers come first */
             assert_true(g->values[v].producer < (int32_t)i);
         }
+        for (size_t k = 0; k < n->n_implicit; k++)
+            assert_true(g->values[n->implicit_inputs[k]].producer < (int32_t)i);
         for (size_t k = 0; k < n->n_outputs; k++)
             if (n->outputs[k] >= 0)
                 assert_int_equal(g->values[n->outputs[k]].producer, (int32_t)i);
@@ -337,6 +340,17 @@ static void if_subgraph_loads(void **state)
     const qsim__attr *a = qsim__node_attr(n, "then_branch");
     assert_non_null(a);
     assert_int_equal(a->type, QSIM__ATTR_GRAPH);
+    /* both branches read the outer 'r': one implicit input */
+    assert_int_equal(n->n_implicit, 1);
+    assert_string_equal(g->values[n->implicit_inputs[0]].name, "r");
+    qsim_model_free(m);
+
+    /* listed If-first, it still comes after the producer of 'r' */
+    m = load_ok("if_unsorted");
+    assert_string_equal(qsim_model_node_op_type(m, 0), "Abs");
+    assert_string_equal(qsim_model_node_op_type(m, 1), "If");
+    assert_int_equal(m->graph.nodes[1].proto_index, 0);
+    check_graph_invariants(&m->graph);
     qsim_model_free(m);
 }
 
@@ -487,6 +501,39 @@ static void unsorted_nodes_are_sorted(void **state)
     qsim_model_free(m);
 }
 
+/* Loads on several threads at once share nothing but read-only data; a
+ * model loaded on one thread is read on another. */
+static void *load_in_thread(void *arg)
+{
+    qsim_model **shared = arg;
+    intptr_t bad = 0;
+    for (int i = 0; i < 20; i++) {
+        qsim_model *m = NULL;
+        if (qsim_model_load(model_path("constant_weights", ".onnx"), &m) != QSIM_OK ||
+            qsim_model_node_count(m) != 9)
+            bad++;
+        qsim_model_free(m);
+        if (strcmp(qsim_model_node_op_type(*shared, 0), "Conv") != 0)
+            bad++;
+    }
+    return (void *)bad;
+}
+
+static void concurrent_loads(void **state)
+{
+    (void)state;
+    qsim_model *shared = load_ok("symbolic_batch");
+    pthread_t t[3];
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, load_in_thread, &shared), 0);
+    for (int i = 0; i < 3; i++) {
+        void *r;
+        assert_int_equal(pthread_join(t[i], &r), 0);
+        assert_null(r);
+    }
+    qsim_model_free(shared);
+}
+
 static void chain_100k(void **state)
 {
     (void)state;
@@ -522,6 +569,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(api_edges),
         cmocka_unit_test(attribute_getters),
         cmocka_unit_test(unsorted_nodes_are_sorted),
+        cmocka_unit_test(concurrent_loads),
         cmocka_unit_test(chain_100k),
     };
     return cmocka_run_group_tests_name("onnx_load", tests, NULL, NULL);

@@ -114,6 +114,10 @@ static void test_options_strings(void **state)
     /* the options are copied by create: freeing them right after is fine */
     qsim_model *m = load("api_io.onnx");
     qsim_sim *s = NULL;
+    /* create reads QSIM_OPT_CONFIG_FILE (quantizer placement): start again
+     * from options without the made-up /tmp/y.json set above */
+    qsim_sim_options_free(o);
+    assert_int_equal(qsim_sim_options_create(&o), QSIM_OK);
     assert_int_equal(qsim_sim_options_set_int(o, QSIM_OPT_NUM_THREADS, 2), QSIM_OK);
     assert_int_equal(qsim_sim_create(m, o, &s), QSIM_OK);
     qsim_sim_options_free(o);
@@ -266,6 +270,37 @@ static void test_model_freed_first(void **state)
     qsim_sim_free(s);
 }
 
+/* Shapes that do not fit a node are errors naming the node, and the sim
+ * stays usable with shapes that do fit. */
+static void test_plan_shape_errors(void **state)
+{
+    (void)state;
+    qsim_model *m = load("api_bad_shapes.onnx");
+    qsim_sim *s = NULL;
+    assert_int_equal(qsim_sim_create(m, NULL, &s), QSIM_OK);
+    float x[4 * 6] = {0};
+    int64_t s24[2] = {2, 4}, s34[2] = {3, 4}, s15[2] = {1, 5};
+    /* [2,4] holds 8 values: no [3,-1] */
+    assert_int_equal(qsim_sim_set_input(s, "x", x, s24, 2), QSIM_OK);
+    assert_int_equal(qsim_sim_run(s), QSIM_ERR_SHAPE);
+    expect_msg("bad_reshape");
+    expect_msg("[2,4]");
+    /* [1,5] against the model's [N,4] is refused at set_input */
+    assert_int_equal(qsim_sim_set_input(s, "x", x, s15, 2), QSIM_ERR_SHAPE);
+    /* [3,4] fits: 12 values as [3,4] */
+    assert_int_equal(qsim_sim_set_input(s, "x", x, s34, 2), QSIM_OK);
+    assert_int_equal(qsim_sim_run(s), QSIM_OK);
+    const float *y;
+    const int64_t *shape;
+    size_t rank;
+    assert_int_equal(qsim_sim_get_output(s, "y", &y, &shape, &rank), QSIM_OK);
+    assert_int_equal(shape[0], 3);
+    assert_int_equal(shape[1], 4);
+    assert_float_equal(y[11], 1.0f, 0.0f);
+    qsim_sim_free(s);
+    qsim_model_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -274,6 +309,7 @@ int main(void)
         cmocka_unit_test(test_unsupported_listed_once),
         cmocka_unit_test(test_input_errors),
         cmocka_unit_test(test_model_freed_first),
+        cmocka_unit_test(test_plan_shape_errors),
     };
     return cmocka_run_group_tests_name("sim", tests, NULL, NULL);
 }

@@ -32,8 +32,10 @@ void qsim__conv_out_size(const qsim__conv_desc *d, int64_t H, int64_t W, int64_t
 /* Scratch bytes qsim__conv_run needs for this input size and pool. */
 size_t qsim__conv_workspace(const qsim__conv *c, int64_t N, int64_t H, int64_t W,
                             const qsim__pool *pool);
-/* x: [N, C, H, W] -> y: [N, M, OH, OW]. workspace: qsim__conv_workspace bytes,
- * 64-byte aligned (may be NULL when that is 0). */
+/* x: [N, C, H, W] -> y: [N, M, OH, OW]. workspace: qsim__conv_workspace bytes
+ * for this pool, 64-byte aligned (may be NULL when that is 0). NULL when it
+ * is not 0 still works: the kernel then allocates, or if that fails runs a
+ * slow scratch-free loop. Results do not depend on the pool's threads. */
 void qsim__conv_run(const qsim__conv *c, qsim__pool *pool, const float *x, int64_t N, int64_t H,
                     int64_t W, float *y, void *workspace);
 

@@ -23,6 +23,8 @@ typedef struct qsim__dw_args {
 typedef struct qsim__im2col {
     const float *x;                 /* image 0: [Cg][H][W] */
     size_t img_stride;              /* floats between images */
+    const float *lo, *hi;           /* the whole input buffer [lo, hi): SIMD
+                                       packers may load any of it */
     int64_t H, W, OH, OW;
     int64_t kh, kw, sh, sw, dh, dw, pt, pl;
 } qsim__im2col;

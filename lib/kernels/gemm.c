@@ -9,16 +9,19 @@
 #include <string.h>
 
 #define MC_MAX 144    /* rows per block: 24 MR panels (A block 144 KiB) */
-/* A prepacked (conv weights): taller blocks, so B is packed fewer times */
-#define MC_MAX_PACKED 264
+/* A prepacked (conv weights): measured best on this EPYC with KC 256 */
+#define MC_MAX_PACKED 132
 #define MIN_TASKS 8   /* split finer when a product has fewer blocks */
 
-qsim__ukr_fn qsim__gemm_ukr(void)
+qsim__ukr_fn qsim__gemm_ukr(qsim__ukr_fn *narrow)
 {
 #ifdef QSIM_HAVE_AVX2
-    if (qsim__cpu_use_avx2())
+    if (qsim__cpu_use_avx2()) {
+        *narrow = qsim__k_f32_gemm_6x8__avx2;
         return qsim__k_f32_gemm_6x16__avx2;
+    }
 #endif
+    *narrow = qsim__k_f32_gemm_6x16__generic;
     return qsim__k_f32_gemm_6x16__generic;
 }
 
@@ -43,23 +46,34 @@ int qsim__gemm_plan(qsim__gemm_job *j)
         mc = QSIM__MR;
     if (nc == 0)
         nc = QSIM__NR;
-    /* enough tasks to share among threads, decided from the shape alone */
+    /* A task covers mt rows (mc is only the cache block inside it) and nc
+     * columns: enough tasks to share among threads, decided from the shape
+     * alone. Splitting M repacks B per task and splitting N repacks A, so
+     * with A prepacked split N first, else the larger side. */
+    size_t mt = round_up(j->M ? j->M : 1, QSIM__MR);
     for (;;) {
-        size_t tasks = div_up(j->M, mc) * div_up(j->N, nc) * j->nbatch;
+        size_t tasks = div_up(j->M, mt) * div_up(j->N, nc) * j->nbatch;
         if (tasks >= MIN_TASKS)
             break;
-        if (mc >= nc / 2 && mc > 4 * QSIM__MR)
-            mc = round_up(mc / 2, QSIM__MR);
-        else if (nc > 2 * QSIM__NR)
+        int split_n = j->a_packed ? nc > 4 * QSIM__NR
+                                  : nc > 2 * QSIM__NR && !(mt > 4 * QSIM__MR && mt >= nc / 2);
+        if (split_n)
             nc = round_up(nc / 2, QSIM__NR);
-        else if (mc > QSIM__MR)
-            mc = round_up(mc / 2, QSIM__MR);
+        else if (mt > 4 * QSIM__MR)
+            mt = round_up(mt / 2, QSIM__MR);
+        else if (nc > QSIM__NR)
+            nc = round_up(nc / 2, QSIM__NR);
+        else if (mt > QSIM__MR)
+            mt = round_up(mt / 2, QSIM__MR);
         else
             break;
     }
+    if (mc > mt)
+        mc = mt;
     j->mc = mc;
+    j->mt = mt;
     j->nc = nc;
-    j->mblocks = j->M ? div_up(j->M, mc) : 0;
+    j->mblocks = j->M ? div_up(j->M, mt) : 0;
     j->nblocks = j->N ? div_up(j->N, nc) : 0;
     /* the longest of the balanced k-blocks */
     size_t kc = div_up(j->K, qsim__kblocks(j->K));
@@ -91,8 +105,8 @@ static void gemm_task(void *ctx, size_t task, int thread)
     size_t per = j->mblocks * j->nblocks;
     size_t b = task / per, r = task % per;
     size_t mi = r % j->mblocks, ni = r / j->mblocks;
-    size_t m0 = mi * j->mc, n0 = ni * j->nc;
-    size_t mb = j->M - m0 < j->mc ? j->M - m0 : j->mc;
+    size_t mt0 = mi * j->mt, n0 = ni * j->nc;
+    size_t mtb = j->M - mt0 < j->mt ? j->M - mt0 : j->mt;
     size_t nb = j->N - n0 < j->nc ? j->N - n0 : j->nc;
     const float *a_packed = j->a_packed, *A = j->A, *bias = j->bias;
     float *C = j->C;
@@ -100,9 +114,9 @@ static void gemm_task(void *ctx, size_t task, int thread)
         j->bind(j, b, &a_packed, &A, &C, &bias);
     float *ws = j->ws + (size_t)thread * j->ws_floats;
     float *abuf = ws, *bbuf = ws + j->ws_a_floats;
-    qsim__ukr_fn ukr = qsim__gemm_ukr();
+    qsim__ukr_fn ukr_narrow, ukr_wide = qsim__gemm_ukr(&ukr_narrow);
     size_t nkb = qsim__kblocks(j->K);
-    size_t npan_m = div_up(mb, QSIM__MR), npan_n = div_up(nb, QSIM__NR);
+    size_t npan_n = div_up(nb, QSIM__NR);
     qsim__ukr_out o = {
         .alpha = j->alpha, .beta = j->beta, .act = j->act, .act_a = j->act_a,
         .act_b = j->act_b,
@@ -116,50 +130,56 @@ static void gemm_task(void *ctx, size_t task, int thread)
             j->pack_b(j, b, k0, kc, n0, nb, bbuf);
         else if (!j->b_packed)
             qsim__pack_b_block(j->transB, j->B, j->ldb, k0, kc, n0, nb, bbuf);
-        if (!a_packed) {
-            for (size_t ip = 0; ip < npan_m; ip++) {
-                size_t r0 = m0 + ip * QSIM__MR;
-                size_t mr = mb - ip * QSIM__MR < QSIM__MR ? mb - ip * QSIM__MR : QSIM__MR;
-                qsim__pack_a_panel(j->transA, A, j->lda, r0, mr, k0, kc,
-                                   abuf + ip * kc * QSIM__MR);
-            }
-        }
-        for (size_t jp = 0; jp < npan_n; jp++) {
-            size_t c0 = n0 + jp * QSIM__NR;
-            size_t nr = nb - jp * QSIM__NR < QSIM__NR ? nb - jp * QSIM__NR : QSIM__NR;
-            float *cbase = C + c0;
-            int cross = 0;
-            if (j->img_cols) {
-                size_t img = c0 / j->img_cols, pos = c0 % j->img_cols;
-                cbase = C + img * j->img_stride + pos;
-                cross = pos + nr > j->img_cols;
-            }
-            const float *bp = j->b_packed ? j->b_packed + (c0 / QSIM__NR) * j->K * QSIM__NR +
-                                                k0 * QSIM__NR
-                                          : bbuf + jp * kc * QSIM__NR;
-            o.bias_col = bias && !j->bias_per_row ? bias + c0 : NULL;
-            for (size_t ip = 0; ip < npan_m; ip++) {
-                size_t r0 = m0 + ip * QSIM__MR;
-                size_t mr = mb - ip * QSIM__MR < QSIM__MR ? mb - ip * QSIM__MR : QSIM__MR;
-                const float *ap = a_packed ? a_packed + (r0 / QSIM__MR) * j->K * QSIM__MR +
-                                                 k0 * QSIM__MR
-                                           : abuf + ip * kc * QSIM__MR;
-                o.bias_row = bias && j->bias_per_row ? bias + r0 : NULL;
-                if (!cross) {
-                    ukr(kc, ap, bp, cbase + r0 * j->ldc, j->ldc, mr, nr, &o);
-                    continue;
+        /* cache blocks of mc rows share the packed B block */
+        for (size_t m0 = mt0; m0 < mt0 + mtb; m0 += j->mc) {
+            size_t mb = mt0 + mtb - m0 < j->mc ? mt0 + mtb - m0 : j->mc;
+            size_t npan_m = div_up(mb, QSIM__MR);
+            if (!a_packed) {
+                for (size_t ip = 0; ip < npan_m; ip++) {
+                    size_t r0 = m0 + ip * QSIM__MR;
+                    size_t mr = mb - ip * QSIM__MR < QSIM__MR ? mb - ip * QSIM__MR : QSIM__MR;
+                    qsim__pack_a_panel(j->transA, A, j->lda, r0, mr, k0, kc,
+                                       abuf + ip * kc * QSIM__MR);
                 }
-                /* the tile spans images: raw tile, then column by column */
-                float tile[QSIM__MR * QSIM__NR];
-                o.acc_out = tile;
-                ukr(kc, ap, bp, NULL, j->ldc, mr, nr, &o);
-                o.acc_out = NULL;
-                for (size_t jj = 0; jj < nr; jj++) {
-                    size_t n = c0 + jj;
-                    float *cc = C + (n / j->img_cols) * j->img_stride + n % j->img_cols;
-                    qsim__ukr_out oc = o;
-                    oc.bias_col = o.bias_col ? o.bias_col + jj : NULL;
-                    qsim__ukr_store_tile(tile + jj, cc + r0 * j->ldc, j->ldc, mr, 1, &oc);
+            }
+            for (size_t jp = 0; jp < npan_n; jp++) {
+                size_t c0 = n0 + jp * QSIM__NR;
+                size_t nr = nb - jp * QSIM__NR < QSIM__NR ? nb - jp * QSIM__NR : QSIM__NR;
+                float *cbase = C + c0;
+                int cross = 0;
+                qsim__ukr_fn ukr = nr <= QSIM__NR / 2 ? ukr_narrow : ukr_wide;
+                if (j->img_cols) {
+                    size_t img = c0 / j->img_cols, pos = c0 % j->img_cols;
+                    cbase = C + img * j->img_stride + pos;
+                    cross = pos + nr > j->img_cols;
+                }
+                const float *bp = j->b_packed ? j->b_packed + (c0 / QSIM__NR) * j->K * QSIM__NR +
+                                                    k0 * QSIM__NR
+                                              : bbuf + jp * kc * QSIM__NR;
+                o.bias_col = bias && !j->bias_per_row ? bias + c0 : NULL;
+                for (size_t ip = 0; ip < npan_m; ip++) {
+                    size_t r0 = m0 + ip * QSIM__MR;
+                    size_t mr = mb - ip * QSIM__MR < QSIM__MR ? mb - ip * QSIM__MR : QSIM__MR;
+                    const float *ap = a_packed ? a_packed + (r0 / QSIM__MR) * j->K * QSIM__MR +
+                                                     k0 * QSIM__MR
+                                               : abuf + ip * kc * QSIM__MR;
+                    o.bias_row = bias && j->bias_per_row ? bias + r0 : NULL;
+                    if (!cross) {
+                        ukr(kc, ap, bp, cbase + r0 * j->ldc, j->ldc, mr, nr, &o);
+                        continue;
+                    }
+                    /* the tile spans images: raw tile, then column by column */
+                    float tile[QSIM__MR * QSIM__NR];
+                    o.acc_out = tile;
+                    ukr(kc, ap, bp, NULL, j->ldc, mr, nr, &o);
+                    o.acc_out = NULL;
+                    for (size_t jj = 0; jj < nr; jj++) {
+                        size_t n = c0 + jj;
+                        float *cc = C + (n / j->img_cols) * j->img_stride + n % j->img_cols;
+                        qsim__ukr_out oc = o;
+                        oc.bias_col = o.bias_col ? o.bias_col + jj : NULL;
+                        qsim__ukr_store_tile(tile + jj, cc + r0 * j->ldc, j->ldc, mr, 1, &oc);
+                    }
                 }
             }
         }
@@ -294,6 +314,61 @@ void qsim__sgemm_packed(qsim__pool *pool, int transA, size_t M, const float *A, 
     if (!j.ws) {
         sgemm_fallback(transA, 0, M, B->N, B->K, 1.0f, A, lda, NULL, 0, B->data, 0.0f, C, ldc,
                        bias, 0, ep);
+        return;
+    }
+    qsim__gemm_run(pool, &j);
+    qsim__free_aligned(j.ws);
+}
+
+/* ---- batched ---- */
+
+typedef struct batch_ctx {
+    const float *A, *B;
+    float *C;
+    size_t strideA, strideB, strideC;
+} batch_ctx;
+
+static void batch_bind(const qsim__gemm_job *j, size_t b, const float **a_packed,
+                       const float **A, float **C, const float **bias)
+{
+    const batch_ctx *x = j->bind_ctx;
+    *A = x->A + b * x->strideA;
+    *C = x->C + b * x->strideC;
+    (void)a_packed;
+    (void)bias;
+}
+
+static void batch_pack_b(const qsim__gemm_job *j, size_t b, size_t k0, size_t kc, size_t n0,
+                         size_t nb, float *dst)
+{
+    const batch_ctx *x = j->pack_ctx;
+    qsim__pack_b_block(j->transB, x->B + b * x->strideB, j->ldb, k0, kc, n0, nb, dst);
+}
+
+void qsim__sgemm_batch(qsim__pool *pool, size_t batch, int transA, int transB, size_t M,
+                       size_t N, size_t K, float alpha, const float *A, size_t lda,
+                       size_t strideA, const float *B, size_t ldb, size_t strideB, float beta,
+                       float *C, size_t ldc, size_t strideC, const float *bias,
+                       int bias_per_row, const qsim__epilogue *ep)
+{
+    if (batch == 0 || M == 0 || N == 0)
+        return;
+    batch_ctx x = {A, B, C, strideA, strideB, strideC};
+    qsim__gemm_job j = {
+        .M = M, .N = N, .K = K, .nbatch = batch, .A = A, .lda = lda, .transA = transA,
+        .B = B, .ldb = ldb, .transB = transB, .pack_b = batch_pack_b, .pack_ctx = &x,
+        .bind = batch_bind, .bind_ctx = &x, .C = C, .ldc = ldc, .alpha = alpha, .beta = beta,
+        .bias = bias, .bias_per_row = bias_per_row,
+    };
+    set_epilogue(&j, ep);
+    size_t bytes = 0;
+    if (qsim__gemm_plan(&j))
+        bytes = qsim__gemm_ws_bytes(&j, qsim__pool_threads(pool));
+    j.ws = bytes && bytes != SIZE_MAX ? qsim__malloc_aligned(bytes) : NULL;
+    if (!j.ws) {
+        for (size_t i = 0; i < batch; i++)
+            sgemm_fallback(transA, transB, M, N, K, alpha, A + i * strideA, lda, B + i * strideB,
+                           ldb, NULL, beta, C + i * strideC, ldc, bias, bias_per_row, ep);
         return;
     }
     qsim__gemm_run(pool, &j);

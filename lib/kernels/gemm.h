@@ -32,6 +32,16 @@ void qsim__sgemm(qsim__pool *pool, int transA, int transB, size_t M, size_t N, s
                  float beta, float *C, size_t ldc, const float *bias, int bias_per_row,
                  const qsim__epilogue *ep);
 
+/* `batch` independent products (MatMul with batch dimensions): item i uses
+ * A + i*strideA, B + i*strideB, C + i*strideC (a stride may be 0 to share an
+ * operand), otherwise as qsim__sgemm. Small products of a batch share the
+ * threads (tasks span items). */
+void qsim__sgemm_batch(qsim__pool *pool, size_t batch, int transA, int transB, size_t M,
+                       size_t N, size_t K, float alpha, const float *A, size_t lda,
+                       size_t strideA, const float *B, size_t ldb, size_t strideB, float beta,
+                       float *C, size_t ldc, size_t strideC, const float *bias,
+                       int bias_per_row, const qsim__epilogue *ep);
+
 /* A constant right-hand side packed once for repeated products
  * (Gemm/MatMul weights). */
 typedef struct qsim__packed_b qsim__packed_b;

@@ -1,6 +1,6 @@
 /* The blocked GEMM driver shared by qsim__sgemm* and the convolutions.
  * A job is a batch of independent products C_b = op(A_b) * B_b; each product
- * is cut into mc x nc blocks (one pool task each) and every block runs the
+ * is cut into mt x nc blocks (one pool task each) and every block runs the
  * full K loop in fixed k-blocks, so results never depend on the threads. */
 #ifndef QSIM_KERNELS_GEMM_DRIVER_H
 #define QSIM_KERNELS_GEMM_DRIVER_H
@@ -45,8 +45,9 @@ struct qsim__gemm_job {
     int bias_per_row;
     int act;
     float act_a, act_b;
-    /* blocking, set by qsim__gemm_plan */
-    size_t mc, nc, mblocks, nblocks;
+    /* blocking, set by qsim__gemm_plan: tasks of mt rows x nc columns
+     * (mblocks x nblocks per batch item); mc = rows per cache block */
+    size_t mc, mt, nc, mblocks, nblocks;
     /* per-thread scratch: ws + thread * ws_floats */
     float *ws;
     size_t ws_floats, ws_a_floats;   /* slice size; A block part of it */

@@ -40,6 +40,9 @@ void qsim__k_f32_gemm_6x16__generic(size_t kc, const float *a, const float *b, f
 #ifdef QSIM_HAVE_AVX2
 void qsim__k_f32_gemm_6x16__avx2(size_t kc, const float *a, const float *b, float *c, size_t ldc,
                                  size_t mr, size_t nr, const qsim__ukr_out *o);
+/* nr <= 8 only (reads the first 8 columns of the B panel) */
+void qsim__k_f32_gemm_6x8__avx2(size_t kc, const float *a, const float *b, float *c, size_t ldc,
+                                size_t mr, size_t nr, const qsim__ukr_out *o);
 #endif
 
 /* Packers (portable; memory-bound). op(X)[r][k] = trans ? X[k*ld + r] : X[r*ld + k].
@@ -110,7 +113,8 @@ static inline void qsim__kblock(size_t K, size_t nkb, size_t kb, size_t *k0, siz
     *kc = base + (kb < rem ? 1 : 0);
 }
 
-/* The microkernel for the current ISA. */
-qsim__ukr_fn qsim__gemm_ukr(void);
+/* The microkernel for the current ISA; *narrow gets the one for tiles of at
+ * most NR/2 columns (the same per-element arithmetic). */
+qsim__ukr_fn qsim__gemm_ukr(qsim__ukr_fn *narrow);
 
 #endif

@@ -61,6 +61,7 @@ void qsim__graph_free(qsim__graph *g)
         qsim__free(n->domain);
         qsim__free(n->inputs);
         qsim__free(n->outputs);
+        qsim__free(n->implicit_inputs);
         qsim__attrs_free(n->attrs, n->n_attrs);
     }
     qsim__free(g->nodes);
@@ -354,6 +355,104 @@ static qsim_status link_inputs(const Onnx__GraphProto *gp, qsim__graph *g)
     return QSIM_OK;
 }
 
+typedef struct graph_stack {
+    const Onnx__GraphProto **items;
+    size_t n, cap;
+} graph_stack;
+
+static qsim_status push_subgraphs(graph_stack *s, const Onnx__AttributeProto *ap)
+{
+    if (!ap)
+        return QSIM_OK;
+    size_t more = (ap->g ? 1 : 0) + ap->n_graphs;
+    for (size_t j = 0; j < more; j++) {
+        const Onnx__GraphProto *x = ap->g && j == 0 ? ap->g : ap->graphs[j - (ap->g ? 1 : 0)];
+        if (!x)
+            continue;
+        if (s->n == s->cap) {
+            size_t nc = s->cap ? s->cap * 2 : 8;
+            const Onnx__GraphProto **ni = qsim__realloc_array(s->items, nc, sizeof *ni);
+            if (!ni)
+                return qsim__oom();
+            s->items = ni;
+            s->cap = nc;
+        }
+        s->items[s->n++] = x;
+    }
+    return QSIM_OK;
+}
+
+static qsim_status add_implicit(qsim__node *n, int32_t v, size_t *cap)
+{
+    if (n->n_implicit == *cap) {
+        size_t nc = *cap ? *cap * 2 : 4;
+        int32_t *ni = qsim__realloc_array(n->implicit_inputs, nc, sizeof(int32_t));
+        if (!ni)
+            return qsim__oom();
+        n->implicit_inputs = ni;
+        *cap = nc;
+    }
+    n->implicit_inputs[n->n_implicit++] = v;
+    return QSIM_OK;
+}
+
+/* Outer values read inside a node's subgraphs. ONNX forbids shadowing a
+ * name across scopes, so any name of this graph found in a nested node's
+ * inputs is an outer reference. Nested graphs are walked with an explicit
+ * stack (no recursion); `stamp` (one per value) dedupes per node. */
+static qsim_status implicit_inputs(qsim__graph *g, qsim__node *n, const Onnx__NodeProto *np,
+                                   uint32_t *stamp)
+{
+    graph_stack s = {NULL, 0, 0};
+    size_t cap = 0;
+    uint32_t mark = (uint32_t)n->proto_index + 1;
+    qsim_status st = QSIM_OK;
+    for (size_t a = 0; a < np->n_attribute && st == QSIM_OK; a++)
+        st = push_subgraphs(&s, np->attribute[a]);
+    while (st == QSIM_OK && s.n > 0) {
+        const Onnx__GraphProto *sg = s.items[--s.n];
+        for (size_t i = 0; i < sg->n_node && st == QSIM_OK; i++) {
+            const Onnx__NodeProto *sub = sg->node[i];
+            if (!sub)
+                continue;
+            for (size_t k = 0; k < sub->n_input && st == QSIM_OK; k++) {
+                int32_t v = qsim__graph_find(g, sub->input[k] ? sub->input[k] : "");
+                if (v < 0 || stamp[v] == mark)
+                    continue;
+                stamp[v] = mark;
+                st = add_implicit(n, v, &cap);
+            }
+            for (size_t k = 0; k < sub->n_attribute && st == QSIM_OK; k++)
+                st = push_subgraphs(&s, sub->attribute[k]);
+        }
+    }
+    qsim__free(s.items);
+    return st;
+}
+
+static int has_subgraph(const Onnx__NodeProto *np)
+{
+    for (size_t a = 0; a < np->n_attribute; a++)
+        if (np->attribute[a] && (np->attribute[a]->g || np->attribute[a]->n_graphs))
+            return 1;
+    return 0;
+}
+
+static qsim_status link_implicit(const Onnx__GraphProto *gp, qsim__graph *g)
+{
+    uint32_t *stamp = NULL;
+    qsim_status st = QSIM_OK;
+    for (size_t i = 0; i < gp->n_node && st == QSIM_OK; i++) {
+        if (!has_subgraph(gp->node[i]))
+            continue;
+        if (!stamp && !(stamp = qsim__calloc(g->n_values ? g->n_values : 1, sizeof *stamp)))
+            return qsim__oom();
+        st = implicit_inputs(g, &g->nodes[i], gp->node[i], stamp);
+    }
+    qsim__free(stamp);
+    return st;
+}
+
 /* Constant nodes: the output value carries the data. The 'value' tensor is
  * moved from the attribute (attr->t becomes NULL) so it is held once. */
 static qsim_status constant_data(qsim__graph *g, qsim__node *n)
@@ -523,8 +622,8 @@ static qsim_status cycle_error(const qsim__graph *g, const int32_t *indeg, uint8
         seen[x] = 1;
         const qsim__node *n = &g->nodes[x];
         size_t next = x;
-        for (size_t k = 0; k < n->n_inputs; k++) {
-            int32_t in = n->inputs[k];
+        for (size_t k = 0; k < n->n_inputs + n->n_implicit; k++) {
+            int32_t in = k < n->n_inputs ? n->inputs[k] : n->implicit_inputs[k - n->n_inputs];
             if (in >= 0 && g->values[in].producer >= 0 && indeg[g->values[in].producer] > 0) {
                 next = (size_t)g->values[in].producer;
                 break;
@@ -549,19 +648,40 @@ static qsim_status topo_sort(qsim__graph *g)
     int32_t *pos = qsim__malloc_array(n ? n : 1, sizeof(int32_t));
     uint8_t *seen = qsim__calloc(n ? n : 1, 1);
     qsim__node *sorted = qsim__malloc_array(n ? n : 1, sizeof *sorted);
-    if (!indeg || !heap || !order || !pos || !seen || !sorted) {
+    /* implicit (subgraph) consumers of each value, as CSR */
+    size_t n_imp = 0;
+    for (size_t i = 0; i < n; i++)
+        n_imp += g->nodes[i].n_implicit;
+    size_t *imp_start = qsim__calloc(g->n_values + 1, sizeof(size_t));
+    int32_t *imp = qsim__malloc_array(n_imp ? n_imp : 1, sizeof(int32_t));
+    if (!indeg || !heap || !order || !pos || !seen || !sorted || !imp_start || !imp) {
         st = qsim__oom();
         goto done;
     }
     st = fill_consumers(g, NULL); /* proto order, for the successor walk */
     if (st != QSIM_OK)
         goto done;
-    for (size_t i = 0; i < n; i++)
-        for (size_t k = 0; k < g->nodes[i].n_inputs; k++) {
-            int32_t in = g->nodes[i].inputs[k];
+    for (size_t i = 0; i < n; i++) {
+        const qsim__node *nd = &g->nodes[i];
+        for (size_t k = 0; k < nd->n_inputs; k++) {
+            int32_t in = nd->inputs[k];
             if (in >= 0 && g->values[in].producer >= 0)
                 indeg[i]++;
         }
+        for (size_t k = 0; k < nd->n_implicit; k++) {
+            imp_start[nd->implicit_inputs[k] + 1]++;
+            if (g->values[nd->implicit_inputs[k]].producer >= 0)
+                indeg[i]++;
+        }
+    }
+    for (size_t v = 0; v < g->n_values; v++)
+        imp_start[v + 1] += imp_start[v];
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < g->nodes[i].n_implicit; k++)
+            imp[imp_start[g->nodes[i].implicit_inputs[k]]++] = (int32_t)i;
+    for (size_t v = g->n_values; v > 0; v--) /* shift the ends back to starts */
+        imp_start[v] = imp_start[v - 1];
+    imp_start[0] = 0;
     size_t hn = 0, done_n = 0;
     for (size_t i = 0; i < n; i++)
         if (indeg[i] == 0)
@@ -577,6 +697,10 @@ static qsim_status topo_sort(qsim__graph *g)
             for (size_t c = 0; c < v->n_consumers; c++)
                 if (--indeg[v->consumers[c]] == 0)
                     heap_push(heap, &hn, v->consumers[c]);
+            size_t vi = (size_t)nd->outputs[k];
+            for (size_t c = imp_start[vi]; c < imp_start[vi + 1]; c++)
+                if (--indeg[imp[c]] == 0)
+                    heap_push(heap, &hn, imp[c]);
         }
     }
     if (done_n < n) {
@@ -603,6 +727,8 @@ done:
     qsim__free(pos);
     qsim__free(seen);
     qsim__free(sorted);
+    qsim__free(imp_start);
+    qsim__free(imp);
     return st;
 }
 
@@ -647,6 +773,7 @@ qsim_status qsim__graph_build(const qsim__onnx_ctx *ctx, Onnx__ModelProto *mp, q
     QSIM__TRY(build_inputs(gp, g, cap));
     QSIM__TRY(build_nodes(ctx, gp, g, cap));
     QSIM__TRY(link_inputs(gp, g));
+    QSIM__TRY(link_implicit(gp, g));
     for (size_t i = 0; i < g->n_nodes; i++) {
         qsim__node *n = &g->nodes[i];
         if (strcmp(n->op_type, "Constant") == 0 && n->domain[0] == '\0')

@@ -57,6 +57,12 @@ typedef struct qsim__node {
     size_t n_attrs;
     qsim__attr *attrs;
     size_t proto_index;    /* position of the node in the original GraphProto */
+    /* Values of this graph that the node's subgraph attributes (If, Loop,
+     * Scan bodies) read by name: the node depends on their producers (the
+     * topological order respects that) and they must stay alive until it
+     * runs. Not input slots: not listed in the values' consumers. */
+    size_t n_implicit;
+    int32_t *implicit_inputs;
 } qsim__node;
 
 /* One named tensor of the graph (an edge). */

@@ -449,8 +449,9 @@ static qsim_status split_sizes(const qsim__node *n, const qsim__tview *in, size_
     } else if (n_in > 1 && in[1].dtype) {
         QSIM__TRY(qsim__lo_const_ints(n, &in[1], "split", given, MAXV, &count));
     }
-    if (n_out > MAXV)
-        return qsim__fail(QSIM_ERR_SHAPE, "%s: too many outputs", qsim__node_label(n));
+    if (n_out > MAXV || n_out == 0)
+        return qsim__fail(QSIM_ERR_SHAPE, "%s: %zu outputs (1..%d supported)",
+                          qsim__node_label(n), n_out, MAXV);
     if (count) {
         if (count != n_out)
             return qsim__fail(QSIM_ERR_SHAPE, "%s: %zu split sizes for %zu outputs",
@@ -605,9 +606,11 @@ static qsim_status slice_geometry(const qsim__node *n, const qsim__tview *in, si
             if (e > dim - 1) e = dim - 1;
             if (e < -1) e = -1;
         }
-        int64_t len = st > 0 ? (e - b + st - 1) / st : (b - e + (-st) - 1) / (-st);
-        if (len < 0)
-            len = 0;
+        if (st == INT64_MIN)
+            st = -INT64_MAX; /* same slice, and -st stays representable */
+        /* b and e are within [-1, dim] here: no overflow */
+        int64_t len = st > 0 ? (e > b ? (e - b - 1) / st + 1 : 0)
+                             : (b > e ? (b - e - 1) / (-st) + 1 : 0);
         g->start[a] = b;
         g->step[a] = st;
         g->out.dims[a] = len;
@@ -708,8 +711,9 @@ static qsim_status pad_geometry(const qsim__node *n, const qsim__tview *in, size
     for (size_t k = 0; k < na; k++) {
         int a;
         QSIM__TRY(qsim__lo_axis(n, axes[k], s->rank, &a));
-        int64_t b = pads[k], e = pads[k + na], dim = s->dims[a] + b + e;
-        if (dim < 0)
+        int64_t b = pads[k], e = pads[k + na], dim;
+        if (__builtin_add_overflow(s->dims[a], b, &dim) || __builtin_add_overflow(dim, e, &dim) ||
+            dim < 0)
             return qsim__fail(QSIM_ERR_SHAPE, "%s: pads make axis %d negative", qsim__node_label(n), a);
         if (g->mode != PAD_CONSTANT && s->dims[a] == 0 && dim > 0)
             return qsim__fail(QSIM_ERR_SHAPE, "%s: cannot %s-pad an empty axis", qsim__node_label(n),

@@ -27,8 +27,10 @@ static qsim_status bad(const pctx *c, qsim_status code, const char *entry, const
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    /* a hostile name must not push the actual problem out of the message */
     if (entry)
-        return qsim__fail(code, "%s: %s: %s", c->src, entry, msg);
+        return qsim__fail(code, "%s: %.200s%s: %s", c->src, entry, strlen(entry) > 200 ? "..." : "",
+                          msg);
     return qsim__fail(code, "%s: %s", c->src, msg);
 }
 
@@ -689,7 +691,10 @@ static qsim_status parse_root(pctx *c, const json_t *root)
 {
     char d[96];
     if (json_is_object(root)) {
-        if (json_object_get(root, "version"))
+        /* A real version is a string; a list under "version" is a tensor of
+         * that name in a params-only 0.6.1 file (found by fuzzing). */
+        const json_t *ver = json_object_get(root, "version");
+        if (ver && !json_is_array(ver))
             return parse_versioned(c, root);
         /* param-only 0.6.1: every value a list */
         const char *key;

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,20 @@ qsim_status qsim__read_file(const char *path, char **data, size_t *size)
     FILE *fp = fopen(path, "rb");
     if (!fp)
         return qsim__fail(QSIM_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    /* Refuse what cannot be a JSON file before reading a byte; pipes and
+     * devices are read up to the cap. */
+    struct stat st;
+    if (fstat(fileno(fp), &st) == 0) {
+        const char *why = NULL;
+        if (S_ISDIR(st.st_mode))
+            why = "is a directory";
+        else if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > (uint64_t)QSIM__MAX_JSON_BYTES)
+            why = "is larger than the 256 MiB limit for JSON files";
+        if (why) {
+            fclose(fp);
+            return qsim__fail(QSIM_ERR_IO, "%s: %s", path, why);
+        }
+    }
     size_t cap = 64 * 1024, len = 0;
     char *buf = qsim__malloc(cap);
     if (!buf) {
@@ -105,27 +120,6 @@ qsim_status qsim__json_parse(const void *data, size_t size, const char *source, 
                           err.column, err.text);
     }
     *out = root;
-    return QSIM_OK;
-}
-
-qsim_status qsim__json_dump_string(const json_t *root, char **out)
-{
-    qsim__json_init();
-    /* json_dumps allocates with jansson's allocator, which is qsim__malloc
-     * unless the application installed its own: copy to be sure of the
-     * owner. */
-    char *s = json_dumps(root, JSON_INDENT(4) | JSON_SORT_KEYS | JSON_ENSURE_ASCII |
-                                   JSON_REAL_PRECISION(17));
-    if (!s)
-        return qsim__oom();
-    char *copy = qsim__strdup(s);
-    json_malloc_t m;
-    json_free_t f;
-    json_get_alloc_funcs(&m, &f);
-    f(s);
-    if (!copy)
-        return qsim__oom();
-    *out = copy;
     return QSIM_OK;
 }
 

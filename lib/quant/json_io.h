@@ -8,14 +8,20 @@
 #include <jansson.h>
 #include <qsim/qsim.h>
 
-/* Largest JSON file read into memory (encodings of big per-channel models
- * run to tens of MB; this keeps hostile paths such as /dev/zero bounded). */
-#define QSIM__MAX_JSON_BYTES ((size_t)1 << 30)
+/* Largest JSON file read into memory. Encodings of big per-channel models
+ * run to tens of MB; jansson needs roughly 10-20x the text size in values,
+ * so this also bounds the memory a hostile file (or /dev/zero) can take. */
+#define QSIM__MAX_JSON_BYTES ((size_t)256 << 20)
 
 /* Routes jansson's allocations through qsim__malloc/qsim__free so the
- * out-of-memory tests cover jansson too. Done once per process, and only if
- * jansson still uses plain malloc/free: an application that installed its
- * own jansson allocator keeps it. Safe to call from any thread, any time. */
+ * out-of-memory tests cover jansson too. Done once per process (a
+ * pthread_once), and only if jansson still uses plain malloc/free: an
+ * application that installed its own jansson allocator keeps it. Since
+ * qsim__malloc is malloc when no fault is injected, values allocated on
+ * either side of the switch can be freed on the other. The one caveat is
+ * jansson's own: json_set_alloc_funcs is not synchronised with other
+ * threads using jansson at that instant. Called by every entry point of
+ * the JSON modules. */
 void qsim__json_init(void);
 
 /* Reads a whole file (at most QSIM__MAX_JSON_BYTES) into a qsim__malloc'd
@@ -27,9 +33,12 @@ qsim_status qsim__read_file(const char *path, char **data, size_t *size);
  * allocation failure is QSIM_ERR_OUT_OF_MEMORY. *out is a new reference. */
 qsim_status qsim__json_parse(const void *data, size_t size, const char *source, json_t **out);
 
-/* Serialises like Python's json.dump(obj, sort_keys=True, indent=4) with
- * doubles in 17 significant digits (exact round trip). *out is
- * qsim__malloc'd, NUL-terminated. */
+/* Serialises byte for byte like Python's json.dumps(obj, sort_keys=True,
+ * indent=4) (json_emit.c): Python's shortest round-trip float repr,
+ * ensure_ascii escapes, no trailing newline. *out is qsim__malloc'd and
+ * NUL-terminated. QSIM_ERR_OUT_OF_MEMORY on allocation failure;
+ * QSIM_ERR_INTERNAL for a non-finite real (Python would write the non-JSON
+ * NaN/Infinity; the writers validate their numbers, so never reached). */
 qsim_status qsim__json_dump_string(const json_t *root, char **out);
 
 /* Writes `size` bytes to `path` atomically: a temporary "path.tmp.XXXXXX"

@@ -3,9 +3,10 @@
 
 Validates the structure, key names and JSON value types against the schema
 of SPEC.md sections 5.2 (0.6.1), 5.3 (1.0.0), 5.4 (2.0.0) and 8.5
-(param-only files), checks that keys are sorted and indented by 4 as
-json.dump(sort_keys=True, indent=4) does, and, given an expect file, that
-json.load() returns exactly the numbers libqsim meant to write.
+(param-only files), checks that the text is byte for byte what Python's
+json.dumps(doc, sort_keys=True, indent=4) gives (AIMET's own writer), and,
+given an expect file, that json.load() returns exactly the numbers libqsim
+meant to write.
 
 usage: check_encodings.py FILE VERSION [--param-only] [--force-unsigned]
                           [--expect EXPECTFILE]
@@ -339,6 +340,13 @@ def main():
         raise ValueError("non-standard JSON constant %s" % c)
     doc = json.loads(text, object_pairs_hook=sorted_pairs, parse_constant=no_constants)
     check_layout(text)
+    # libqsim promises AIMET's exact bytes: json.dump(..., sort_keys=True, indent=4)
+    if text != json.dumps(doc, sort_keys=True, indent=4):
+        want = json.dumps(doc, sort_keys=True, indent=4)
+        i = next((k for k in range(min(len(text), len(want))) if text[k] != want[k]),
+                 min(len(text), len(want)))
+        fail("text differs from Python's json.dumps at byte %d: %r vs %r"
+             % (i, text[max(0, i - 30):i + 30], want[max(0, i - 30):i + 30]))
     check_schema(doc, version, param_only)
     if expect and not errors:
         check_numbers(doc, version, param_only, force_unsigned, read_expect(expect))

@@ -131,8 +131,10 @@ def np_softmax_2d(x, axis):
 
 
 def old_opsets():
-    """opset 9: Clip-6 (min/max attributes), Slice-1 and Squeeze-1/Unsqueeze-1
-    (attributes), Softmax-1 (2-D coercion at axis 1), Add-7, Transpose."""
+    """opset 6: Clip-6 (min/max attributes), Slice-1, Squeeze-1 and
+    Unsqueeze-1 (attributes), Softmax-1 (2-D coercion at axis 1), Pad-2
+    (pads attribute, reflect), Mul-6 with the legacy broadcast/axis
+    attributes."""
     F = TensorProto.FLOAT
     nodes = [
         helper.make_node("Clip", ["x"], ["c"], min=-0.5, max=0.75),
@@ -140,19 +142,21 @@ def old_opsets():
         helper.make_node("Unsqueeze", ["s"], ["u"], axes=[0]),
         helper.make_node("Squeeze", ["u"], ["q"], axes=[0]),
         helper.make_node("Softmax", ["q"], ["sm"], axis=1),
-        helper.make_node("Add", ["sm", "bias"], ["y"]),
+        helper.make_node("Pad", ["sm"], ["p"], mode="reflect", pads=[0, 0, 1, 2, 0, 0, 1, 0]),
+        helper.make_node("Mul", ["p", "scale"], ["y"], broadcast=1, axis=1),
     ]
     rng = np.random.default_rng(5)
-    bias = rng.standard_normal((1, 1, 1, 5)).astype(np.float32)
-    save_model("old_opset9", nodes,
+    scale = rng.standard_normal((3,)).astype(np.float32)
+    save_model("old_opset6", nodes,
                [helper.make_tensor_value_info("x", F, [2, 5, 3, 7])],
-               [helper.make_tensor_value_info("y", F, [2, 3, 3, 5])],
-               [numpy_helper.from_array(bias, "bias")], 9)
+               [helper.make_tensor_value_info("y", F, [2, 3, 5, 7])],
+               [numpy_helper.from_array(scale, "scale")], 6)
     x = rng.standard_normal((2, 5, 3, 7)).astype(np.float32)
     c = np.clip(x, -0.5, 0.75)
     s = c[:, 1:4, :, 2:]
-    y = np_softmax_2d(s, 1) + bias
-    add_run("old_opset9", "r", x, y.astype(np.float32), 1e-5)
+    p = np.pad(np_softmax_2d(s, 1), ((0, 0), (0, 0), (1, 1), (2, 0)), mode="reflect")
+    y = p * scale.reshape(1, 3, 1, 1)
+    add_run("old_opset6", "r", x, y.astype(np.float32), 1e-5)
 
 
 def opset11():
@@ -308,6 +312,16 @@ def api_models():
                            numpy_helper.from_array(np.array([2.0], np.float32), "w")])
     m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
     onnx.save(m, os.path.join(OUT, "api_chain.onnx"))
+    # shapes that only fail at plan time: a broadcast that does not fit and
+    # a Reshape target that cannot hold the data
+    nodes = [helper.make_node("Add", ["x", "v"], ["s"], name="bad_add"),
+             helper.make_node("Reshape", ["s", "t"], ["y"], name="bad_reshape")]
+    g = helper.make_graph(nodes, "bad_shapes", [helper.make_tensor_value_info("x", F, ["N", 4])],
+                          [helper.make_tensor_value_info("y", F, None)],
+                          [numpy_helper.from_array(np.ones(4, np.float32), "v"),
+                           numpy_helper.from_array(np.array([3, -1], np.int64), "t")])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    onnx.save(m, os.path.join(OUT, "api_bad_shapes.onnx"))
 
 
 def main():

@@ -231,8 +231,7 @@ def model_chain_100k(outdir):
     save(m, outdir, "chain_100k", summary=False)
 
 
-def model_if_subgraph(outdir):
-    """An If node with GRAPH attributes whose branches read an outer value."""
+def _if_model(name, unsorted):
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [2])
     c = helper.make_tensor_value_info("cond", TensorProto.BOOL, [])
     y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [2])
@@ -245,9 +244,20 @@ def model_if_subgraph(outdir):
     nodes = [helper.make_node("Abs", ["x"], ["r"], name="abs"),
              helper.make_node("If", ["cond"], ["y"], name="if", then_branch=then_g,
                               else_branch=else_g)]
-    g = helper.make_graph(nodes, "if_subgraph", [x, c], [y])
-    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
-    save(m, outdir, "if_subgraph")
+    if unsorted:
+        nodes.reverse()
+    g = helper.make_graph(nodes, name, [x, c], [y])
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+
+
+def model_if_subgraph(outdir):
+    """An If node with GRAPH attributes whose branches read an outer value."""
+    save(_if_model("if_subgraph", False), outdir, "if_subgraph")
+
+
+def model_if_unsorted(outdir):
+    """The If node listed before the producer of the value its branches read."""
+    save(_if_model("if_unsorted", True), outdir, "if_unsorted", summary=False)
 
 
 # ---- hostile models -------------------------------------------------------

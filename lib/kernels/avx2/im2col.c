@@ -88,8 +88,15 @@ static inline void pack_row(const qsim__im2col *g, const run *rs, int nrun, int 
         lane_masks(j + lo, j + hi, &m0, &m1);
         if (sw == 1) {
             const float *src = row + ix0 - j;
-            v0 = _mm256_or_ps(v0, _mm256_maskload_ps(src, m0));
-            v1 = _mm256_or_ps(v1, _mm256_maskload_ps(src + 8, m1));
+            if (src >= g->lo && src + 16 <= g->hi) {
+                /* plain loads (inside the buffer), lanes of other runs cleared */
+                v0 = _mm256_or_ps(v0, _mm256_and_ps(_mm256_loadu_ps(src), _mm256_castsi256_ps(m0)));
+                v1 = _mm256_or_ps(v1, _mm256_and_ps(_mm256_loadu_ps(src + 8),
+                                                    _mm256_castsi256_ps(m1)));
+            } else {
+                v0 = _mm256_or_ps(v0, _mm256_maskload_ps(src, m0));
+                v1 = _mm256_or_ps(v1, _mm256_maskload_ps(src + 8, m1));
+            }
         } else if (sw == 2) {
             const float *src = row + ix0 - 2 * j;
             v0 = _mm256_or_ps(v0, load_even(src, m0));
@@ -109,6 +116,69 @@ static inline void pack_row(const qsim__im2col *g, const run *rs, int nrun, int 
     }
     _mm256_store_ps(o, v0);
     _mm256_store_ps(o + 8, v1);
+}
+
+/* Stride 1, at most TAB_RUNS runs and TAB_KW taps per row: the horizontal
+ * clipping of every (run, kx) is the same for all channels and kernel rows,
+ * so it is computed once per panel into a table. */
+#define TAB_RUNS 4
+#define TAB_KW 8
+
+typedef struct tap {
+    __m256i m0, m1;      /* lanes this (run, kx) fills */
+    int64_t off;         /* input column of lane 0 */
+    int kind;            /* 0 nothing in bounds, 1 masked, 2 all 16 lanes */
+} tap;
+
+static void pack_panel_s1(const qsim__im2col *g, const run *rs, int nrun, size_t k0, size_t kc,
+                          float *d)
+{
+    const int64_t W = g->W, H = g->H;
+    tap tab[TAB_RUNS][TAB_KW];
+    for (int s = 0; s < nrun; s++)
+        for (int64_t kx = 0; kx < g->kw; kx++) {
+            tap *t = &tab[s][kx];
+            int64_t ix0 = rs[s].bx + kx * g->dw, len = rs[s].len;
+            int64_t lo = ix0 >= 0 ? 0 : -ix0, hi = W - ix0 < len ? W - ix0 : len;
+            t->off = ix0 - rs[s].j;
+            t->kind = lo >= hi ? 0 : lo == 0 && hi == QSIM__NR ? 2 : 1;
+            if (t->kind == 1)
+                lane_masks(rs[s].j + lo, rs[s].j + hi, &t->m0, &t->m1);
+        }
+    int64_t khw = g->kh * g->kw;
+    int64_t ch = (int64_t)k0 / khw, rem = (int64_t)k0 % khw;
+    int64_t ky = rem / g->kw, kx = rem % g->kw;
+    for (size_t kk = 0; kk < kc; kk++) {
+        __m256 v0 = _mm256_setzero_ps(), v1 = _mm256_setzero_ps();
+        for (int s = 0; s < nrun; s++) {
+            const tap *t = &tab[s][kx];
+            int64_t iy = rs[s].by + ky * g->dh;
+            if (t->kind == 0 || iy < 0 || iy >= H)
+                continue;
+            const float *src = rs[s].x + (ch * H + iy) * W + t->off;
+            if (t->kind == 2) {
+                v0 = _mm256_loadu_ps(src);
+                v1 = _mm256_loadu_ps(src + 8);
+            } else if (src >= g->lo && src + 16 <= g->hi) {
+                v0 = _mm256_or_ps(v0, _mm256_and_ps(_mm256_loadu_ps(src),
+                                                    _mm256_castsi256_ps(t->m0)));
+                v1 = _mm256_or_ps(v1, _mm256_and_ps(_mm256_loadu_ps(src + 8),
+                                                    _mm256_castsi256_ps(t->m1)));
+            } else {
+                v0 = _mm256_or_ps(v0, _mm256_maskload_ps(src, t->m0));
+                v1 = _mm256_or_ps(v1, _mm256_maskload_ps(src + 8, t->m1));
+            }
+        }
+        _mm256_store_ps(d + kk * QSIM__NR, v0);
+        _mm256_store_ps(d + kk * QSIM__NR + 8, v1);
+        if (++kx == g->kw) {
+            kx = 0;
+            if (++ky == g->kh) {
+                ky = 0;
+                ch++;
+            }
+        }
+    }
 }
 
 /* k outer, panels inner: consecutive panels read consecutive input, so each
@@ -138,6 +208,19 @@ void qsim__im2col_block__avx2(const qsim__im2col *g, size_t k0, size_t kc, size_
             }
         }
         float *d = dst + p0 * kc;
+        if (g->sw == 1 && g->kw <= TAB_KW) {
+            for (size_t p = 0; p < np; p++)
+                if (nrun[p] <= TAB_RUNS)
+                    pack_panel_s1(g, runs[p], nrun[p], k0, kc, d + p * kc * QSIM__NR);
+                else
+                    break;
+            /* all panels done unless some had too many runs */
+            int done = 1;
+            for (size_t p = 0; p < np; p++)
+                done &= nrun[p] <= TAB_RUNS;
+            if (done)
+                continue;
+        }
         int64_t khw = g->kh * g->kw;
         int64_t ch = (int64_t)k0 / khw, rem = (int64_t)k0 % khw;
         int64_t ky = rem / g->kw, kx = rem % g->kw;

@@ -100,3 +100,40 @@ void qsim__k_f32_gemm_6x16__avx2(size_t kc, const float *a, const float *b, floa
     if (!o->acc_out)
         qsim__ukr_store_tile(acc, c, ldc, mr, nr, o);
 }
+
+/* 6x8: the same arithmetic for the left half of a B panel, for edge tiles
+ * of at most 8 columns (half the FMAs of a 6x16 call). */
+void qsim__k_f32_gemm_6x8__avx2(size_t kc, const float *a, const float *b, float *c, size_t ldc,
+                                size_t mr, size_t nr, const qsim__ukr_out *o)
+{
+    __m256 c0 = _mm256_setzero_ps(), c1 = _mm256_setzero_ps(), c2 = _mm256_setzero_ps();
+    __m256 c3 = _mm256_setzero_ps(), c4 = _mm256_setzero_ps(), c5 = _mm256_setzero_ps();
+    for (size_t k = 0; k < kc; k++) {
+        __m256 b0 = _mm256_load_ps(b);
+        c0 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + 0), b0, c0);
+        c1 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + 1), b0, c1);
+        c2 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + 2), b0, c2);
+        c3 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + 3), b0, c3);
+        c4 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + 4), b0, c4);
+        c5 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + 5), b0, c5);
+        a += QSIM__MR;
+        b += QSIM__NR;
+    }
+    float tile[QSIM__MR * QSIM__NR] __attribute__((aligned(32)));
+    float *acc = o->acc_out ? o->acc_out : tile;
+    const __m256 z = _mm256_setzero_ps();
+    _mm256_storeu_ps(acc + 0, c0);
+    _mm256_storeu_ps(acc + 8, z);
+    _mm256_storeu_ps(acc + 16, c1);
+    _mm256_storeu_ps(acc + 24, z);
+    _mm256_storeu_ps(acc + 32, c2);
+    _mm256_storeu_ps(acc + 40, z);
+    _mm256_storeu_ps(acc + 48, c3);
+    _mm256_storeu_ps(acc + 56, z);
+    _mm256_storeu_ps(acc + 64, c4);
+    _mm256_storeu_ps(acc + 72, z);
+    _mm256_storeu_ps(acc + 80, c5);
+    _mm256_storeu_ps(acc + 88, z);
+    if (!o->acc_out)
+        qsim__ukr_store_tile(acc, c, ldc, mr, nr, o);
+}
