@@ -284,6 +284,75 @@ typedef void (*qsim_progress_fn)(const char *stage, uint64_t done, uint64_t tota
 QSIM_API void qsim_sim_set_progress(qsim_sim *s, qsim_progress_fn fn, void *user_data);
 
 /* ------------------------------------------------------------------------ */
+/* AdaRound parameters                                                       */
+/* ------------------------------------------------------------------------ */
+
+/** AdaRound hyper-parameters (SPEC 8); an opaque set of keyed values. */
+typedef struct qsim_adaround_params qsim_adaround_params;
+
+/** Keys of qsim_adaround_params_set_int() / _set_double(). Values are fixed
+ *  forever. Integer keys take set_int, real keys set_double. */
+typedef enum qsim_adaround_key {
+    /** int, >= 0, default 0: use at most this many batches of the data
+     *  callback; 0 uses every batch it feeds. */
+    QSIM_ADAROUND_NUM_BATCHES = 200,
+    /** int, in [1, 10^8], default 10000: Adam steps per layer. */
+    QSIM_ADAROUND_NUM_ITERATIONS = 201,
+    /** real, finite, >= 0, default 0.01: weight of the rounding regulariser. */
+    QSIM_ADAROUND_REG_PARAM = 202,
+    /** real, finite, > 0, default 20: beta at the end of the warm start. */
+    QSIM_ADAROUND_BETA_START = 203,
+    /** real, finite, > 0, default 2: beta at the last iteration. */
+    QSIM_ADAROUND_BETA_END = 204,
+    /** real, in [0, 1], default 0.2: fraction of the iterations without the
+     *  rounding regulariser. */
+    QSIM_ADAROUND_WARM_START = 205,
+    /** int, any value, default 0: seed of the minibatch sampler (results are
+     *  deterministic for a seed). */
+    QSIM_ADAROUND_SEED = 206,
+    /** int, in [1, 2^20], default 32: samples per Adam step (direct
+     *  formulation). */
+    QSIM_ADAROUND_BATCH_SIZE = 207,
+    /** real, finite, > 0, default 1e-3: Adam learning rate (betas 0.9,
+     *  0.999, eps 1e-8 as torch.optim.Adam). */
+    QSIM_ADAROUND_LEARNING_RATE = 208,
+    /** int, in [1, 2^31], default 1024: at most this many samples (batch
+     *  items) of one layer's input and target are cached; the rest of the
+     *  data is ignored for that layer. Memory is one layer's samples at a
+     *  time. */
+    QSIM_ADAROUND_MAX_SAMPLES = 209,
+    /** int, default 0: 0 chooses per layer the cheaper of the two
+     *  formulations, 1 forces the direct one (random minibatches, as
+     *  AIMET), 2 forces the Gram one (the exact full-data reconstruction
+     *  loss through X^T X; only for layers without an activation in the
+     *  loss, others fall back to direct). */
+    QSIM_ADAROUND_FORMULATION = 210
+} qsim_adaround_key;
+
+/** Create a parameter set holding every default.
+ *  @return QSIM_OK, QSIM_ERR_INVALID_ARGUMENT (out NULL),
+ *          QSIM_ERR_OUT_OF_MEMORY. Ownership: *out is the caller's
+ *          (qsim_adaround_params_free()). Since: 1.0 */
+QSIM_API qsim_status qsim_adaround_params_create(qsim_adaround_params **out);
+
+/** Release a parameter set. NULL is a no-op. Since: 1.0 */
+QSIM_API void qsim_adaround_params_free(qsim_adaround_params *p);
+
+/** Set an integer key (see ::qsim_adaround_key for the ranges).
+ *  @return QSIM_OK; QSIM_ERR_INVALID_ARGUMENT for a NULL handle, an
+ *          unknown or real key, or a value out of range (nothing changes).
+ *  Since: 1.0 */
+QSIM_API qsim_status qsim_adaround_params_set_int(qsim_adaround_params *p, qsim_adaround_key k,
+                                                  int64_t v);
+
+/** Set a real key (see ::qsim_adaround_key for the ranges).
+ *  @return QSIM_OK; QSIM_ERR_INVALID_ARGUMENT for a NULL handle, an
+ *          unknown or integer key, or a value out of range or not finite
+ *          (nothing changes). Since: 1.0 */
+QSIM_API qsim_status qsim_adaround_params_set_double(qsim_adaround_params *p,
+                                                     qsim_adaround_key k, double v);
+
+/* ------------------------------------------------------------------------ */
 /* Quantizers (the qc_quantize_op_dict)                                       */
 /* ------------------------------------------------------------------------ */
 
