@@ -13,6 +13,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* ONNX TensorProto.DataType names. */
+static const char *type_name(int32_t t)
+{
+    static const char *const names[] = {
+        "undefined", "float", "uint8", "int8", "uint16", "int16", "int32", "int64", "string",
+        "bool", "float16", "double", "uint32", "uint64", "complex64", "complex128", "bfloat16"};
+    if (t >= 0 && (size_t)t < sizeof names / sizeof names[0])
+        return names[t];
+    return "other";
+}
+
 static void print_tensor(const qsim_model *m, const char *name)
 {
     int32_t elem = 0;
@@ -22,7 +33,7 @@ static void print_tensor(const qsim_model *m, const char *name)
         printf("  (%s)\n", qsim_last_error());
         return;
     }
-    printf("  type %d", (int)elem);
+    printf("  %s", type_name(elem));
     if (rank < 0) {
         printf("  shape unknown\n");
         return;

@@ -160,8 +160,21 @@ static void bad_descriptors(void **state)
         assert_null(c);
     }
     qsim__conv_free(NULL);
-    /* output size below 1 is reported as 0 (the ops layer rejects it) */
     int64_t OH, OW;
+    d = ok;
+    d.pt = (int64_t)1 << 40;
+    assert_int_equal(qsim__conv_create(&d, w, NULL, NULL, &c), QSIM_ERR_INVALID_ARGUMENT);
+    /* hostile geometry: no overflow, an empty output */
+    d = ok;
+    d.dh = INT64_MAX / 2;
+    d.kh = 5;
+    qsim__conv_out_size(&d, 10, 10, &OH, &OW);
+    assert_int_equal(OH, 0);
+    d = ok;
+    d.pb = INT64_MAX;
+    qsim__conv_out_size(&d, 10, 10, &OH, &OW);
+    assert_int_equal(OH, 0);
+    /* output size below 1 is reported as 0 (the ops layer rejects it) */
     d = ok;
     d.kh = 5;
     qsim__conv_out_size(&d, 3, 3, &OH, &OW);

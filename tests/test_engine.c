@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "core/alloc.h"
 #include "core/cpu.h"
 #include "kernels/eltwise.h"
 #include "sim/sim_internal.h"
@@ -68,6 +69,21 @@ static void test_arena_inplace_alias(void **state)
     qsim_model_free(m);
 }
 
+static void check_no_overlap(const qsim__plan *p)
+{
+    for (size_t a = 0; a < p->n_values; a++)
+        for (size_t b = a + 1; b < p->n_values; b++) {
+            const qsim__rtval *u = &p->vals[a], *v = &p->vals[b];
+            if (u->kind != QSIM__VAL_ARENA || v->kind != QSIM__VAL_ARENA || u->root != (int32_t)a ||
+                v->root != (int32_t)b || !u->bytes || !v->bytes)
+                continue;
+            int live = u->def <= v->last && v->def <= u->last;
+            int mem = u->offset < v->offset + v->bytes && v->offset < u->offset + u->bytes;
+            if (live && mem)
+                fail_msg("values %zu and %zu overlap in time and memory", a, b);
+        }
+}
+
 /* A real network: reuse across ~50 live ranges, not just in place. */
 static void test_arena_resnet18(void **state)
 {
@@ -85,18 +101,26 @@ static void test_arena_resnet18(void **state)
     printf("# resnet18 arena %zu bytes, %zu without reuse, %zu steps\n", p->arena_bytes,
            p->naive_bytes, p->n_sched);
     assert_true(p->arena_bytes * 2 < p->naive_bytes);
-    /* no two buffers that are live at the same step overlap */
-    for (size_t a = 0; a < p->n_values; a++)
-        for (size_t b = a + 1; b < p->n_values; b++) {
-            const qsim__rtval *u = &p->vals[a], *v = &p->vals[b];
-            if (u->kind != QSIM__VAL_ARENA || v->kind != QSIM__VAL_ARENA || u->root != (int32_t)a ||
-                v->root != (int32_t)b || !u->bytes || !v->bytes)
-                continue;
-            int live = u->def <= v->last && v->def <= u->last;
-            int mem = u->offset < v->offset + v->bytes && v->offset < u->offset + u->bytes;
-            if (live && mem)
-                fail_msg("values %zu and %zu overlap in time and memory", a, b);
-        }
+    const float *y;
+    const int64_t *ys;
+    size_t rank;
+    assert_int_equal(qsim_sim_get_output(s, "output", &y, &ys, &rank), QSIM_OK);
+    float *ref = malloc(1000 * sizeof *ref);
+    assert_non_null(ref);
+    memcpy(ref, y, 1000 * sizeof *ref);
+    /* the first-fit layout (used for very large graphs) on the same model */
+    for (int pass = 0; pass < 2; pass++) {
+        qsim__plan_set_greedy_max(pass == 0 ? 0 : 4096);
+        qsim__sim_invalidate(s);
+        assert_int_equal(qsim_sim_run(s), QSIM_OK);
+        p = s->plan;
+        if (pass == 0)
+            printf("# resnet18 first-fit arena %zu bytes\n", p->arena_bytes);
+        assert_int_equal(qsim_sim_get_output(s, "output", &y, &ys, &rank), QSIM_OK);
+        assert_memory_equal(y, ref, 1000 * sizeof *ref);
+        check_no_overlap(p);
+    }
+    free(ref);
     free(x);
     qsim_sim_free(s);
     qsim_model_free(m);
@@ -264,6 +288,43 @@ static void test_eltwise_generic_reference(void **state)
         assert_float_equal(y[i], fmin(fmax(0.2 * x[i] + 0.5, 0), 1), 1e-6);
 }
 
+/* Fail the Nth allocation for every N through create, set_input and run
+ * (with folding, replanning and a hook): each failure is a clean status,
+ * never a crash or a leak (ASan / valgrind check the leaks). */
+static void test_out_of_memory(void **state)
+{
+    (void)state;
+    qsim_model *m = load("api_io.onnx");
+    float a[6] = {1, 2, 3, 4, 5, 6};
+    int64_t idx[2] = {1, 0}, s23[2] = {2, 3}, s13[2] = {1, 3}, s2[1] = {2};
+    int succeeded = 0;
+    for (size_t n = 1; n < 5000 && !succeeded; n++) {
+        qsim_sim *s = NULL;
+        qsim__alloc_fail_after(n);
+        qsim_status st = qsim_sim_create(m, NULL, &s);
+        if (st == QSIM_OK)
+            st = qsim_sim_set_input(s, "a", a, s23, 2);
+        if (st == QSIM_OK)
+            st = qsim_sim_set_input(s, "b", a, s23, 2);
+        if (st == QSIM_OK)
+            st = qsim_sim_set_input_typed(s, "idx", 7, idx, s2, 1);
+        if (st == QSIM_OK)
+            st = qsim_sim_run(s);
+        if (st == QSIM_OK)
+            st = qsim_sim_set_input(s, "b", a, s13, 2);
+        if (st == QSIM_OK)
+            st = qsim_sim_run(s);
+        qsim__alloc_fail_after(0);
+        if (st == QSIM_OK)
+            succeeded = 1;
+        else if (st != QSIM_ERR_OUT_OF_MEMORY)
+            fail_msg("allocation %zu: %s: %s", n, qsim_status_string(st), qsim_last_error());
+        qsim_sim_free(s);
+    }
+    assert_true(succeeded);
+    qsim_model_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -272,6 +333,7 @@ int main(void)
         cmocka_unit_test(test_hooks_and_constants),
         cmocka_unit_test(test_eltwise_avx2_vs_generic),
         cmocka_unit_test(test_eltwise_generic_reference),
+        cmocka_unit_test(test_out_of_memory),
     };
     return cmocka_run_group_tests_name("engine", tests, NULL, NULL);
 }

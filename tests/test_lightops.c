@@ -285,6 +285,17 @@ static void test_exact(void **state)
         assert_int_equal(exec(&f, in, out, p, sizeof p), QSIM_OK);
         assert_memory_equal(p, wantp[k], sizeof p);
     }
+    /* Cast-1 names its target type; float to int truncates toward zero */
+    float cf[3] = {1.7f, -2.5f, 300.9f};
+    int64_t ci[3], d3c[1] = {3};
+    make_node(&f, "Cast", 1, 1, 1);
+    attr_str(&f, "to", "INT64");
+    in[0] = view(QSIM__DT_FLOAT, cf, 1, d3c);
+    assert_int_equal(exec(&f, in, out, ci, sizeof ci), QSIM_OK);
+    assert_int_equal(out[0].dtype, QSIM__DT_INT64);
+    assert_int_equal(ci[0], 1);
+    assert_int_equal(ci[1], -2);
+    assert_int_equal(ci[2], 300);
     /* Gather with negative int32 indices along axis 1 */
     int32_t gi[2] = {-1, 0};
     int64_t d2[1] = {2};

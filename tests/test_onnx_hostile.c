@@ -72,6 +72,7 @@ static const struct bad_case bad_cases[] = {
     {"bad_ext_missing", QSIM_ERR_IO, "initializer 'w_missing'", "no_such_file.bin"},
     {"bad_ext_short", QSIM_ERR_PARSE, "initializer 'w_extshort'", "needs 8"},
     {"bad_cycle", QSIM_ERR_PARSE, "cycle", "node 'n_"},
+    {"bad_subgraph_cycle", QSIM_ERR_PARSE, "cycle", "node 'self_if' (If)"},
     {"bad_dup_producer", QSIM_ERR_PARSE, "tensor 'y' has two producers", "node 'second' (Neg)"},
     {"bad_dangling", QSIM_ERR_PARSE, "node 'adder' (Add): input 'ghost'", NULL},
     {"bad_dup_initializer", QSIM_ERR_PARSE, "initializer 'w_twice'", "twice"},

@@ -345,6 +345,24 @@ static void if_subgraph_loads(void **state)
     assert_string_equal(g->values[n->implicit_inputs[0]].name, "r");
     qsim_model_free(m);
 
+    /* Loop > body > If > branch: 'scale' (made by a later node) and the
+     * initializer 'flag' are read from two levels down; the body's own
+     * 'acc_in' is not an outer value. */
+    m = load_ok("loop_nested");
+    assert_string_equal(qsim_model_node_name(m, 0), "make_scale");
+    n = &m->graph.nodes[1];
+    assert_string_equal(n->name, "loop");
+    assert_int_equal(n->n_implicit, 2);
+    const char *a0 = m->graph.values[n->implicit_inputs[0]].name;
+    const char *a1 = m->graph.values[n->implicit_inputs[1]].name;
+    assert_true((!strcmp(a0, "flag") && !strcmp(a1, "scale")) ||
+                (!strcmp(a0, "scale") && !strcmp(a1, "flag")));
+    assert_int_equal(n->n_inputs, 3);
+    assert_int_equal(n->inputs[1], -1);
+    assert_string_equal(qsim_model_node_input(m, 1, 1), "");
+    check_graph_invariants(&m->graph);
+    qsim_model_free(m);
+
     /* listed If-first, it still comes after the producer of 'r' */
     m = load_ok("if_unsorted");
     assert_string_equal(qsim_model_node_op_type(m, 0), "Abs");

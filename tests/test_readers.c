@@ -252,6 +252,51 @@ static void test_idx_hostile(void **state)
     qex_idx_free(&lab);
 }
 
+/* Every byte of a small gzip IDX file flipped a few ways, and every prefix:
+ * each read must succeed with the right size or fail with a message. */
+static void test_idx_mutations(void **state)
+{
+    (void)state;
+    size_t len;
+    unsigned char *buf = slurp(path_of("idx/ok3.idx.gz"), &len);
+    assert_non_null(buf);
+    const char *tmp = path_of("idx/mutant.idx.gz");
+    static const unsigned char xors[] = {0x01, 0x80, 0xff};
+    size_t ok = 0, failed = 0;
+    for (size_t i = 0; i <= len; i++) {
+        for (size_t v = 0; v < sizeof xors + 1; v++) {
+            FILE *f = fopen(tmp, "wb");
+            assert_non_null(f);
+            if (v == sizeof xors) { /* prefix of i bytes */
+                if (i < len)
+                    assert_int_equal(fwrite(buf, 1, i, f), i);
+            } else if (i < len) {
+                buf[i] ^= xors[v];
+                assert_int_equal(fwrite(buf, 1, len, f), len);
+                buf[i] ^= xors[v];
+            }
+            fclose(f);
+            qex_idx x;
+            qex_err err = {{0}};
+            if (qex_idx_read(tmp, 0, &x, &err) == 0) {
+                size_t n = 1;
+                for (unsigned d = 0; d < x.ndim; d++)
+                    n *= x.dims[d];
+                assert_int_equal(n, x.count);
+                ok++;
+                qex_idx_free(&x);
+            } else {
+                assert_non_null(strstr(err.msg, tmp));
+                assert_null(x.data);
+                failed++;
+            }
+        }
+    }
+    assert_true(failed > len); /* most damage is detected (gzip CRC) */
+    assert_true(ok > 0);       /* e.g. flips in the header's mtime field */
+    free(buf);
+}
+
 /* ---- .npy ---- */
 
 static void test_npy_valid(void **state)
@@ -486,6 +531,7 @@ int main(void)
         cmocka_unit_test(test_idx_fmnist),
         cmocka_unit_test(test_idx_small),
         cmocka_unit_test(test_idx_hostile),
+        cmocka_unit_test(test_idx_mutations),
         cmocka_unit_test(test_npy_valid),
         cmocka_unit_test(test_npy_hostile),
         cmocka_unit_test(test_npy_mutations),

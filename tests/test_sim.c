@@ -7,6 +7,7 @@
 #include <qsim/qsim.h>
 
 #include <math.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -301,6 +302,53 @@ static void test_plan_shape_errors(void **state)
     qsim_model_free(m);
 }
 
+/* Two sims on one shared model, in two threads at once, agree with a
+ * sequential run bit for bit. */
+typedef struct worker {
+    const qsim_model *m;
+    float out[128];
+    int ok;
+} worker;
+
+static void *work(void *arg)
+{
+    worker *w = arg;
+    qsim_sim *s = NULL;
+    float x[128];
+    for (int i = 0; i < 128; i++)
+        x[i] = (float)(i % 29) / 7.0f - 2.0f;
+    int64_t shape[2] = {2, 64};
+    const float *y;
+    const int64_t *ys;
+    size_t rank;
+    w->ok = qsim_sim_create(w->m, NULL, &s) == QSIM_OK;
+    for (int r = 0; w->ok && r < 20; r++)
+        w->ok = qsim_sim_set_input(s, "x", x, shape, 2) == QSIM_OK && qsim_sim_run(s) == QSIM_OK &&
+                qsim_sim_get_output(s, "y", &y, &ys, &rank) == QSIM_OK;
+    if (w->ok)
+        memcpy(w->out, y, sizeof w->out);
+    qsim_sim_free(s);
+    return NULL;
+}
+
+static void test_two_threads(void **state)
+{
+    (void)state;
+    qsim_model *m = load("api_chain.onnx");
+    worker ref = {m, {0}, 0}, w[2] = {{m, {0}, 0}, {m, {0}, 0}};
+    work(&ref);
+    assert_true(ref.ok);
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, work, &w[i]), 0);
+    for (int i = 0; i < 2; i++) {
+        pthread_join(t[i], NULL);
+        assert_true(w[i].ok);
+        assert_memory_equal(w[i].out, ref.out, sizeof ref.out);
+    }
+    qsim_model_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -310,6 +358,7 @@ int main(void)
         cmocka_unit_test(test_input_errors),
         cmocka_unit_test(test_model_freed_first),
         cmocka_unit_test(test_plan_shape_errors),
+        cmocka_unit_test(test_two_threads),
     };
     return cmocka_run_group_tests_name("sim", tests, NULL, NULL);
 }

@@ -1,10 +1,13 @@
 /* Convolution: weights packed once at create; run picks per shape
  * - depthwise (group == C == M): a direct per-plane kernel;
- * - 1x1, stride 1, no padding: GEMM straight on the NCHW input (B = x_g);
+ * - 1x1, stride 1, no padding: GEMM straight on the NCHW input (B = x_g,
+ *   only copied into panels);
  * - everything else: implicit GEMM, im2col packed tile by tile into the
- *   per-thread B block (never a whole-image im2col buffer).
- * GEMM view per (image, group): C[Mg, OH*OW] = W_g[Mg, K] * B[K, OH*OW],
- * K = Cg*kh*kw, so the output lands in NCHW with bias per row. */
+ *   per-thread B block (never a whole-image im2col buffer; only a packed B
+ *   of at most PREPACK_MAX_BYTES when several M blocks would share it).
+ * GEMM view per group: C[Mg, N*OH*OW] = W_g[Mg, K] * B[K, N*OH*OW],
+ * K = Cg*kh*kw, columns (image, oy, ox), so the output lands in NCHW with
+ * bias per row and small maps of a batch share panels. */
 #include "conv_impl.h"
 
 #include "core/alloc.h"
@@ -15,6 +18,9 @@
 #include <string.h>
 
 enum { KIND_GEMM_1X1 = 1, KIND_IM2COL = 2, KIND_DEPTHWISE = 3 };
+
+/* Largest kernel size, stride, dilation or pad accepted. */
+#define CONV_GEOMETRY_MAX ((int64_t)1 << 24)
 
 /* Largest B packed whole before the GEMM (see setup_job). */
 #define PREPACK_MAX_BYTES ((size_t)2 << 20)
@@ -41,12 +47,22 @@ typedef struct conv_ctx {
     void (*im2col)(const qsim__im2col *, size_t, size_t, size_t, size_t, float *);
 } conv_ctx;
 
+/* One output extent; 0 when it would be < 1 or the arithmetic overflows
+ * (any descriptor, even one conv_create rejects). */
+static int64_t out_extent(int64_t in, int64_t k, int64_t s, int64_t dil, int64_t p0, int64_t p1)
+{
+    int64_t e, n;
+    if (s < 1 || k < 1 || __builtin_mul_overflow(dil, k - 1, &e) ||
+        __builtin_add_overflow(in, p0, &n) || __builtin_add_overflow(n, p1, &n) ||
+        __builtin_sub_overflow(n, e, &n) || __builtin_sub_overflow(n, 1, &n) || n < 0)
+        return 0;
+    return n / s + 1;
+}
+
 void qsim__conv_out_size(const qsim__conv_desc *d, int64_t H, int64_t W, int64_t *OH, int64_t *OW)
 {
-    int64_t eh = d->dh * (d->kh - 1) + 1, ew = d->dw * (d->kw - 1) + 1;
-    int64_t nh = H + d->pt + d->pb - eh, nw = W + d->pl + d->pr - ew;
-    *OH = nh < 0 ? 0 : nh / d->sh + 1;
-    *OW = nw < 0 ? 0 : nw / d->sw + 1;
+    *OH = out_extent(H, d->kh, d->sh, d->dh, d->pt, d->pb);
+    *OW = out_extent(W, d->kw, d->sw, d->dw, d->pl, d->pr);
 }
 
 qsim_status qsim__conv_create(const qsim__conv_desc *d, const float *weight, const float *bias,
@@ -66,6 +82,14 @@ qsim_status qsim__conv_create(const qsim__conv_desc *d, const float *weight, con
     if (d->pt < 0 || d->pl < 0 || d->pb < 0 || d->pr < 0)
         return qsim__fail(QSIM_ERR_INVALID_ARGUMENT, "conv: pads %lld,%lld,%lld,%lld must be >= 0",
                           (long long)d->pt, (long long)d->pl, (long long)d->pb, (long long)d->pr);
+    /* bounded geometry keeps every index product far from int64 overflow */
+    const int64_t geo[] = {d->kh, d->kw, d->sh, d->sw, d->dh, d->dw, d->pt, d->pl, d->pb, d->pr};
+    for (size_t i = 0; i < sizeof geo / sizeof *geo; i++)
+        if (geo[i] > CONV_GEOMETRY_MAX)
+            return qsim__fail(QSIM_ERR_INVALID_ARGUMENT,
+                              "conv: kernel, stride, dilation and pad values must be <= %lld "
+                              "(got %lld)",
+                              (long long)CONV_GEOMETRY_MAX, (long long)geo[i]);
     int64_t Cg = d->C / d->group, Mg = d->M / d->group, K64;
     if (!qsim__mul_i64(Cg, d->kh, &K64) || !qsim__mul_i64(K64, d->kw, &K64) ||
         (uint64_t)K64 > SIZE_MAX / 64)
@@ -308,11 +332,15 @@ static void conv_direct(const conv_ctx *r, int64_t N)
 typedef struct dw_ctx {
     const conv_ctx *r;
     void (*kern)(const qsim__dw_args *);
+    size_t per_task, planes;   /* planes (image, channel) per task, in all */
 } dw_ctx;
 
-static void dw_task(void *ctx, size_t task, int thread)
+/* Planes per task: small maps are grouped so a task is not mostly overhead
+ * (decided from the shape only). */
+#define DW_TASK_OUTPUTS 4096
+
+static void dw_plane(const dw_ctx *t, size_t task)
 {
-    const dw_ctx *t = ctx;
     const conv_ctx *r = t->r;
     const qsim__conv *c = r->c;
     const qsim__conv_desc *d = &c->d;
@@ -328,6 +356,15 @@ static void dw_task(void *ctx, size_t task, int thread)
         .act = c->ep.act, .act_a = c->ep.a, .act_b = c->ep.b,
     };
     t->kern(&a);
+}
+
+static void dw_task(void *ctx, size_t task, int thread)
+{
+    const dw_ctx *t = ctx;
+    size_t p0 = task * t->per_task, p1 = p0 + t->per_task < t->planes ? p0 + t->per_task
+                                                                     : t->planes;
+    for (size_t p = p0; p < p1; p++)
+        dw_plane(t, p);
     (void)thread;
 }
 
@@ -349,7 +386,10 @@ void qsim__conv_run(const qsim__conv *c, qsim__pool *pool, const float *x, int64
         if (qsim__cpu_use_avx2())
             t.kern = qsim__k_f32_dwconv__avx2;
 #endif
-        qsim__pool_run(pool, (size_t)(N * c->d.C), dw_task, &t);
+        size_t ohw = (size_t)(r.OH * r.OW);
+        t.planes = (size_t)(N * c->d.C);
+        t.per_task = ohw >= DW_TASK_OUTPUTS ? 1 : DW_TASK_OUTPUTS / ohw;
+        qsim__pool_run(pool, (t.planes + t.per_task - 1) / t.per_task, dw_task, &t);
         return;
     }
     qsim__gemm_job j;

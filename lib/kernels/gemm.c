@@ -12,6 +12,9 @@
 /* A prepacked (conv weights): measured best on this EPYC with KC 256 */
 #define MC_MAX_PACKED 132
 #define MIN_TASKS 8   /* split finer when a product has fewer blocks */
+/* with A prepacked, splitting N costs nothing but re-reading A: finer
+ * tasks balance better */
+#define MIN_TASKS_PACKED 16
 
 qsim__ukr_fn qsim__gemm_ukr(qsim__ukr_fn *narrow)
 {
@@ -53,7 +56,7 @@ int qsim__gemm_plan(qsim__gemm_job *j)
     size_t mt = round_up(j->M ? j->M : 1, QSIM__MR);
     for (;;) {
         size_t tasks = div_up(j->M, mt) * div_up(j->N, nc) * j->nbatch;
-        if (tasks >= MIN_TASKS)
+        if (tasks >= (j->a_packed ? MIN_TASKS_PACKED : MIN_TASKS))
             break;
         int split_n = j->a_packed ? nc > 4 * QSIM__NR
                                   : nc > 2 * QSIM__NR && !(mt > 4 * QSIM__MR && mt >= nc / 2);
@@ -67,6 +70,11 @@ int qsim__gemm_plan(qsim__gemm_job *j)
             mt = round_up(mt / 2, QSIM__MR);
         else
             break;
+    }
+    /* even blocks: N = 392 in blocks of 64 would leave a last one of 8 */
+    if (j->N) {
+        nc = round_up(div_up(j->N, div_up(j->N, nc)), QSIM__NR);
+        mt = round_up(div_up(j->M ? j->M : 1, div_up(j->M ? j->M : 1, mt)), QSIM__MR);
     }
     if (mc > mt)
         mc = mt;

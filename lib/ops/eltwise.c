@@ -199,7 +199,7 @@ typedef struct bin_state {
 static qsim_status bin_init_kind(const qsim__node *n, int kind, void **state)
 {
     bin_state st = {kind, -1};
-    if (n->opset < 7 && kind <= B_DIV) {
+    if (n->opset < 7 && (kind <= B_POW || kind == B_EQUAL)) {
         int64_t bc, axis;
         QSIM__TRY(qsim__attr_int(n, "broadcast", 0, &bc));
         QSIM__TRY(qsim__attr_int(n, "axis", -1, &axis));

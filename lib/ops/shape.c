@@ -795,8 +795,21 @@ static qsim_status cast_infer(void *state, const qsim__node *n, const qsim__tvie
                               qsim__tview *out, size_t n_out, size_t *ws)
 {
     QSIM__TRY(need_inputs(n, in, n_in, 1));
-    int64_t to;
-    QSIM__TRY(qsim__attr_int(n, "to", 0, &to));
+    int64_t to = 0;
+    const qsim__attr *ta = qsim__node_attr(n, "to");
+    if (ta && ta->type == QSIM__ATTR_STRING) {
+        /* Cast-1 names the type: "FLOAT", "INT64", ... */
+        static const char *const names[] = {"UNDEFINED", "FLOAT", "UINT8", "INT8", "UINT16",
+                                            "INT16", "INT32", "INT64", "STRING", "BOOL",
+                                            "FLOAT16", "DOUBLE", "UINT32", "UINT64"};
+        for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
+            if (ta->s && !strcmp(ta->s, names[k]))
+                to = (int64_t)k;
+    } else {
+        QSIM__TRY(qsim__attr_int(n, "to", 0, &to));
+    }
+    if (to < 0 || to > 64)
+        to = 0;
     int t = (int)to;
     if (!(qsim__lo_is_float(t) || qsim__lo_is_int(t)))
         return qsim__fail(QSIM_ERR_UNSUPPORTED, "%s: cast to %s is not supported",

@@ -260,7 +260,127 @@ static int overlap(const buf *a, const buf *b)
     return a->def <= b->last && b->def <= a->last;
 }
 
-/* Liveness, in-place and aliasing, then a greedy-by-size arena layout. */
+/* Greedy by size: biggest first, each at the lowest offset that is free
+ * during its whole lifetime among the already placed buffers. Packs well;
+ * quadratic, so used up to greedy_max (4096) buffers. */
+static size_t greedy_max = 4096;
+
+void qsim__plan_set_greedy_max(size_t n) { greedy_max = n; }
+
+static qsim_status place_greedy(buf *bufs, size_t nbuf, size_t *total)
+{
+    for (size_t i = 1; i < nbuf; i++)
+        for (size_t j = i; j > 0 && bufs[j].bytes > bufs[j - 1].bytes; j--) {
+            buf t = bufs[j];
+            bufs[j] = bufs[j - 1];
+            bufs[j - 1] = t;
+        }
+    for (size_t i = 0; i < nbuf; i++) {
+        size_t off = 0;
+        int moved = 1;
+        while (moved) {
+            moved = 0;
+            for (size_t j = 0; j < i; j++) {
+                if (!overlap(&bufs[i], &bufs[j]) || bufs[j].bytes == 0 || bufs[i].bytes == 0)
+                    continue;
+                if (off < bufs[j].offset + bufs[j].bytes && bufs[j].offset < off + bufs[i].bytes) {
+                    off = bufs[j].offset + bufs[j].bytes;
+                    moved = 1;
+                }
+            }
+        }
+        bufs[i].offset = off;
+        if (off + bufs[i].bytes > *total)
+            *total = off + bufs[i].bytes;
+    }
+    return QSIM_OK;
+}
+
+typedef struct block {
+    size_t offset, bytes;
+} block;
+
+/* First fit in schedule order with a free list (large graphs): buffers are
+ * released after their last step and their space merged with neighbours. */
+static qsim_status place_first_fit(buf *bufs, size_t nbuf, size_t *total)
+{
+    /* order by first step (insertion sort is too slow here: merge sort) */
+    buf *tmp = qsim__malloc_array(nbuf, sizeof *tmp);
+    block *free_list = qsim__malloc_array(nbuf + 1, sizeof *free_list);
+    size_t *active = qsim__malloc_array(nbuf, sizeof *active);
+    if (!tmp || !free_list || !active) {
+        qsim__free(tmp), qsim__free(free_list), qsim__free(active);
+        return qsim__oom();
+    }
+    for (size_t width = 1; width < nbuf; width *= 2) {
+        for (size_t lo = 0; lo < nbuf; lo += 2 * width) {
+            size_t mid = lo + width < nbuf ? lo + width : nbuf;
+            size_t hi = lo + 2 * width < nbuf ? lo + 2 * width : nbuf;
+            size_t a = lo, b = mid, k = lo;
+            while (a < mid || b < hi)
+                tmp[k++] = (b >= hi || (a < mid && bufs[a].def <= bufs[b].def)) ? bufs[a++]
+                                                                                : bufs[b++];
+        }
+        memcpy(bufs, tmp, nbuf * sizeof *bufs);
+    }
+    size_t n_free = 0, n_active = 0, top = 0;
+    for (size_t i = 0; i < nbuf; i++) {
+        /* release what died before this buffer's first step */
+        for (size_t a = 0; a < n_active;) {
+            const buf *d = &bufs[active[a]];
+            if (d->last >= bufs[i].def) {
+                a++;
+                continue;
+            }
+            size_t pos = 0;
+            while (pos < n_free && free_list[pos].offset < d->offset)
+                pos++;
+            memmove(free_list + pos + 1, free_list + pos, (n_free - pos) * sizeof *free_list);
+            free_list[pos] = (block){d->offset, d->bytes};
+            n_free++;
+            if (pos + 1 < n_free &&
+                free_list[pos].offset + free_list[pos].bytes == free_list[pos + 1].offset) {
+                free_list[pos].bytes += free_list[pos + 1].bytes;
+                memmove(free_list + pos + 1, free_list + pos + 2,
+                        (n_free - pos - 2) * sizeof *free_list);
+                n_free--;
+            }
+            if (pos > 0 && free_list[pos - 1].offset + free_list[pos - 1].bytes ==
+                               free_list[pos].offset) {
+                free_list[pos - 1].bytes += free_list[pos].bytes;
+                memmove(free_list + pos, free_list + pos + 1, (n_free - pos - 1) * sizeof *free_list);
+                n_free--;
+            }
+            active[a] = active[--n_active];
+        }
+        size_t need = bufs[i].bytes, f = 0;
+        while (f < n_free && free_list[f].bytes < need)
+            f++;
+        if (f < n_free) {
+            bufs[i].offset = free_list[f].offset;
+            free_list[f].offset += need;
+            free_list[f].bytes -= need;
+            if (!free_list[f].bytes) {
+                memmove(free_list + f, free_list + f + 1, (n_free - f - 1) * sizeof *free_list);
+                n_free--;
+            }
+        } else if (n_free && free_list[n_free - 1].offset + free_list[n_free - 1].bytes == top) {
+            /* grow the arena from the last free block */
+            bufs[i].offset = free_list[n_free - 1].offset;
+            top = bufs[i].offset + need;
+            n_free--;
+        } else {
+            bufs[i].offset = top;
+            top += need;
+        }
+        active[n_active++] = i;
+    }
+    *total = top;
+    qsim__free(tmp), qsim__free(free_list), qsim__free(active);
+    return QSIM_OK;
+}
+
+/* Liveness, in-place and aliasing, then the arena layout. */
 static qsim_status layout(qsim_sim *s, qsim__plan *p)
 {
     const qsim__graph *g = s->g;
@@ -337,34 +457,16 @@ static qsim_status layout(qsim_sim *s, qsim__plan *p)
         int32_t last = vals[v].last < def ? def : vals[v].last;
         bufs[nbuf++] = (buf){(int32_t)v, round_up(bytes), def, last, 0};
     }
-    /* greedy by size: biggest first, lowest offset that fits among the
-     * already placed buffers whose lifetimes overlap */
-    for (size_t i = 1; i < nbuf; i++)
-        for (size_t j = i; j > 0 && bufs[j].bytes > bufs[j - 1].bytes; j--) {
-            buf t = bufs[j];
-            bufs[j] = bufs[j - 1];
-            bufs[j - 1] = t;
-        }
     size_t total = 0, naive = 0;
+    qsim_status st = nbuf <= greedy_max ? place_greedy(bufs, nbuf, &total)
+                                        : place_first_fit(bufs, nbuf, &total);
+    if (st != QSIM_OK) {
+        qsim__free(bufs);
+        return st;
+    }
     for (size_t i = 0; i < nbuf; i++) {
-        size_t off = 0;
-        int moved = 1;
-        while (moved) {
-            moved = 0;
-            for (size_t j = 0; j < i; j++) {
-                if (!overlap(&bufs[i], &bufs[j]) || bufs[j].bytes == 0 || bufs[i].bytes == 0)
-                    continue;
-                if (off < bufs[j].offset + bufs[j].bytes && bufs[j].offset < off + bufs[i].bytes) {
-                    off = bufs[j].offset + bufs[j].bytes;
-                    moved = 1;
-                }
-            }
-        }
-        bufs[i].offset = off;
-        if (off + bufs[i].bytes > total)
-            total = off + bufs[i].bytes;
         naive += bufs[i].bytes;
-        vals[bufs[i].v].offset = off;
+        vals[bufs[i].v].offset = bufs[i].offset;
         vals[bufs[i].v].bytes = bufs[i].bytes;
     }
     qsim__free(bufs);

@@ -108,55 +108,63 @@ static void append3(char *buf, size_t size, size_t *pos, const char *a, const ch
     }
 }
 
-/* One message listing every unsupported op type with its nodes. */
+static int unsupported(const qsim_sim *s, size_t i)
+{
+    return !s->nodes[i].op && !is_constant_node(&s->g->nodes[i]);
+}
+
+static int same_type(const qsim__node *a, const qsim__node *b)
+{
+    return !strcmp(a->op_type, b->op_type) && !strcmp(a->domain, b->domain);
+}
+
+/* One message listing every unsupported op type with its nodes. Linear in
+ * the node count per listed type; the listing stops when the message is
+ * full. */
 static qsim_status check_supported(const qsim_sim *s)
 {
     const qsim__graph *g = s->g;
-    size_t bad = 0;
-    for (size_t i = 0; i < g->n_nodes; i++)
-        if (!s->nodes[i].op && !is_constant_node(&g->nodes[i]))
-            bad++;
-    if (!bad)
+    enum { MAX_TYPES = 32 };
+    size_t first[MAX_TYPES], n_types = 0, more_types = 0;
+    for (size_t i = 0; i < g->n_nodes; i++) {
+        if (!unsupported(s, i))
+            continue;
+        size_t t = 0;
+        while (t < n_types && !same_type(&g->nodes[first[t]], &g->nodes[i]))
+            t++;
+        if (t < n_types)
+            continue;
+        if (n_types < MAX_TYPES)
+            first[n_types++] = i;
+        else
+            more_types = 1;
+    }
+    if (!n_types)
         return QSIM_OK;
     char msg[900];
     size_t pos = 0;
     append3(msg, sizeof msg, &pos, "unsupported ops: ", NULL, NULL);
-    int first_type = 1;
-    for (size_t i = 0; i < g->n_nodes; i++) {
-        const qsim__node *n = &g->nodes[i];
-        if (s->nodes[i].op || is_constant_node(n))
-            continue;
-        /* only at the first node of each (domain, type) */
-        int seen = 0;
-        for (size_t j = 0; j < i && !seen; j++)
-            seen = !s->nodes[j].op && !is_constant_node(&g->nodes[j]) &&
-                   !strcmp(g->nodes[j].op_type, n->op_type) &&
-                   !strcmp(g->nodes[j].domain, n->domain);
-        if (seen)
-            continue;
+    for (size_t t = 0; t < n_types && pos + 1 < sizeof msg; t++) {
+        const qsim__node *n = &g->nodes[first[t]];
         size_t count = 0;
-        for (size_t j = i; j < g->n_nodes; j++)
-            count += !s->nodes[j].op && !strcmp(g->nodes[j].op_type, n->op_type) &&
-                     !strcmp(g->nodes[j].domain, n->domain);
-        if (!first_type)
+        for (size_t j = first[t]; j < g->n_nodes; j++)
+            count += unsupported(s, j) && same_type(&g->nodes[j], n);
+        if (t)
             append3(msg, sizeof msg, &pos, ", ", NULL, NULL);
-        first_type = 0;
-        if (n->domain[0] && strcmp(n->domain, "ai.onnx")) {
+        if (n->domain[0] && strcmp(n->domain, "ai.onnx"))
             append3(msg, sizeof msg, &pos, "", n->domain, ".");
-        }
         append3(msg, sizeof msg, &pos, n->op_type, NULL, NULL);
         append3(msg, sizeof msg, &pos, " (", count > 1 ? "nodes" : "node", "");
-        int first = 1;
-        for (size_t j = i; j < g->n_nodes; j++) {
-            if (s->nodes[j].op || strcmp(g->nodes[j].op_type, n->op_type) ||
-                strcmp(g->nodes[j].domain, n->domain))
+        int k = 0;
+        for (size_t j = first[t]; j < g->n_nodes && pos + 1 < sizeof msg; j++) {
+            if (!unsupported(s, j) || !same_type(&g->nodes[j], n))
                 continue;
-            append3(msg, sizeof msg, &pos, first ? " '" : ", '", NULL, NULL);
-            append3(msg, sizeof msg, &pos, "", g->nodes[j].name[0] ? g->nodes[j].name : "", "'");
-            first = 0;
+            append3(msg, sizeof msg, &pos, k++ ? ", '" : " '", g->nodes[j].name, "'");
         }
         append3(msg, sizeof msg, &pos, ")", NULL, NULL);
     }
+    if (more_types)
+        append3(msg, sizeof msg, &pos, ", and more op types", NULL, NULL);
     if (pos + 1 >= sizeof msg)
         strcpy(msg + sizeof msg - 5, "...");
     return qsim__fail(QSIM_ERR_UNSUPPORTED, "%s", msg);

@@ -148,6 +148,10 @@ int qsim__plan_keyed_input(const qsim__graph *g, int32_t v, const qsim__tensor *
 /* 1 when p was built for the inputs currently set. */
 int qsim__plan_matches(const qsim_sim *s, const qsim__plan *p);
 
+/* Tests: above n arena buffers the layout switches from greedy-by-size to
+ * first fit in schedule order (default 4096). */
+void qsim__plan_set_greedy_max(size_t n);
+
 /* run.c: execute the current plan. */
 qsim_status qsim__run_plan(qsim_sim *s);
 

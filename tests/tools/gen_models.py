@@ -260,6 +260,35 @@ def model_if_unsorted(outdir):
     save(_if_model("if_unsorted", True), outdir, "if_unsorted", summary=False)
 
 
+def model_loop_nested(outdir):
+    """A Loop whose body holds an If whose branch reads two outer values."""
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [2])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [2])
+    then_g = helper.make_graph(
+        [helper.make_node("Add", ["acc_in", "scale"], ["t"], name="inner_add")], "then", [],
+        [helper.make_tensor_value_info("t", TensorProto.FLOAT, [2])])
+    else_g = helper.make_graph(
+        [helper.make_node("Identity", ["acc_in"], ["e"], name="inner_id")], "else", [],
+        [helper.make_tensor_value_info("e", TensorProto.FLOAT, [2])])
+    body = helper.make_graph(
+        [helper.make_node("If", ["flag"], ["acc_out"], name="body_if", then_branch=then_g,
+                          else_branch=else_g),
+         helper.make_node("Identity", ["cond_in"], ["cond_out"], name="body_cond")],
+        "body",
+        [helper.make_tensor_value_info("i", TensorProto.INT64, []),
+         helper.make_tensor_value_info("cond_in", TensorProto.BOOL, []),
+         helper.make_tensor_value_info("acc_in", TensorProto.FLOAT, [2])],
+        [helper.make_tensor_value_info("cond_out", TensorProto.BOOL, []),
+         helper.make_tensor_value_info("acc_out", TensorProto.FLOAT, [2])])
+    inits = [numpy_helper.from_array(np.array(3, np.int64), "trips"),
+             numpy_helper.from_array(np.array(True), "flag")]
+    nodes = [helper.make_node("Loop", ["trips", "", "x"], ["y"], name="loop", body=body),
+             helper.make_node("Neg", ["x"], ["scale"], name="make_scale")]
+    g = helper.make_graph(nodes, "loop_nested", [x], [y], initializer=inits)
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    save(m, outdir, "loop_nested", summary=False)
+
+
 # ---- hostile models -------------------------------------------------------
 
 def _tiny(nodes, inits=(), inputs=None, outputs=None, opset=13):
@@ -369,6 +398,17 @@ def model_bad_sparse_constant(outdir):
 def model_bad_output_undefined(outdir):
     nodes = [helper.make_node("Relu", ["x"], ["z"], name="relu")]
     save(_tiny(nodes), outdir, "bad_output_undefined", summary=False)
+
+
+def model_bad_subgraph_cycle(outdir):
+    """An If whose branch reads the If's own output."""
+    t_out = helper.make_tensor_value_info("t", TensorProto.FLOAT, [2])
+    then_g = helper.make_graph([helper.make_node("Relu", ["y"], ["t"], name="reads_y")],
+                               "then", [], [t_out])
+    c = helper.make_tensor_value_info("cond", TensorProto.BOOL, [])
+    nodes = [helper.make_node("If", ["cond"], ["y"], name="self_if", then_branch=then_g,
+                              else_branch=then_g)]
+    save(_tiny(nodes, inputs=[c]), outdir, "bad_subgraph_cycle", summary=False)
 
 
 def model_bad_cycle(outdir):

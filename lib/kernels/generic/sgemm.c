@@ -8,16 +8,20 @@ void qsim__k_f32_gemm_6x16__generic(size_t kc, const float *a, const float *b, f
                                     size_t ldc, size_t mr, size_t nr, const qsim__ukr_out *o)
 {
     float acc[QSIM__MR * QSIM__NR];
-    memset(acc, 0, sizeof acc);
-    for (size_t k = 0; k < kc; k++) {
-        const float *ak = a + k * QSIM__MR;
-        const float *bk = b + k * QSIM__NR;
-        for (size_t i = 0; i < QSIM__MR; i++) {
-            float ai = ak[i];
-            float *row = acc + i * QSIM__NR;
-            for (size_t j = 0; j < QSIM__NR; j++)
-                row[j] += ai * bk[j];
+    /* two 6x8 halves: 48 accumulators fit the registers of a plain SSE2
+     * target once the compiler vectorizes the j loop (96 would spill) */
+    for (size_t h = 0; h < QSIM__NR; h += 8) {
+        float t[QSIM__MR][8];
+        memset(t, 0, sizeof t);
+        for (size_t k = 0; k < kc; k++) {
+            const float *ak = a + k * QSIM__MR;
+            const float *bk = b + k * QSIM__NR + h;
+            for (size_t i = 0; i < QSIM__MR; i++)
+                for (size_t j = 0; j < 8; j++)
+                    t[i][j] += ak[i] * bk[j];
         }
+        for (size_t i = 0; i < QSIM__MR; i++)
+            memcpy(acc + i * QSIM__NR + h, t[i], sizeof t[i]);
     }
     if (o->acc_out)
         memcpy(o->acc_out, acc, sizeof acc);
