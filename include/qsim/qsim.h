@@ -488,6 +488,36 @@ QSIM_API qsim_status qsim_export(const qsim_sim *s, const char *dir, const char 
  *          QSIM_ERR_STATE (inside compute_encodings). Since: 1.0 */
 QSIM_API qsim_status qsim_set_and_freeze_param_encodings(qsim_sim *s, const char *encodings_path);
 
+/** AdaRound (SPEC 8) on the sim, in place. `fn` runs once and feeds
+ *  calibration batches (qsim_sim_set_input + qsim_sim_run); the model
+ *  inputs of its runs are kept, up to QSIM_ADAROUND_MAX_SAMPLES samples
+ *  (dim 0 of the first input) and QSIM_ADAROUND_NUM_BATCHES batches, and
+ *  every one of them is used. Then for every Conv (1-D/2-D),
+ *  ConvTranspose (1-D/2-D, explicit pads), Gemm (transA = 0) and MatMul
+ *  (2-D constant weight) whose weight has an enabled int param quantizer,
+ *  in topological order: the quantizer's encodings are computed from the
+ *  weight if it has none; the layer's input is collected from the sim with
+ *  its int activation quantizers off (earlier layers already rounded, FP16
+ *  quantizers and disabled ones as the user set them), the FP32 target
+ *  from a pass with every quantizer off; the rounding is optimised at the
+ *  quantizer's own bitwidth and per-channel setting; the chosen grid
+ *  values are written into the sim's copy of the weight (QDQ with the
+ *  encodings reproduces them; qsim_export writes them into prefix.onnx)
+ *  and the encodings are set and frozen. Layers whose per-channel axis is
+ *  not the output channel axis are left alone. The qsim_model is never
+ *  modified; only one layer's samples are in memory at a time (plus the
+ *  kept model inputs). Progress: stage "adaround" (layers done, total)
+ *  and "adaround_iterations" (Adam steps of the current layer, total).
+ *  @param params NULL for the defaults.
+ *  @return QSIM_OK, QSIM_ERR_INVALID_ARGUMENT, QSIM_ERR_STATE (no
+ *          quantizers, called from a callback, the callback ran nothing),
+ *          the callback's status (prefixed message), QSIM_ERR_SHAPE,
+ *          QSIM_ERR_UNSUPPORTED (a layer attribute AdaRound cannot model;
+ *          earlier layers stay rounded and frozen), QSIM_ERR_OUT_OF_MEMORY.
+ *  Since: 1.0 */
+QSIM_API qsim_status qsim_apply_adaround(qsim_sim *s, qsim_forward_fn fn, void *user_data,
+                                         const qsim_adaround_params *params);
+
 QSIM_END_DECLS
 
 #endif /* QSIM_H */

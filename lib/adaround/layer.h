@@ -76,6 +76,9 @@ qsim_status qsim__ada_data_init(qsim__ada_data *d, const qsim__ada_view *v, size
 qsim_status qsim__ada_data_add(qsim__ada_data *d, const qsim__ada_view *v, const float *x,
                                const float *y);
 void qsim__ada_data_free(qsim__ada_data *d);
+/* Store sample i (< cap) of the inputs / the targets (layouts as above). */
+void qsim__ada_data_put_x(qsim__ada_data *d, size_t i, const float *x);
+void qsim__ada_data_put_y(qsim__ada_data *d, const qsim__ada_view *v, size_t i, const float *y);
 
 /* Activation applied to prediction and target inside the loss. */
 enum {

@@ -201,13 +201,14 @@ qsim_status qsim__ada_data_init(qsim__ada_data *d, const qsim__ada_view *v, size
     return QSIM_OK;
 }
 
-qsim_status qsim__ada_data_add(qsim__ada_data *d, const qsim__ada_view *v, const float *x,
-                               const float *y)
+void qsim__ada_data_put_x(qsim__ada_data *d, size_t i, const float *x)
 {
-    if (d->count >= d->cap)
-        return QSIM_OK;
-    memcpy(d->x + d->count * d->xsz, x, d->xsz * sizeof *x);
-    float *dst = d->y + d->count * d->ysz;
+    memcpy(d->x + i * d->xsz, x, d->xsz * sizeof *x);
+}
+
+void qsim__ada_data_put_y(qsim__ada_data *d, const qsim__ada_view *v, size_t i, const float *y)
+{
+    float *dst = d->y + i * d->ysz;
     size_t N = v->groups * v->n;
     if (v->kind == QSIM__ADA_CONV) {
         for (size_t c = 0; c < N; c++)
@@ -216,6 +217,15 @@ qsim_status qsim__ada_data_add(qsim__ada_data *d, const qsim__ada_view *v, const
     } else {
         memcpy(dst, y, d->ysz * sizeof *y);
     }
+}
+
+qsim_status qsim__ada_data_add(qsim__ada_data *d, const qsim__ada_view *v, const float *x,
+                               const float *y)
+{
+    if (d->count >= d->cap)
+        return QSIM_OK;
+    qsim__ada_data_put_x(d, d->count, x);
+    qsim__ada_data_put_y(d, v, d->count, y);
     d->count++;
     return QSIM_OK;
 }
