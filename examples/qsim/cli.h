@@ -92,7 +92,10 @@ void cli_dataset_free(cli_dataset *d);
 typedef struct cli_progress {
     int tty;
     double t0;
+    double t_stage;        /* start of the current stage (for the ETA) */
     char stage[48];
+    char label[48];        /* what is drawn, e.g. "adaround 2/4" */
+    uint64_t layer, layers; /* AdaRound: layers done / total */
     int drawn;
 } cli_progress;
 

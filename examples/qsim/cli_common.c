@@ -234,10 +234,11 @@ double cli_now(void)
 
 void cli_progress_start(cli_progress *p, const char *stage)
 {
+    memset(p, 0, sizeof *p);
     p->tty = isatty(STDERR_FILENO);
-    p->t0 = cli_now();
-    p->drawn = 0;
+    p->t0 = p->t_stage = cli_now();
     snprintf(p->stage, sizeof p->stage, "%s", stage);
+    snprintf(p->label, sizeof p->label, "%s", stage);
 }
 
 static void fmt_secs(char *buf, size_t len, double s)
@@ -254,7 +255,7 @@ void cli_progress_update(cli_progress *p, uint64_t done, uint64_t total)
 {
     if (!p || !p->tty)
         return;
-    double el = cli_now() - p->t0;
+    double now = cli_now(), el = now - p->t0, el_stage = now - p->t_stage;
     char e[16], r[16];
     fmt_secs(e, sizeof e, el);
     if (total > 0) {
@@ -267,13 +268,13 @@ void cli_progress_update(cli_progress *p, uint64_t done, uint64_t total)
             bar[k] = k < fill ? '#' : '.';
         bar[width] = '\0';
         if (done > 0)
-            fmt_secs(r, sizeof r, el / frac - el);
+            fmt_secs(r, sizeof r, el_stage / frac - el_stage);
         else
             snprintf(r, sizeof r, "  ?");
-        fprintf(stderr, "\r%-20.20s [%s] %llu/%llu %3d%%  %s  eta %s \033[K", p->stage, bar,
+        fprintf(stderr, "\r%-20.20s [%s] %llu/%llu %3d%%  %s  eta %s \033[K", p->label, bar,
                 (unsigned long long)done, (unsigned long long)total, (int)(frac * 100), e, r);
     } else {
-        fprintf(stderr, "\r%-20.20s %llu  %s\033[K", p->stage, (unsigned long long)done, e);
+        fprintf(stderr, "\r%-20.20s %llu  %s\033[K", p->label, (unsigned long long)done, e);
     }
     p->drawn = 1;
 }
@@ -292,10 +293,22 @@ void cli_progress_cb(const char *stage, uint64_t done, uint64_t total, void *use
     /* compute_encodings reports an unknown total: the batch loop draws it. */
     if (!p || total == 0)
         return;
-    if (strcmp(stage, p->stage) != 0) {
-        cli_progress_end(p);
-        snprintf(p->stage, sizeof p->stage, "%s", stage);
+    /* AdaRound reports layers ("adaround") and each layer's Adam steps
+     * ("adaround_iterations"): draw the steps, labelled with the layer. */
+    if (strcmp(stage, "adaround") == 0) {
+        p->layer = done, p->layers = total;
+        return;
     }
+    if (strcmp(stage, p->stage) != 0 || done == 0) {
+        snprintf(p->stage, sizeof p->stage, "%s", stage);
+        p->t_stage = cli_now();
+    }
+    if (strcmp(stage, "adaround_iterations") == 0 && p->layers)
+        snprintf(p->label, sizeof p->label, "adaround layer %llu/%llu",
+                 (unsigned long long)(p->layer + 1 > p->layers ? p->layers : p->layer + 1),
+                 (unsigned long long)p->layers);
+    else
+        snprintf(p->label, sizeof p->label, "%s", stage);
     cli_progress_update(p, done, total);
 }
 

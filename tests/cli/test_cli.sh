@@ -99,7 +99,16 @@ for v in 1.0.0 0.6.1; do
      grep -q "calibrated on 64 samples" "$tmp/out" && check_enc "$tmp/q$v/cnn.encodings" $v; then
     ok "quantize IDX $v"
   else fail "quantize IDX $v"; fi
+  [ -s "$tmp/err" ] && fail "stderr not quiet when not a terminal: $(head -c 200 "$tmp/err")"
 done
+
+# AdaRound (a few iterations): the exported weights are on the frozen grid,
+# so the 4-bit encodings are int and the run says AdaRound.
+if expect 0 "$qsim" quantize "$model" --calib "$fm/train-images-idx3-ubyte.gz" --limit 64 \
+     --out "$tmp/ada" --prefix cnn --param-bw 4 --fp16 BatchNormalization --adaround --iterations 20 &&
+   grep -q "(AdaRound)" "$tmp/out" && check_enc "$tmp/ada/cnn.encodings" 1.0.0; then
+  ok "quantize --adaround"
+else fail "quantize --adaround"; fi
 
 # The same 8 images as a .npy folder and as an input_list of raw files give
 # the same encodings as IDX calibration.
