@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -124,12 +125,24 @@ static qsim_sim *make_sim(const char *path, qsim_model **mout)
 
 typedef struct prog {
     int layers, last_total, iters;
+    double t;
 } prog;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
 
 static void on_progress(const char *stage, uint64_t done, uint64_t total, void *ud)
 {
     prog *p = ud;
     if (!strcmp(stage, "adaround")) {
+        double t = now_s();
+        if (done > 0)
+            print_message("# layer %d of %d: %.2f s\n", (int)done, (int)total, t - p->t);
+        p->t = t;
         p->layers = (int)done;
         p->last_total = (int)total;
     } else if (!strcmp(stage, "adaround_iterations")) {
@@ -235,11 +248,56 @@ static void test_bad_callbacks(void **st)
     qsim_model_free(m);
 }
 
+/* Mixed precision: FP16 activations and a disabled weight stay as set. */
+static void test_mixed(void **st)
+{
+    (void)st;
+    if (!have_data)
+        skip();
+    qsim_model *m;
+    qsim_sim *s = make_sim(model_path, &m);
+    qsim_quantizer *gemm_w = NULL;
+    for (size_t i = 0; i < qsim_quantizer_count(s); i++) {
+        qsim_quantizer *q = qsim_quantizer_at(s, i);
+        if (qsim_quantizer_get_kind(q) == QSIM_QUANTIZER_ACTIVATION)
+            assert_int_equal(qsim_quantizer_set_data_type(q, QSIM_DATA_TYPE_FLOAT), QSIM_OK);
+        else if (!strcmp(qsim_quantizer_op_type(q), "Gemm") &&
+                 strstr(qsim_quantizer_name(q), "weight"))
+            gemm_w = q;
+    }
+    assert_non_null(gemm_w);
+    assert_int_equal(qsim_quantizer_set_enabled(gemm_w, 0), QSIM_OK);
+    assert_int_equal(qsim_compute_encodings(s, feed, NULL), QSIM_OK);
+    qsim_adaround_params *p;
+    assert_int_equal(qsim_adaround_params_create(&p), QSIM_OK);
+    assert_int_equal(qsim_adaround_params_set_int(p, QSIM_ADAROUND_NUM_ITERATIONS, 200), QSIM_OK);
+    assert_int_equal(qsim_apply_adaround(s, feed, NULL, p), QSIM_OK);
+    int frozen = 0;
+    for (size_t i = 0; i < qsim_quantizer_count(s); i++) {
+        qsim_quantizer *q = qsim_quantizer_at(s, i);
+        frozen += qsim_quantizer_is_frozen(q);
+        if (qsim_quantizer_get_kind(q) == QSIM_QUANTIZER_ACTIVATION) {
+            assert_int_equal(qsim_quantizer_get_data_type(q), QSIM_DATA_TYPE_FLOAT);
+            assert_false(qsim_quantizer_is_frozen(q));
+        }
+    }
+    assert_int_equal(frozen, 3);
+    assert_false(qsim_quantizer_is_enabled(gemm_w));
+    assert_false(qsim_quantizer_is_frozen(gemm_w));
+    double acc = accuracy(s, NULL);
+    print_message("# W4 (Gemm float) + FP16 activations after AdaRound: top-1 %.4f\n", acc);
+    assert_true(acc > 0.85);
+    qsim_adaround_params_free(p);
+    qsim_sim_free(s);
+    qsim_model_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bad_callbacks),
         cmocka_unit_test(test_fmnist),
+        cmocka_unit_test(test_mixed),
     };
     return cmocka_run_group_tests_name("adaround_sim", tests, setup, teardown);
 }

@@ -48,6 +48,7 @@ typedef struct elem_ctx {
     size_t N, k;
     const float *wfloor; /* floor(W/delta) */
     float *alpha, *m, *v, *wsoft;
+    float *sig;          /* sigmoid(alpha) */
     const float *grad;   /* dRecon/dW' */
     double *reg_part;    /* per task */
     int with_reg, update;
@@ -75,22 +76,24 @@ static void elem_task(void *vctx, size_t task, int thread)
         float delta = (float)e->delta, off = (float)e->offset;
         float qmax = (float)(ldexp(1.0, e->bw) - 1.0);
         for (size_t j = r * c->k; j < (r + 1) * c->k; j++) {
+            /* sigmoid(alpha) is kept from the previous step (one expf) */
             float a = c->alpha[j];
-            float s = 1.0f / (1.0f + expf(-a));
-            float hraw = s * (ZETA - GAMMA) + GAMMA;
+            float sg = c->sig[j];
+            float hraw = sg * (ZETA - GAMMA) + GAMMA;
             float h = hraw < 0.0f ? 0.0f : (hraw > 1.0f ? 1.0f : hraw);
             if (c->update) {
                 float x = c->wfloor[j] + h - off;
                 float gh = (x >= 0.0f && x <= qmax) ? c->grad[j] * delta : 0.0f;
                 if (c->with_reg) {
                     float t = 2.0f * h - 1.0f, at = fabsf(t);
-                    reg += (double)(1.0f - powf(at, c->beta));
+                    float pm1 = at > 0.0f ? powf(at, c->beta - 1.0f) : 0.0f;
+                    reg += (double)(1.0f - (at > 0.0f ? pm1 * at : powf(at, c->beta)));
                     if (at > 0.0f) {
-                        float d = -c->lambda * c->beta * powf(at, c->beta - 1.0f) * 2.0f;
+                        float d = -c->lambda * c->beta * pm1 * 2.0f;
                         gh += t > 0.0f ? d : -d;
                     }
                 }
-                float g = (hraw >= 0.0f && hraw <= 1.0f) ? gh * (ZETA - GAMMA) * s * (1.0f - s)
+                float g = (hraw >= 0.0f && hraw <= 1.0f) ? gh * (ZETA - GAMMA) * sg * (1.0f - sg)
                                                          : 0.0f;
                 /* torch.optim.Adam (no weight decay, no amsgrad) in float32. */
                 float m = c->m[j] * c->b1 + g * (1.0f - c->b1);
@@ -100,8 +103,9 @@ static void elem_task(void *vctx, size_t task, int thread)
                 float denom = sqrtf(v) / c->bc2_sqrt + c->eps;
                 a = a - c->step_size * (m / denom);
                 c->alpha[j] = a;
-                s = 1.0f / (1.0f + expf(-a));
-                hraw = s * (ZETA - GAMMA) + GAMMA;
+                sg = 1.0f / (1.0f + expf(-a));
+                c->sig[j] = sg;
+                hraw = sg * (ZETA - GAMMA) + GAMMA;
                 h = hraw < 0.0f ? 0.0f : (hraw > 1.0f ? 1.0f : hraw);
             }
             float x = c->wfloor[j] + h - off;
@@ -319,6 +323,7 @@ qsim_status qsim__ada_optimize(qsim__pool *pool, const qsim__ada_layer *L, const
     float *vel = qsim__calloc(nw, sizeof(float));
     float *wfl = qsim__malloc_array(nw, sizeof(float));
     float *wsoft = qsim__malloc_array(nw, sizeof(float));
+    float *sig = qsim__malloc_array(nw, sizeof(float));
     float *grad = qsim__malloc_array(nw, sizeof(float));
     size_t ntask = (N + ROWS_PER_TASK - 1) / ROWS_PER_TASK;
     double *reg_part = qsim__calloc(ntask, sizeof(double));
@@ -327,7 +332,7 @@ qsim_status qsim__ada_optimize(qsim__pool *pool, const qsim__ada_layer *L, const
     double *dy_part = NULL;
     size_t ndy = 0;
     double yy = 0.0;
-    if (!alpha || !mom || !vel || !wfl || !wsoft || !grad || !reg_part) {
+    if (!alpha || !mom || !vel || !wfl || !wsoft || !sig || !grad || !reg_part) {
         st = qsim__oom();
         goto out;
     }
@@ -377,16 +382,18 @@ qsim_status qsim__ada_optimize(qsim__pool *pool, const qsim__ada_layer *L, const
             float rr = q - fl;
             wfl[j] = fl;
             alpha[j] = -logf((ZETA - GAMMA) / (rr - GAMMA) - 1.0f);
+            sig[j] = 1.0f / (1.0f + expf(-alpha[j]));
         }
     }
 
     elem_ctx ec = {0};
     ec.L = L, ec.N = N, ec.k = k, ec.wfloor = wfl, ec.alpha = alpha, ec.m = mom, ec.v = vel;
-    ec.wsoft = wsoft, ec.grad = grad, ec.lambda = (float)p->reg_param;
+    ec.wsoft = wsoft, ec.sig = sig, ec.grad = grad, ec.lambda = (float)p->reg_param;
     ec.b1 = 0.9f, ec.b2 = 0.999f, ec.eps = 1e-8f;
     ec.update = 0;
     qsim__pool_run(pool, ntask, elem_task, &ec);
 
+    double t_setup = now_s() - t0;
     qsim__ada_rng rng = {(uint64_t)p->seed};
     int64_t iters = p->num_iterations;
     double warm = p->warm_start * (double)iters;
@@ -475,6 +482,7 @@ qsim_status qsim__ada_optimize(qsim__pool *pool, const qsim__ada_layer *L, const
         res->formulation = form;
         res->flops_iter = form == QSIM__ADA_FORM_GRAM ? f_gram : f_direct;
         res->seconds = now_s() - t0;
+        res->setup_seconds = t_setup;
     }
 out:
     qsim__free(alpha);
@@ -482,6 +490,7 @@ out:
     qsim__free(vel);
     qsim__free(wfl);
     qsim__free(wsoft);
+    qsim__free(sig);
     qsim__free(grad);
     qsim__free(reg_part);
     qsim__free(X);

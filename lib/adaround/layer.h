@@ -114,6 +114,7 @@ typedef struct qsim__ada_result {
     int formulation;    /* QSIM__ADA_FORM_DIRECT or _GRAM, as chosen */
     double flops_iter;  /* FLOPs of the GEMMs of one iteration */
     double seconds;     /* whole optimisation */
+    double setup_seconds; /* of which before the first step (Gram: X^T X) */
     float *recon_trace; /* optional, caller's, num_iterations entries */
     float *round_trace; /* optional, ditto */
 } qsim__ada_result;
