@@ -62,6 +62,12 @@ mkdir "$tmp/npyempty"
 expect 1 "$qsim" quantize "$model" --calib "$tmp/npyempty" --out "$tmp/q" && err_has "npyempty" && ok "empty npy folder"
 expect 1 "$qsim" quantize "$model" --calib "$tmp/list.txt" --out "$tmp/q" --fp16 NoSuchOp && err_has "NoSuchOp" && ok "--fp16 matching nothing"
 
+# The man page renders without groff warnings (groff is part of man-db's deps).
+if command -v groff >/dev/null; then
+  w=$(groff -man -Tutf8 -ww -z "$root/docs/qsim.1" 2>&1)
+  if [ -z "$w" ]; then ok "man page"; else fail "docs/qsim.1: $w"; fi
+fi
+
 expect 0 "$qsim" inspect "$model" && grep -q "BatchNormalization *3" "$tmp/out" && grep -q "input  float  \[batch, 1, 28, 28\]" "$tmp/out" && ok "inspect"
 
 if [ ! -r "$fm/t10k-images-idx3-ubyte.gz" ]; then
@@ -109,6 +115,18 @@ if expect 0 "$qsim" quantize "$model" --calib "$fm/train-images-idx3-ubyte.gz" -
    grep -q "(AdaRound)" "$tmp/out" && check_enc "$tmp/ada/cnn.encodings" 1.0.0; then
   ok "quantize --adaround"
 else fail "quantize --adaround"; fi
+
+# --fp16 by tensor name: only that tensor's quantizer becomes FP16.
+if expect 0 "$qsim" quantize "$model" --calib "$fm/train-images-idx3-ubyte.gz" --limit 16 \
+     --out "$tmp/t16" --prefix m --fp16 /conv2/Conv_output_0 &&
+   "$py" -c '
+import json, sys
+e = json.load(open(sys.argv[1]))
+d = {a["name"]: a["dtype"] for a in e["activation_encodings"] + e["param_encodings"]}
+assert d["/conv2/Conv_output_0"] == "FLOAT", d
+assert [n for n, t in d.items() if t == "FLOAT"] == ["/conv2/Conv_output_0"], d
+assert d["/conv1/Conv_output_0"] == "INT" and d["conv2.weight"] == "INT", d
+' "$tmp/t16/m.encodings"; then ok "--fp16 TENSOR"; else fail "--fp16 TENSOR"; fi
 
 # The same 8 images as a .npy folder and as an input_list of raw files give
 # the same encodings as IDX calibration.
