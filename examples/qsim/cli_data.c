@@ -268,6 +268,20 @@ static int load_input_list(const char *cmd, const char *path, size_t limit, cli_
     return rc;
 }
 
+/* A model with a fixed batch size sees whole batches only. */
+static int whole_batches(const char *cmd, const char *path, cli_dataset *d)
+{
+    if (d->fixed_batch <= 0)
+        return 0;
+    d->n -= d->n % (size_t)d->fixed_batch;
+    if (d->n == 0) {
+        fprintf(stderr, "qsim %s: %s: fewer samples than the model's fixed batch of %lld\n", cmd,
+                path, (long long)d->fixed_batch);
+        return -1;
+    }
+    return 0;
+}
+
 int cli_dataset_load(const char *cmd, const qsim_model *m, const char *spec,
                      const cli_quant_opts *o, size_t limit, cli_dataset *out)
 {
@@ -296,6 +310,8 @@ int cli_dataset_load(const char *cmd, const qsim_model *m, const char *spec,
         fprintf(stderr, "qsim %s: %s: no samples\n", cmd, spec);
         rc = -1;
     }
+    if (rc == 0)
+        rc = whole_batches(cmd, spec, out);
     if (rc != 0)
         cli_dataset_free(out);
     return rc;
@@ -333,6 +349,8 @@ int cli_dataset_load_labeled(const char *cmd, const qsim_model *m, const char *i
     }
     qex_idx_free(&img);
     qex_idx_free(&lab);
+    if (rc == 0)
+        rc = whole_batches(cmd, images, out);
     if (rc != 0)
         cli_dataset_free(out);
     return rc;

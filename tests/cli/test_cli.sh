@@ -176,5 +176,18 @@ expect 1 "$qsim" eval "$model" --encodings "$tmp/nope.encodings" \
 expect 1 "$qsim" eval "$model" --data "$fm/t10k-images-idx3-ubyte.gz" --labels "$fm/train-labels-idx1-ubyte.gz" &&
   err_has "labels" && ok "eval mismatched labels"
 
+# A model with a fixed batch of 4 is fed whole batches only.
+"$py" -c '
+import onnx, sys
+m = onnx.load(sys.argv[1])
+for t in list(m.graph.input) + list(m.graph.output):
+    d = t.type.tensor_type.shape.dim[0]; d.ClearField("dim_param"); d.dim_value = 4
+onnx.save(m, sys.argv[2])' "$model" "$tmp/b4.onnx"
+expect 0 "$qsim" eval "$tmp/b4.onnx" --data "$fm/t10k-images-idx3-ubyte.gz" \
+  --labels "$fm/t10k-labels-idx1-ubyte.gz" --limit 10 --calib-limit 8 &&
+  grep -q "^fp32 top-1 [0-9.]* ([0-9]*/8)" "$tmp/out" && ok "fixed batch eval"
+expect 1 "$qsim" quantize "$tmp/b4.onnx" --calib "$fm/t10k-images-idx3-ubyte.gz" --limit 3 --out "$tmp/b4" &&
+  err_has "fixed batch of 4" && ok "fixed batch, too few samples"
+
 echo "$fails failure(s)"
 [ $fails -eq 0 ]
