@@ -70,6 +70,22 @@ fi
 
 expect 0 "$qsim" inspect "$model" && grep -q "BatchNormalization *3" "$tmp/out" && grep -q "input  float  \[batch, 1, 28, 28\]" "$tmp/out" && ok "inspect"
 
+# inspect --quantizers: every initializer has a param quantizer and every
+# listed name is a tensor of the model (python onnx).
+if expect 0 "$qsim" inspect --quantizers "$model" &&
+   "$py" - "$model" "$tmp/out" <<'PY'
+import onnx, sys
+g = onnx.load(sys.argv[1]).graph
+lines = open(sys.argv[2]).read().split("quantizers (")[1].splitlines()[1:]
+rows = [l.split() for l in lines if l.strip()]
+inits = {i.name for i in g.initializer}
+tensors = inits | {i.name for i in g.input} | {o for n in g.node for o in n.output}
+params = {r[-1] for r in rows if r[0] == "param"}
+assert params == inits, (params ^ inits)
+assert all(r[-1] in tensors for r in rows), rows
+PY
+then ok "inspect --quantizers"; else fail "inspect --quantizers"; fi
+
 if [ ! -r "$fm/t10k-images-idx3-ubyte.gz" ]; then
   echo "SKIP: no Fashion-MNIST in $fm"; [ $fails -eq 0 ] && exit 77; exit 1
 fi
