@@ -6,7 +6,9 @@
 #include "adaround/layer.h"
 #include "adaround/params.h"
 #include "core/alloc.h"
+#include "core/error.h"
 #include "kernels/gemm.h"
+#include "quant/quantsim.h"
 
 #include <math.h>
 #include <setjmp.h>
@@ -493,6 +495,68 @@ static void test_rng(void **st)
     assert_true(qsim__ada_rng_next(&r) == 0x6E789E6AA1B965F4ull);
 }
 
+static qsim_status feed_random(qsim_sim *s, void *ud)
+{
+    (void)ud;
+    static float x[8 * 784];
+    unsigned r = 7;
+    for (int b = 0; b < 2; b++) {
+        for (size_t i = 0; i < 8 * 784; i++) {
+            r = r * 1103515245u + 12345u;
+            x[i] = (float)((r >> 8) & 0xffff) / 32768.0f - 1.0f;
+        }
+        int64_t shape[4] = {8, 1, 28, 28};
+        QSIM__TRY(qsim_sim_set_input(s, "input", x, shape, 4));
+        QSIM__TRY(qsim_sim_run(s));
+    }
+    return QSIM_OK;
+}
+
+/* qsim_apply_adaround under allocation failures: a clean status, no leak
+ * (valgrind / ASan), the hooks removed and the quantizers' enabled flags
+ * restored every time. */
+static void test_apply_oom(void **st)
+{
+    (void)st;
+    char path[1024];
+    const char *root = getenv("QSIM_SOURCE_ROOT");
+    snprintf(path, sizeof path, "%s/data/fmnist_cnn.onnx", root ? root : ".");
+    qsim_model *m = NULL;
+    if (qsim_model_load(path, &m) != QSIM_OK)
+        skip();
+    qsim_adaround_params p;
+    qsim__adaround_params_default(&p);
+    p.num_iterations = 3;
+    int ok = 0;
+    size_t tries = 0;
+    for (size_t n = 1; n < 100000 && !ok; n += (n < 300 ? 1 : n / 8), tries++) {
+        qsim_sim *s = NULL;
+        assert_int_equal(qsim_sim_create(m, NULL, &s), QSIM_OK);
+        size_t nq = qsim_quantizer_count(s);
+        int en[64];
+        assert_true(nq <= 64);
+        for (size_t i = 0; i < nq; i++)
+            en[i] = qsim_quantizer_is_enabled(qsim_quantizer_at(s, i));
+        qsim__alloc_fail_after(n);
+        qsim_status r = qsim_apply_adaround(s, feed_random, NULL, &p);
+        qsim__alloc_fail_after(0);
+        assert_true(r == QSIM_OK || r == QSIM_ERR_OUT_OF_MEMORY);
+        ok = r == QSIM_OK;
+        for (size_t i = 0; i < nq; i++) {
+            qsim_quantizer *q = qsim_quantizer_at(s, i);
+            assert_int_equal(qsim_quantizer_is_enabled(q), en[i]);
+            /* no AdaRound hook left on a weight-less value */
+            assert_true(s->hooks[q->value].fn == NULL || q->kind == QSIM_QUANTIZER_ACTIVATION);
+        }
+        /* the sim still runs */
+        assert_int_equal(feed_random(s, NULL), QSIM_OK);
+        qsim_sim_free(s);
+    }
+    assert_true(ok);
+    print_message("# %zu failure points tried\n", tries);
+    qsim_model_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -503,6 +567,11 @@ int main(void)
         cmocka_unit_test(test_matmul),   cmocka_unit_test(test_clip),
         cmocka_unit_test(test_sigmoid),  cmocka_unit_test(test_full_direct),
         cmocka_unit_test(test_full_gram), cmocka_unit_test(test_dw_gram),
+        cmocka_unit_test(test_apply_oom),
     };
+    /* ADA_TEST_FILTER=test_apply_oom runs one case (valgrind runs) */
+    const char *flt = getenv("ADA_TEST_FILTER");
+    if (flt && *flt)
+        cmocka_set_test_filter(flt);
     return cmocka_run_group_tests_name("adaround_layer", tests, NULL, NULL);
 }
