@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 
@@ -60,13 +61,9 @@ static const char *datadir(void)
     return d ? d : "/tmp";
 }
 
-static int run_ref(const tcase *c, const char *out)
+static void case_dir(const tcase *c, char *dir, size_t n)
 {
-    const char *py = getenv("PYTHON3"), *root = getenv("QSIM_SOURCE_ROOT");
-    char cmd[2048];
-    snprintf(cmd, sizeof cmd, "%s %s/tests/tools/adaround_ref.py %s %s %s >/dev/null",
-             py ? py : "/usr/bin/python3", root ? root : ".", out, c->kind, c->args);
-    return system(cmd);
+    snprintf(dir, n, "%s/adaround_%s", datadir(), c->name);
 }
 
 typedef struct loaded {
@@ -174,8 +171,7 @@ static double full_mse(const tcase *c, const qsim__ada_view *v, const qsim__ada_
 static void run_case(const tcase *c, int form, double min_agree)
 {
     char dir[1024];
-    snprintf(dir, sizeof dir, "%s/adaround_%s", datadir(), c->name);
-    assert_int_equal(run_ref(c, dir), 0);
+    case_dir(c, dir, sizeof dir);
     loaded F;
     memset(&F, 0, sizeof F);
     load(dir, &F);
@@ -371,6 +367,31 @@ static const tcase c_full = {.name = "conv_full", .kind = "conv",
     .args = "cin=8 cout=16 h=8 w=8 iters=500 lr=0.01 samples=24 full=1 bw=4",
     .iters = 500, .batch = 24, .full = 1, .lr = 0.01, .samples = 24, .pcq = 1, .cin = 8,
     .cout = 16, .h = 8, .w = 8, CONV_DEFAULTS, .galpha = 1, .gbeta = 1};
+
+static const tcase *const all_cases[] = {&c_conv_relu, &c_dw, &c_convt, &c_gemm, &c_gemm_prelu,
+                                         &c_matmul, &c_clip, &c_sig, &c_full};
+static const size_t n_all_cases = sizeof all_cases / sizeof all_cases[0];
+
+/* Every reference case in one python run (torch starts once). */
+static int run_refs(void **st)
+{
+    (void)st;
+    const char *py = getenv("PYTHON3"), *root = getenv("QSIM_SOURCE_ROOT");
+    char list[1024], cmd[4096], dir[1024];
+    mkdir(datadir(), 0755); /* may exist */
+    snprintf(list, sizeof list, "%s/adaround_cases.txt", datadir());
+    FILE *f = fopen(list, "w");
+    if (!f)
+        return -1;
+    for (size_t i = 0; i < n_all_cases; i++) {
+        case_dir(all_cases[i], dir, sizeof dir);
+        fprintf(f, "%s %s %s\n", dir, all_cases[i]->kind, all_cases[i]->args);
+    }
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "%s %s/tests/tools/adaround_ref.py --batch %s >/dev/null",
+             py ? py : "/usr/bin/python3", root ? root : ".", list);
+    return system(cmd) == 0 ? 0 : -1;
+}
 
 static void test_conv_relu(void **st) { (void)st; run_case(&c_conv_relu, QSIM__ADA_FORM_AUTO, 0.99); }
 static void test_dwconv(void **st) { (void)st; run_case(&c_dw, QSIM__ADA_FORM_DIRECT, 0.99); }
@@ -573,5 +594,5 @@ int main(void)
     const char *flt = getenv("ADA_TEST_FILTER");
     if (flt && *flt)
         cmocka_set_test_filter(flt);
-    return cmocka_run_group_tests_name("adaround_layer", tests, NULL, NULL);
+    return cmocka_run_group_tests_name("adaround_layer", tests, run_refs, NULL);
 }
