@@ -6,7 +6,9 @@
 #include "adaround/layer.h"
 #include "adaround/params.h"
 #include "core/alloc.h"
+#include "core/error.h"
 #include "kernels/gemm.h"
+#include "quant/quantsim.h"
 
 #include <math.h>
 #include <setjmp.h>
@@ -16,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 
@@ -58,13 +61,9 @@ static const char *datadir(void)
     return d ? d : "/tmp";
 }
 
-static int run_ref(const tcase *c, const char *out)
+static void case_dir(const tcase *c, char *dir, size_t n)
 {
-    const char *py = getenv("PYTHON3"), *root = getenv("QSIM_SOURCE_ROOT");
-    char cmd[2048];
-    snprintf(cmd, sizeof cmd, "%s %s/tests/tools/adaround_ref.py %s %s %s >/dev/null",
-             py ? py : "/usr/bin/python3", root ? root : ".", out, c->kind, c->args);
-    return system(cmd);
+    snprintf(dir, n, "%s/adaround_%s", datadir(), c->name);
 }
 
 typedef struct loaded {
@@ -172,8 +171,7 @@ static double full_mse(const tcase *c, const qsim__ada_view *v, const qsim__ada_
 static void run_case(const tcase *c, int form, double min_agree)
 {
     char dir[1024];
-    snprintf(dir, sizeof dir, "%s/adaround_%s", datadir(), c->name);
-    assert_int_equal(run_ref(c, dir), 0);
+    case_dir(c, dir, sizeof dir);
     loaded F;
     memset(&F, 0, sizeof F);
     load(dir, &F);
@@ -370,6 +368,31 @@ static const tcase c_full = {.name = "conv_full", .kind = "conv",
     .iters = 500, .batch = 24, .full = 1, .lr = 0.01, .samples = 24, .pcq = 1, .cin = 8,
     .cout = 16, .h = 8, .w = 8, CONV_DEFAULTS, .galpha = 1, .gbeta = 1};
 
+static const tcase *const all_cases[] = {&c_conv_relu, &c_dw, &c_convt, &c_gemm, &c_gemm_prelu,
+                                         &c_matmul, &c_clip, &c_sig, &c_full};
+static const size_t n_all_cases = sizeof all_cases / sizeof all_cases[0];
+
+/* Every reference case in one python run (torch starts once). */
+static int run_refs(void **st)
+{
+    (void)st;
+    const char *py = getenv("PYTHON3"), *root = getenv("QSIM_SOURCE_ROOT");
+    char list[1024], cmd[4096], dir[1024];
+    mkdir(datadir(), 0755); /* may exist */
+    snprintf(list, sizeof list, "%s/adaround_cases.txt", datadir());
+    FILE *f = fopen(list, "w");
+    if (!f)
+        return -1;
+    for (size_t i = 0; i < n_all_cases; i++) {
+        case_dir(all_cases[i], dir, sizeof dir);
+        fprintf(f, "%s %s %s\n", dir, all_cases[i]->kind, all_cases[i]->args);
+    }
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "%s %s/tests/tools/adaround_ref.py --batch %s >/dev/null",
+             py ? py : "/usr/bin/python3", root ? root : ".", list);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
 static void test_conv_relu(void **st) { (void)st; run_case(&c_conv_relu, QSIM__ADA_FORM_AUTO, 0.99); }
 static void test_dwconv(void **st) { (void)st; run_case(&c_dw, QSIM__ADA_FORM_DIRECT, 0.99); }
 static void test_convt(void **st) { (void)st; run_case(&c_convt, QSIM__ADA_FORM_DIRECT, 0.99); }
@@ -493,6 +516,68 @@ static void test_rng(void **st)
     assert_true(qsim__ada_rng_next(&r) == 0x6E789E6AA1B965F4ull);
 }
 
+static qsim_status feed_random(qsim_sim *s, void *ud)
+{
+    (void)ud;
+    static float x[8 * 784];
+    unsigned r = 7;
+    for (int b = 0; b < 2; b++) {
+        for (size_t i = 0; i < 8 * 784; i++) {
+            r = r * 1103515245u + 12345u;
+            x[i] = (float)((r >> 8) & 0xffff) / 32768.0f - 1.0f;
+        }
+        int64_t shape[4] = {8, 1, 28, 28};
+        QSIM__TRY(qsim_sim_set_input(s, "input", x, shape, 4));
+        QSIM__TRY(qsim_sim_run(s));
+    }
+    return QSIM_OK;
+}
+
+/* qsim_apply_adaround under allocation failures: a clean status, no leak
+ * (valgrind / ASan), the hooks removed and the quantizers' enabled flags
+ * restored every time. */
+static void test_apply_oom(void **st)
+{
+    (void)st;
+    char path[1024];
+    const char *root = getenv("QSIM_SOURCE_ROOT");
+    snprintf(path, sizeof path, "%s/data/fmnist_cnn.onnx", root ? root : ".");
+    qsim_model *m = NULL;
+    if (qsim_model_load(path, &m) != QSIM_OK)
+        skip();
+    qsim_adaround_params p;
+    qsim__adaround_params_default(&p);
+    p.num_iterations = 3;
+    int ok = 0;
+    size_t tries = 0;
+    for (size_t n = 1; n < 100000 && !ok; n += (n < 300 ? 1 : n / 8), tries++) {
+        qsim_sim *s = NULL;
+        assert_int_equal(qsim_sim_create(m, NULL, &s), QSIM_OK);
+        size_t nq = qsim_quantizer_count(s);
+        int en[64];
+        assert_true(nq <= 64);
+        for (size_t i = 0; i < nq; i++)
+            en[i] = qsim_quantizer_is_enabled(qsim_quantizer_at(s, i));
+        qsim__alloc_fail_after(n);
+        qsim_status r = qsim_apply_adaround(s, feed_random, NULL, &p);
+        qsim__alloc_fail_after(0);
+        assert_true(r == QSIM_OK || r == QSIM_ERR_OUT_OF_MEMORY);
+        ok = r == QSIM_OK;
+        for (size_t i = 0; i < nq; i++) {
+            qsim_quantizer *q = qsim_quantizer_at(s, i);
+            assert_int_equal(qsim_quantizer_is_enabled(q), en[i]);
+            /* no AdaRound hook left on a weight-less value */
+            assert_true(s->hooks[q->value].fn == NULL || q->kind == QSIM_QUANTIZER_ACTIVATION);
+        }
+        /* the sim still runs */
+        assert_int_equal(feed_random(s, NULL), QSIM_OK);
+        qsim_sim_free(s);
+    }
+    assert_true(ok);
+    print_message("# %zu failure points tried\n", tries);
+    qsim_model_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -503,6 +588,11 @@ int main(void)
         cmocka_unit_test(test_matmul),   cmocka_unit_test(test_clip),
         cmocka_unit_test(test_sigmoid),  cmocka_unit_test(test_full_direct),
         cmocka_unit_test(test_full_gram), cmocka_unit_test(test_dw_gram),
+        cmocka_unit_test(test_apply_oom),
     };
-    return cmocka_run_group_tests_name("adaround_layer", tests, NULL, NULL);
+    /* ADA_TEST_FILTER=test_apply_oom runs one case (valgrind runs) */
+    const char *flt = getenv("ADA_TEST_FILTER");
+    if (flt && *flt)
+        cmocka_set_test_filter(flt);
+    return cmocka_run_group_tests_name("adaround_layer", tests, run_refs, NULL);
 }

@@ -353,11 +353,13 @@ static qsim_status run_layer(qsim_sim *s, job *j, const capture *c, const uint8_
     /* X: the sim as set, int activation quantizers off */
     qsim_quantizer *xq = qsim__qdict_get(&qs->dict, s->g->values[j->xv].name);
     j->fp16_x = xq && xq->enabled && xq->data_type == QSIM_DATA_TYPE_FLOAT;
-    QSIM__TRY(qsim__sim_set_hook(s, j->xv, layer_hook, j));
-    QSIM__TRY(qsim__sim_set_hook(s, j->yv, layer_hook, j));
+    qsim_status st = qsim__sim_set_hook(s, j->xv, layer_hook, j);
+    if (st == QSIM_OK)
+        st = qsim__sim_set_hook(s, j->yv, layer_hook, j);
     j->mode = 0;
     set_modes(qs, saved, 1);
-    qsim_status st = replay(s, c);
+    if (st == QSIM_OK)
+        st = replay(s, c);
     if (st == QSIM_OK && !j->have_view)
         st = qsim__fail(QSIM_ERR_STATE, "adaround: node '%s' saw no data", j->node->name);
     /* Y: everything off, weights as before AdaRound */

@@ -51,8 +51,20 @@ def batches(S, B, seed, iters):
 
 
 def main():
-    out, kind = sys.argv[1], sys.argv[2]
-    a = dict(kv.split('=') for kv in sys.argv[3:])
+    # --batch FILE: one "OUTDIR KIND key=value ..." per line (one torch
+    # start-up for every case)
+    if sys.argv[1] == '--batch':
+        with open(sys.argv[2]) as f:
+            for line in f:
+                if line.strip():
+                    run(line.split())
+    else:
+        run(sys.argv[1:])
+
+
+def run(argv):
+    out, kind = argv[0], argv[1]
+    a = dict(kv.split('=') for kv in argv[2:])
     gi = lambda k, d: int(a.get(k, d))
     gf = lambda k, d: float(a.get(k, d))
     torch.manual_seed(gi('seed', 0))
