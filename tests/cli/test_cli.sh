@@ -192,6 +192,21 @@ expect 1 "$qsim" eval "$model" --encodings "$tmp/nope.encodings" \
 expect 1 "$qsim" eval "$model" --data "$fm/t10k-images-idx3-ubyte.gz" --labels "$fm/train-labels-idx1-ubyte.gz" &&
   err_has "labels" && ok "eval mismatched labels"
 
+# demo --fast (few AdaRound steps): five rows; the FP32 row is onnxruntime's
+# accuracy on the same 2000 test images; AdaRound W4A8 is not below nearest
+# by more than a point.
+if expect 0 "$qsim" demo --fast --iterations 50 --data-dir "$fm"; then
+  cat "$tmp/out"
+  fp=$(sed -n 's/^FP32 (quantizers disabled) *\([0-9.]*\) .*/\1/p' "$tmp/out")
+  rtn=$(sed -n 's/^W4A8 round-to-nearest *\([0-9.]*\) .*/\1/p' "$tmp/out")
+  ada=$(sed -n 's/^W4A8 AdaRound *\([0-9.]*\) .*/\1/p' "$tmp/out")
+  ref=$(node "$root/tools/ort_eval.js" "$model" --data-dir "$fm" --limit 2000 | sed -n 's/.*FP32 top-1 \([0-9.]*\) .*/\1/p')
+  if [ -n "$fp" ] && [ "$fp" = "$ref" ]; then ok "demo FP32 $fp = onnxruntime $ref"; else fail "demo FP32 '$fp' vs onnxruntime '$ref'"; fi
+  if [ "$(grep -c '^[A-Zm].* [0-9.]\{6\} *[0-9.]*s$' "$tmp/out")" -eq 5 ]; then ok "demo rows"; else fail "demo rows"; fi
+  if [ -n "$ada" ] && "$py" -c "import sys; sys.exit(0 if float('$ada') >= float('$rtn') - 0.01 else 1)"; then
+    ok "demo AdaRound $ada vs nearest $rtn"; else fail "demo AdaRound '$ada' vs nearest '$rtn'"; fi
+else fail "demo --fast"; fi
+
 # A model with a fixed batch of 4 is fed whole batches only.
 "$py" -c '
 import onnx, sys
