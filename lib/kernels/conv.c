@@ -1,10 +1,13 @@
 /* Convolution: weights packed once at create; run picks per shape
  * - depthwise (group == C == M): a direct per-plane kernel;
- * - 1x1, stride 1, no padding: GEMM straight on the NCHW input (B = x_g);
+ * - 1x1, stride 1, no padding: GEMM straight on the NCHW input (B = x_g,
+ *   only copied into panels);
  * - everything else: implicit GEMM, im2col packed tile by tile into the
- *   per-thread B block (never a whole-image im2col buffer).
- * GEMM view per (image, group): C[Mg, OH*OW] = W_g[Mg, K] * B[K, OH*OW],
- * K = Cg*kh*kw, so the output lands in NCHW with bias per row. */
+ *   per-thread B block (never a whole-image im2col buffer; only a packed B
+ *   of at most PREPACK_MAX_BYTES when several M blocks would share it).
+ * GEMM view per group: C[Mg, N*OH*OW] = W_g[Mg, K] * B[K, N*OH*OW],
+ * K = Cg*kh*kw, columns (image, oy, ox), so the output lands in NCHW with
+ * bias per row and small maps of a batch share panels. */
 #include "conv_impl.h"
 
 #include "core/alloc.h"
@@ -329,11 +332,15 @@ static void conv_direct(const conv_ctx *r, int64_t N)
 typedef struct dw_ctx {
     const conv_ctx *r;
     void (*kern)(const qsim__dw_args *);
+    size_t per_task, planes;   /* planes (image, channel) per task, in all */
 } dw_ctx;
 
-static void dw_task(void *ctx, size_t task, int thread)
+/* Planes per task: small maps are grouped so a task is not mostly overhead
+ * (decided from the shape only). */
+#define DW_TASK_OUTPUTS 4096
+
+static void dw_plane(const dw_ctx *t, size_t task)
 {
-    const dw_ctx *t = ctx;
     const conv_ctx *r = t->r;
     const qsim__conv *c = r->c;
     const qsim__conv_desc *d = &c->d;
@@ -349,6 +356,15 @@ static void dw_task(void *ctx, size_t task, int thread)
         .act = c->ep.act, .act_a = c->ep.a, .act_b = c->ep.b,
     };
     t->kern(&a);
+}
+
+static void dw_task(void *ctx, size_t task, int thread)
+{
+    const dw_ctx *t = ctx;
+    size_t p0 = task * t->per_task, p1 = p0 + t->per_task < t->planes ? p0 + t->per_task
+                                                                     : t->planes;
+    for (size_t p = p0; p < p1; p++)
+        dw_plane(t, p);
     (void)thread;
 }
 
@@ -370,7 +386,10 @@ void qsim__conv_run(const qsim__conv *c, qsim__pool *pool, const float *x, int64
         if (qsim__cpu_use_avx2())
             t.kern = qsim__k_f32_dwconv__avx2;
 #endif
-        qsim__pool_run(pool, (size_t)(N * c->d.C), dw_task, &t);
+        size_t ohw = (size_t)(r.OH * r.OW);
+        t.planes = (size_t)(N * c->d.C);
+        t.per_task = ohw >= DW_TASK_OUTPUTS ? 1 : DW_TASK_OUTPUTS / ohw;
+        qsim__pool_run(pool, (t.planes + t.per_task - 1) / t.per_task, dw_task, &t);
         return;
     }
     qsim__gemm_job j;

@@ -7,6 +7,7 @@
 #include "kernels/conv_impl.h"
 
 #include <immintrin.h>
+#include <string.h>
 
 static float one_output(const qsim__dw_args *a, int64_t oy, int64_t ox)
 {
@@ -54,6 +55,59 @@ static inline __m256 activate(__m256 acc, const qsim__dw_args *a, __m256 lo, __m
 /* 3x3, dilation 1, stride 1 or 2: the nine weights stay in registers, the
  * three input rows are checked once per output row, and the interior tail
  * (stride 1) is one masked vector instead of scalar outputs. */
+/* Small maps (14x14, 7x7, ...): borders are most of the work, so the plane
+ * is copied with its zero padding into a stack buffer wide enough for whole
+ * vectors, and every output goes through plain vector loads. */
+#define SMALL_FLOATS 4096
+
+static int dw3x3_small(const qsim__dw_args *a, const __m256 *w, __m256 bias, __m256 lo,
+                       __m256 hi)
+{
+    const int64_t sw = a->sw;
+    int64_t ov = (a->OW + 7) / 8 * 8;               /* outputs covered by vectors */
+    int64_t hp = (a->OH - 1) * a->sh + 3;           /* buffer row r: iy = r - pt */
+    int64_t wp = (ov - 1) * sw + 3 + 1;             /* col c: ix = c - pl (+1: stride-2 pairs) */
+    wp = (wp + 7) / 8 * 8;
+    if (hp * wp > SMALL_FLOATS)
+        return 0;
+    float buf[SMALL_FLOATS];
+    /* columns [pl, pl + ncopy) hold input, the rest are zeros */
+    int64_t ncopy = a->W < wp - a->pl ? a->W : wp - a->pl;
+    if (ncopy < 0)
+        ncopy = 0;
+    for (int64_t r = 0; r < hp; r++) {
+        int64_t iy = r - a->pt;
+        float *br = buf + r * wp;
+        for (int64_t c = 0; c < wp; c += 8)
+            _mm256_storeu_ps(br + c, _mm256_setzero_ps());
+        if (iy >= 0 && iy < a->H && ncopy > 0)
+            memcpy(br + a->pl, a->x + iy * a->W, (size_t)ncopy * sizeof(float));
+    }
+    const __m256i idx = _mm256_setzero_si256();
+    for (int64_t oy = 0; oy < a->OH; oy++) {
+        float *yr = a->y + oy * a->OW;
+        for (int64_t ox = 0; ox < a->OW; ox += 8) {
+            __m256 acc = _mm256_setzero_ps();
+            for (int ky = 0; ky < 3; ky++) {
+                const float *p = buf + (oy * a->sh + ky) * wp + ox * sw;
+                acc = _mm256_fmadd_ps(w[3 * ky], load8(p, sw, idx), acc);
+                acc = _mm256_fmadd_ps(w[3 * ky + 1], load8(p + 1, sw, idx), acc);
+                acc = _mm256_fmadd_ps(w[3 * ky + 2], load8(p + 2, sw, idx), acc);
+            }
+            acc = activate(_mm256_add_ps(acc, bias), a, lo, hi);
+            if (ox + 8 <= a->OW) {
+                _mm256_storeu_ps(yr + ox, acc);
+            } else {
+                float out[8];
+                _mm256_storeu_ps(out, acc);
+                for (int64_t i = 0; i < a->OW - ox; i++)
+                    yr[ox + i] = out[i];
+            }
+        }
+    }
+    return 1;
+}
+
 static void dw3x3(const qsim__dw_args *a)
 {
     const int64_t sw = a->sw, W = a->W;
@@ -63,6 +117,8 @@ static void dw3x3(const qsim__dw_args *a)
     const __m256 bias = _mm256_set1_ps(a->bias);
     const __m256 lo = _mm256_set1_ps(a->act_a), hi = _mm256_set1_ps(a->act_b);
     const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    if (a->W <= 32 && dw3x3_small(a, w, bias, lo, hi))
+        return;
     /* outputs with all three columns in the row: ox*sw - pl >= 0 and
      * ox*sw - pl + 2 <= W - 1; vectors also need the elements they load */
     int64_t ox_lo = (a->pl + sw - 1) / sw;

@@ -118,7 +118,7 @@ static inline void pack_row(const qsim__im2col *g, const run *rs, int nrun, int 
     _mm256_store_ps(o + 8, v1);
 }
 
-/* Stride 1, at most TAB_RUNS runs and TAB_KW taps per row: the horizontal
+/* Stride 1 or 2, at most TAB_RUNS runs and TAB_KW taps per row: the horizontal
  * clipping of every (run, kx) is the same for all channels and kernel rows,
  * so it is computed once per panel into a table. */
 #define TAB_RUNS 4
@@ -130,17 +130,24 @@ typedef struct tap {
     int kind;            /* 0 nothing in bounds, 1 masked, 2 all 16 lanes */
 } tap;
 
-static void pack_panel_s1(const qsim__im2col *g, const run *rs, int nrun, size_t k0, size_t kc,
-                          float *d)
+static void pack_panel_s12(const qsim__im2col *g, const run *rs, int nrun, size_t k0, size_t kc,
+                           float *d)
 {
-    const int64_t W = g->W, H = g->H;
+    const int64_t W = g->W, H = g->H, sw = g->sw;
     tap tab[TAB_RUNS][TAB_KW];
     for (int s = 0; s < nrun; s++)
         for (int64_t kx = 0; kx < g->kw; kx++) {
             tap *t = &tab[s][kx];
-            int64_t ix0 = rs[s].bx + kx * g->dw, len = rs[s].len;
-            int64_t lo = ix0 >= 0 ? 0 : -ix0, hi = W - ix0 < len ? W - ix0 : len;
-            t->off = ix0 - rs[s].j;
+            int64_t ix0 = rs[s].bx + kx * g->dw, len = rs[s].len, lo, hi;
+            if (sw == 1) {
+                lo = ix0 >= 0 ? 0 : -ix0;
+                hi = W - ix0;
+            } else {
+                lo = ix0 >= 0 ? 0 : (-ix0 + 1) >> 1;
+                hi = W - ix0 <= 0 ? 0 : (W - ix0 + 1) >> 1;
+            }
+            hi = hi < len ? hi : len;
+            t->off = ix0 - sw * rs[s].j;
             t->kind = lo >= hi ? 0 : lo == 0 && hi == QSIM__NR ? 2 : 1;
             if (t->kind == 1)
                 lane_masks(rs[s].j + lo, rs[s].j + hi, &t->m0, &t->m1);
@@ -156,6 +163,31 @@ static void pack_panel_s1(const qsim__im2col *g, const run *rs, int nrun, size_t
             if (t->kind == 0 || iy < 0 || iy >= H)
                 continue;
             const float *src = rs[s].x + (ch * H + iy) * W + t->off;
+            if (sw == 2) {
+                if (src >= g->lo && src + 32 <= g->hi) {
+                    /* pairs loaded plainly, even elements kept, other lanes cleared */
+                    __m256 a = _mm256_shuffle_ps(_mm256_loadu_ps(src), _mm256_loadu_ps(src + 8),
+                                                 0x88);
+                    __m256 b = _mm256_shuffle_ps(_mm256_loadu_ps(src + 16),
+                                                 _mm256_loadu_ps(src + 24), 0x88);
+                    a = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(a), 0xD8));
+                    b = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(b), 0xD8));
+                    if (t->kind == 2) {
+                        v0 = a;
+                        v1 = b;
+                    } else {
+                        v0 = _mm256_or_ps(v0, _mm256_and_ps(a, _mm256_castsi256_ps(t->m0)));
+                        v1 = _mm256_or_ps(v1, _mm256_and_ps(b, _mm256_castsi256_ps(t->m1)));
+                    }
+                } else {
+                    __m256i m0 = t->m0, m1 = t->m1;
+                    if (t->kind == 2)
+                        m0 = m1 = _mm256_set1_epi32(-1);
+                    v0 = _mm256_or_ps(v0, load_even(src, m0));
+                    v1 = _mm256_or_ps(v1, load_even(src + 16, m1));
+                }
+                continue;
+            }
             if (t->kind == 2) {
                 v0 = _mm256_loadu_ps(src);
                 v1 = _mm256_loadu_ps(src + 8);
@@ -208,10 +240,10 @@ void qsim__im2col_block__avx2(const qsim__im2col *g, size_t k0, size_t kc, size_
             }
         }
         float *d = dst + p0 * kc;
-        if (g->sw == 1 && g->kw <= TAB_KW) {
+        if ((g->sw == 1 || g->sw == 2) && g->kw <= TAB_KW) {
             for (size_t p = 0; p < np; p++)
                 if (nrun[p] <= TAB_RUNS)
-                    pack_panel_s1(g, runs[p], nrun[p], k0, kc, d + p * kc * QSIM__NR);
+                    pack_panel_s12(g, runs[p], nrun[p], k0, kc, d + p * kc * QSIM__NR);
                 else
                     break;
             /* all panels done unless some had too many runs */
