@@ -503,8 +503,11 @@ QSIM_API qsim_status qsim_set_and_freeze_param_encodings(qsim_sim *s, const char
  *  quantizer's own bitwidth and per-channel setting; the chosen grid
  *  values are written into the sim's copy of the weight (QDQ with the
  *  encodings reproduces them; qsim_export writes them into prefix.onnx)
- *  and the encodings are set and frozen. Layers whose per-channel axis is
- *  not the output channel axis are left alone. The qsim_model is never
+ *  and the encodings are set and frozen. Layers it cannot model are left
+ *  alone (nearest rounding, not frozen): 3-D convolutions, ConvTranspose
+ *  with output_shape or auto_pad, Gemm with transA, MatMul with a weight
+ *  that is not 2-D or an input of rank > 3, and weights whose per-channel
+ *  axis is not the output channel axis. The qsim_model is never
  *  modified; only one layer's samples are in memory at a time (plus the
  *  kept model inputs). Progress: stage "adaround" (layers done, total)
  *  and "adaround_iterations" (Adam steps of the current layer, total).
