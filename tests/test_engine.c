@@ -213,6 +213,7 @@ static float tol_for(int op, float ref)
     case QSIM__UN_TANH: return 2e-7f + 4e-7f * fabsf(ref);
     case QSIM__UN_ERF: return 2e-7f + 2e-7f * fabsf(ref);
     case QSIM__UN_AFFINE: return 1e-6f * (1 + fabsf(ref)); /* FMA vs mul+add */
+    case QSIM__UN_EXP: return 1e-38f + 4e-7f * fabsf(ref);
     default: return 0.0f;
     }
 }
@@ -237,7 +238,8 @@ static void test_eltwise_avx2_vs_generic(void **state)
         b[i] = 1.5f + (float)(i % 17);
     }
     for (int op = 0; op < QSIM__UN_COUNT; op++) {
-        float pa = op == QSIM__UN_CLIP ? -0.5f : 0.2f, pb = op == QSIM__UN_CLIP ? 6.0f : 0.5f;
+        float pa = op == QSIM__UN_CLIP ? -0.5f : (op == QSIM__UN_EXP ? 12.0f : 0.2f);
+        float pb = op == QSIM__UN_CLIP ? 6.0f : 0.5f;
         for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
             size_t n = lens[li];
             const float *in = op == QSIM__UN_SQRT ? b : x;

@@ -115,6 +115,10 @@ static void test_options_strings(void **state)
     /* the options are copied by create: freeing them right after is fine */
     qsim_model *m = load("api_io.onnx");
     qsim_sim *s = NULL;
+    /* create reads QSIM_OPT_CONFIG_FILE (quantizer placement): start again
+     * from options without the made-up /tmp/y.json set above */
+    qsim_sim_options_free(o);
+    assert_int_equal(qsim_sim_options_create(&o), QSIM_OK);
     assert_int_equal(qsim_sim_options_set_int(o, QSIM_OPT_NUM_THREADS, 2), QSIM_OK);
     assert_int_equal(qsim_sim_create(m, o, &s), QSIM_OK);
     qsim_sim_options_free(o);

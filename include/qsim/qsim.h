@@ -283,6 +283,142 @@ typedef void (*qsim_progress_fn)(const char *stage, uint64_t done, uint64_t tota
  *  Since: 1.0 */
 QSIM_API void qsim_sim_set_progress(qsim_sim *s, qsim_progress_fn fn, void *user_data);
 
+/* ------------------------------------------------------------------------ */
+/* Quantizers (the qc_quantize_op_dict)                                       */
+/* ------------------------------------------------------------------------ */
+
+/** One quantizer of a sim (AIMET's QcQuantizeOp), keyed by the name of the
+ *  tensor it quantizes. Owned by the sim: valid until qsim_sim_free(). */
+typedef struct qsim_quantizer qsim_quantizer;
+
+/** What a quantizer quantizes (values fixed). */
+typedef enum qsim_quantizer_kind {
+    QSIM_QUANTIZER_ACTIVATION = 0, /**< a model input or a node output */
+    QSIM_QUANTIZER_PARAM = 1       /**< a weight, bias or norm parameter */
+} qsim_quantizer_kind;
+
+/** Number of quantizers of the sim (0 for a NULL sim). Since: 1.0 */
+QSIM_API size_t qsim_quantizer_count(const qsim_sim *s);
+
+/** Quantizer i in graph order: model inputs, then per node (topological
+ *  order) its inputs not seen before (params keyed by initializer name),
+ *  then its outputs.
+ *  @return the quantizer (borrowed), or NULL with qsim_last_error() set for
+ *          a bad handle or an index out of range. Since: 1.0 */
+QSIM_API qsim_quantizer *qsim_quantizer_at(qsim_sim *s, size_t i);
+
+/** Quantizer of the tensor `name` (O(1) hash lookup).
+ *  @return the quantizer (borrowed), or NULL when absent: qsim_last_error()
+ *          then says so and suggests the closest names. Since: 1.0 */
+QSIM_API qsim_quantizer *qsim_quantizer_find(qsim_sim *s, const char *name);
+
+/** Tensor name (borrowed; NULL for a bad handle). Since: 1.0 */
+QSIM_API const char *qsim_quantizer_name(const qsim_quantizer *q);
+
+/** Activation or param quantizer. Since: 1.0 */
+QSIM_API qsim_quantizer_kind qsim_quantizer_get_kind(const qsim_quantizer *q);
+
+/** Op type of the node that produces the tensor (activation) or first
+ *  consumes it (param); "" for a model input (borrowed). Since: 1.0 */
+QSIM_API const char *qsim_quantizer_op_type(const qsim_quantizer *q);
+
+/** Set the bitwidth: int 2..32; float: 16 (FP16) only. Drops the
+ *  quantizer's encodings (compute them again).
+ *  @return QSIM_OK, QSIM_ERR_INVALID_ARGUMENT (bad handle or bitwidth),
+ *          QSIM_ERR_FROZEN (the quantizer is frozen; AIMET silently ignores
+ *          this, libqsim refuses). Since: 1.0 */
+QSIM_API qsim_status qsim_quantizer_set_bitwidth(qsim_quantizer *q, int bitwidth);
+
+/** Bitwidth (0 for a bad handle). Since: 1.0 */
+QSIM_API int qsim_quantizer_get_bitwidth(const qsim_quantizer *q);
+
+/** Set the data type. QSIM_DATA_TYPE_FLOAT is FP16 emulation (a binary16
+ *  round trip) and sets the bitwidth to 16; float quantizers have no
+ *  encodings. A change drops the encodings.
+ *  @return QSIM_OK, QSIM_ERR_INVALID_ARGUMENT, QSIM_ERR_FROZEN. Since: 1.0 */
+QSIM_API qsim_status qsim_quantizer_set_data_type(qsim_quantizer *q, qsim_data_type t);
+
+/** Data type (QSIM_DATA_TYPE_INT for a bad handle). Since: 1.0 */
+QSIM_API qsim_data_type qsim_quantizer_get_data_type(const qsim_quantizer *q);
+
+/** Enable (non-zero) or disable the quantizer; a disabled quantizer passes
+ *  its tensor through. Allowed on frozen quantizers.
+ *  @return QSIM_OK, QSIM_ERR_INVALID_ARGUMENT. Since: 1.0 */
+QSIM_API qsim_status qsim_quantizer_set_enabled(qsim_quantizer *q, int enabled);
+
+/** 1 when enabled, else 0. Since: 1.0 */
+QSIM_API int qsim_quantizer_is_enabled(const qsim_quantizer *q);
+
+/** 1 when the encodings are frozen (qsim_set_and_freeze_param_encodings),
+ *  else 0. Since: 1.0 */
+QSIM_API int qsim_quantizer_is_frozen(const qsim_quantizer *q);
+
+/** Encoding of one channel (0 when per-tensor): min, max, scale (AIMET's
+ *  delta) and offset (the negated unsigned zero point, e.g. -128 for
+ *  signed-symmetric int8). Any output pointer may be NULL.
+ *  @return QSIM_OK, QSIM_ERR_INVALID_ARGUMENT (bad handle, channel out of
+ *          range), QSIM_ERR_STATE (no encoding: not computed yet, or a
+ *          float quantizer). Since: 1.0 */
+QSIM_API qsim_status qsim_quantizer_get_encoding(const qsim_quantizer *q, size_t channel,
+                                                 double *min, double *max, double *scale,
+                                                 int64_t *offset);
+
+/** Number of channels: 1 when per-tensor, else the size of the param's
+ *  channel axis. Since: 1.0 */
+QSIM_API size_t qsim_quantizer_channel_count(const qsim_quantizer *q);
+
+/* ------------------------------------------------------------------------ */
+/* The AIMET workflow                                                        */
+/* ------------------------------------------------------------------------ */
+
+/** Calibration callback: feeds batches with qsim_sim_set_input() and
+ *  qsim_sim_run(). A non-OK return stops compute_encodings with that status. */
+typedef qsim_status (*qsim_forward_fn)(qsim_sim *s, void *user_data);
+
+/** AIMET's compute_encodings: resets the statistics of every non-frozen
+ *  quantizer, derives each enabled int param quantizer's encodings from its
+ *  weight (so weights are already quantized while calibrating), calls `fn`
+ *  (int activation quantizers collect min/max and pass data through, float
+ *  ones pass through), then computes the encodings of every enabled,
+ *  non-frozen int activation quantizer with the sim's scheme, symmetry and
+ *  fixed ranges. An enabled quantizer that saw no data keeps no encoding
+ *  and is not applied. Progress: stage "compute_encodings", runs done, total
+ *  0 (unknown). Statistics take fixed memory per quantizer.
+ *  @return QSIM_OK, QSIM_ERR_INVALID_ARGUMENT, QSIM_ERR_STATE (called from
+ *          inside a callback of the same sim, or a histogram scheme found
+ *          no usable range), the callback's status (prefixed message),
+ *          QSIM_ERR_OUT_OF_MEMORY. Since: 1.0 */
+QSIM_API qsim_status qsim_compute_encodings(qsim_sim *s, qsim_forward_fn fn, void *user_data);
+
+/** AIMET's export: writes `dir/prefix.encodings` (AIMET JSON in the sim's
+ *  QSIM_OPT_ENCODING_VERSION, "1.0.0" by default; activation and param
+ *  sections hold every enabled quantizer that has an encoding, plus FP16
+ *  quantizers as float entries in 0.6.1 and 1.0.0; 2.0.0 has no float
+ *  entries) and `dir/prefix.onnx` (the model without quantizers, with the
+ *  sim's current float weights written inline). Each file is written to a
+ *  temporary name and renamed. The sim is not changed.
+ *  @return QSIM_OK, QSIM_ERR_INVALID_ARGUMENT (NULL or a prefix with '/'),
+ *          QSIM_ERR_STATE (no encodings yet), QSIM_ERR_IO,
+ *          QSIM_ERR_UNSUPPORTED (a model over 2 GB), QSIM_ERR_OUT_OF_MEMORY.
+ *  Since: 1.0 */
+QSIM_API qsim_status qsim_export(const qsim_sim *s, const char *dir, const char *prefix);
+
+/** Load param encodings from an encodings file (0.6.1, 1.0.0 or 2.0.0; a
+ *  full export or AdaRound's param-only file) and freeze them: each param
+ *  named gets enabled, its bitwidth, data type, symmetry (strict and
+ *  unsigned inferred from the offsets, SPEC 5.3) and per-channel encodings,
+ *  and becomes frozen (compute_encodings leaves it alone; set_bitwidth and
+ *  set_data_type fail with QSIM_ERR_FROZEN). Activation entries of a full
+ *  export are skipped; quantizers not in the file are untouched. Every
+ *  entry is checked before any is applied, so an error changes nothing.
+ *  @return QSIM_OK; QSIM_ERR_NOT_FOUND (a name with no quantizer; the
+ *          message suggests the closest), QSIM_ERR_INVALID_ARGUMENT (an
+ *          activation in the param section, a bad bitwidth),
+ *          QSIM_ERR_SHAPE (channel count or axis differs from the param's),
+ *          QSIM_ERR_IO, QSIM_ERR_PARSE, QSIM_ERR_UNSUPPORTED,
+ *          QSIM_ERR_STATE (inside compute_encodings). Since: 1.0 */
+QSIM_API qsim_status qsim_set_and_freeze_param_encodings(qsim_sim *s, const char *encodings_path);
+
 QSIM_END_DECLS
 
 #endif /* QSIM_H */

@@ -17,6 +17,7 @@ typedef enum qsim__unary {
     QSIM__UN_ERF,
     QSIM__UN_SQRT,
     QSIM__UN_AFFINE,          /* a*x + b (BatchNorm-like, one channel) */
+    QSIM__UN_EXP,             /* exp(x - a) (Softmax after its max) */
     QSIM__UN_COUNT
 } qsim__unary;
 

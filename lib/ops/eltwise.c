@@ -12,6 +12,10 @@
 
 /* ---- unary activations ------------------------------------------------ */
 
+/* Kinds beyond the kernel table (plain loops): ops that function-expanded
+ * models use (Softmax, LayerNormalization bodies). */
+enum { UN_NEG = 100, UN_RECIPROCAL, UN_EXP };
+
 typedef struct unary_state {
     int kind;       /* qsim__unary */
     float a, b;     /* attributes */
@@ -58,6 +62,9 @@ UNARY_INIT(hswish_init, QSIM__UN_HARD_SWISH)
 UNARY_INIT(tanh_init, QSIM__UN_TANH)
 UNARY_INIT(erf_init, QSIM__UN_ERF)
 UNARY_INIT(sqrt_init, QSIM__UN_SQRT)
+UNARY_INIT(neg_init, UN_NEG)
+UNARY_INIT(recip_init, UN_RECIPROCAL)
+UNARY_INIT(exp_init, UN_EXP)
 
 static qsim_status unary_infer(void *state, const qsim__node *n, const qsim__tview *in,
                                size_t n_in, qsim__tview *out, size_t n_out, size_t *ws)
@@ -68,7 +75,7 @@ static qsim_status unary_infer(void *state, const qsim__node *n, const qsim__tvi
                           qsim__node_label(n));
     int dt = in[0].dtype;
     int ok = dt == QSIM__DT_FLOAT ||
-             ((st->kind == QSIM__UN_RELU || st->kind == QSIM__UN_CLIP) &&
+             ((st->kind == QSIM__UN_RELU || st->kind == QSIM__UN_CLIP || st->kind == UN_NEG) &&
               (qsim__lo_is_int(dt) || qsim__lo_is_float(dt))) ||
              (qsim__lo_is_float(dt) && st->kind != QSIM__UN_AFFINE);
     if (!ok || dt == QSIM__DT_BOOL)
@@ -116,6 +123,9 @@ static double unary_double(int kind, double x, double a, double b)
     case QSIM__UN_TANH: return tanh(x);
     case QSIM__UN_ERF: return erf(x);
     case QSIM__UN_SQRT: return sqrt(x);
+    case UN_NEG: return -x;
+    case UN_RECIPROCAL: return 1.0 / x;
+    case UN_EXP: return exp(x);
     default: return a * x + b;
     }
 }
@@ -132,14 +142,30 @@ static qsim_status unary_run(void *state, const qsim__node *n, const qsim__exec 
         if (n_in > 2 && in[2].dtype && in[2].data)
             b = ((const float *)in[2].data)[0];
     }
+    if (dt == QSIM__DT_FLOAT && (st->kind == UN_NEG || st->kind == UN_RECIPROCAL)) {
+        const float *x = in[0].data;
+        float *y = out[0].data;
+        for (size_t i = 0; i < in[0].numel; i++)
+            y[i] = st->kind == UN_NEG ? -x[i] : 1.0f / x[i];
+        return QSIM_OK;
+    }
     if (dt == QSIM__DT_FLOAT) {
-        unary_task t = {qsim__k_f32_unary(0), st->kind, in[0].data, out[0].data,
+        int kind = st->kind == UN_EXP ? QSIM__UN_EXP : st->kind;
+        if (st->kind == UN_EXP)
+            a = 0.0f; /* exp(x - 0) */
+        unary_task t = {qsim__k_f32_unary(0), kind, in[0].data, out[0].data,
                         in[0].numel, a, b};
         size_t tasks = (t.n + QSIM__LO_CHUNK - 1) / QSIM__LO_CHUNK;
         if (tasks <= 1)
             t.k(t.kind, t.x, t.y, t.n, a, b);
         else
             qsim__pool_run(ex->pool, tasks, unary_chunk, &t);
+        return QSIM_OK;
+    }
+    if (qsim__lo_is_int(dt) && st->kind == UN_NEG) {
+        for (size_t i = 0; i < in[0].numel; i++)
+            qsim__lo_set_i(out[0].data, dt, i,
+                           (int64_t)(0 - (uint64_t)qsim__lo_get_i(in[0].data, dt, i)));
         return QSIM_OK;
     }
     if (qsim__lo_is_int(dt)) { /* Relu / Clip on integers */
@@ -186,6 +212,9 @@ UNARY_DESC(op_hswish, "HardSwish", hswish_init);
 UNARY_DESC(op_tanh, "Tanh", tanh_init);
 UNARY_DESC(op_erf, "Erf", erf_init);
 UNARY_DESC(op_sqrt, "Sqrt", sqrt_init);
+UNARY_DESC(op_neg, "Neg", neg_init);
+UNARY_DESC(op_recip, "Reciprocal", recip_init);
+UNARY_DESC(op_exp, "Exp", exp_init);
 
 /* ---- binary ops with broadcasting ------------------------------------- */
 
@@ -427,5 +456,5 @@ BIN_DESC(op_where, "Where", where_init, 0);
 const qsim__op_desc *const qsim__ops_eltwise[] = {
     &op_relu,  &op_leaky, &op_clip, &op_sigmoid, &op_hsig, &op_hswish, &op_tanh,
     &op_erf,   &op_sqrt,  &op_add,  &op_sub,     &op_mul,  &op_div,    &op_pow,
-    &op_equal, &op_prelu, &op_where, NULL,
+    &op_equal, &op_prelu, &op_where, &op_neg,  &op_recip,  &op_exp,  NULL,
 };

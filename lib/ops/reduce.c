@@ -1,8 +1,10 @@
-/* Op family 'reduce': Softmax and ReduceMean on float32. */
+/* Op family 'reduce': Softmax and ReduceMean (plus ReduceSum and
+ * ReduceMax, which function-expanded Softmax uses) on float32. */
 #include "lightops.h"
 
 #include "../core/alloc.h"
 #include "../core/error.h"
+#include "../kernels/eltwise.h"
 
 #include <math.h>
 #include <string.h>
@@ -43,20 +45,29 @@ typedef struct softmax_task {
     const float *x;
     float *y;
     size_t outer, axis_len, inner;
+    qsim__k_unary_fn k; /* exp kernel for contiguous lines */
 } softmax_task;
 
-/* One (outer, inner) line: x[o, 0..axis_len, i] with stride inner. */
-static void softmax_line(const float *x, float *y, size_t len, size_t stride)
+/* One (outer, inner) line: x[o, 0..axis_len, i] with stride inner.
+ * Contiguous lines (the common last-axis case) use the vector exp. */
+static void softmax_line(const softmax_task *t, const float *x, float *y, size_t len,
+                         size_t stride)
 {
     float m = -INFINITY;
     for (size_t k = 0; k < len; k++)
         if (x[k * stride] > m)
             m = x[k * stride];
     double sum = 0.0;
-    for (size_t k = 0; k < len; k++) {
-        float e = expf(x[k * stride] - m);
-        y[k * stride] = e;
-        sum += e;
+    if (stride == 1 && isfinite(m)) {
+        t->k(QSIM__UN_EXP, x, y, len, m, 0.0f);
+        for (size_t k = 0; k < len; k++)
+            sum += y[k];
+    } else {
+        for (size_t k = 0; k < len; k++) {
+            float e = expf(x[k * stride] - m);
+            y[k * stride] = e;
+            sum += e;
+        }
     }
     float inv = (float)(1.0 / sum);
     for (size_t k = 0; k < len; k++)
@@ -77,7 +88,7 @@ static void softmax_chunk(void *c, size_t task, int thread)
     for (size_t l = s; l < e; l++) {
         size_t o = l / t->inner, i = l % t->inner;
         size_t base = o * t->axis_len * t->inner + i;
-        softmax_line(t->x + base, t->y + base, t->axis_len, t->inner);
+        softmax_line(t, t->x + base, t->y + base, t->axis_len, t->inner);
     }
 }
 
@@ -88,7 +99,7 @@ static qsim_status softmax_run(void *state, const qsim__node *n, const qsim__exe
     const qsim__shape *s = &in[0].shape;
     int axis;
     QSIM__TRY(qsim__lo_axis(n, st->axis, s->rank, &axis));
-    softmax_task t = {in[0].data, out[0].data, 1, 1, 1};
+    softmax_task t = {in[0].data, out[0].data, 1, 1, 1, qsim__k_f32_unary(0)};
     for (int d = 0; d < axis; d++)
         t.outer *= (size_t)s->dims[d];
     if (n->opset < 13) {
@@ -118,18 +129,21 @@ static const qsim__op_desc op_softmax = {"Softmax", 0, softmax_init, softmax_inf
 
 /* ---- ReduceMean ----------------------------------------------------------- */
 
+enum { R_MEAN, R_SUM, R_MAX };
+
 typedef struct reduce_state {
+    int kind;
     int64_t keepdims, noop_empty;
     size_t n_axes;                 /* from the attribute (opset < 18) */
     int64_t axes[QSIM__MAX_RANK];
     int has_attr_axes;
 } reduce_state;
 
-static qsim_status reduce_init(const qsim__node *n, const qsim__tview *in, size_t n_in,
-                               void **state)
+static qsim_status reduce_init_kind(const qsim__node *n, int kind, void **state)
 {
     reduce_state st;
     memset(&st, 0, sizeof st);
+    st.kind = kind;
     QSIM__TRY(qsim__attr_int(n, "keepdims", 1, &st.keepdims));
     QSIM__TRY(qsim__attr_int(n, "noop_with_empty_axes", 0, &st.noop_empty));
     const int64_t *axes;
@@ -142,6 +156,22 @@ static qsim_status reduce_init(const qsim__node *n, const qsim__tview *in, size_
     if (count)
         memcpy(st.axes, axes, count * sizeof *axes);
     return qsim__lo_state(&st, sizeof st, state);
+}
+
+static qsim_status mean_init(const qsim__node *n, const qsim__tview *in, size_t n_in, void **state)
+{
+    (void)in, (void)n_in;
+    return reduce_init_kind(n, R_MEAN, state);
+}
+static qsim_status sum_init(const qsim__node *n, const qsim__tview *in, size_t n_in, void **state)
+{
+    (void)in, (void)n_in;
+    return reduce_init_kind(n, R_SUM, state);
+}
+static qsim_status max_init(const qsim__node *n, const qsim__tview *in, size_t n_in, void **state)
+{
+    (void)in, (void)n_in;
+    return reduce_init_kind(n, R_MAX, state);
 }
 
 /* The reduced-axis mask; *noop when nothing is reduced. */
@@ -212,6 +242,9 @@ static qsim_status reduce_run(void *state, const qsim__node *n, const qsim__exec
     double *acc = qsim__calloc(on ? on : 1, sizeof *acc);
     if (!acc)
         return qsim__oom();
+    if (st->kind == R_MAX)
+        for (size_t i = 0; i < on; i++)
+            acc[i] = -INFINITY;
     const qsim__shape *s = &in[0].shape;
     int64_t ost[QSIM__MAX_RANK], tmp = 1;
     for (int d = s->rank - 1; d >= 0; d--) {
@@ -222,7 +255,10 @@ static qsim_status reduce_run(void *state, const qsim__node *n, const qsim__exec
     int64_t idx[QSIM__MAX_RANK] = {0};
     size_t o = 0;
     for (size_t i = 0; i < in[0].numel; i++) {
-        acc[o] += x[i];
+        if (st->kind == R_MAX)
+            acc[o] = x[i] > acc[o] || isnan(x[i]) ? x[i] : acc[o];
+        else
+            acc[o] += x[i];
         for (int d = s->rank - 1; d >= 0; d--) {
             idx[d]++;
             o += (size_t)ost[d];
@@ -234,13 +270,18 @@ static qsim_status reduce_run(void *state, const qsim__node *n, const qsim__exec
     }
     size_t cnt = on ? in[0].numel / on : 0;
     for (size_t i = 0; i < on; i++)
-        y[i] = cnt ? (float)(acc[i] / (double)cnt) : NAN;
+        y[i] = st->kind != R_MEAN ? (float)acc[i] : cnt ? (float)(acc[i] / (double)cnt) : NAN;
     qsim__free(acc);
     (void)ex;
     return QSIM_OK;
 }
 
-static const qsim__op_desc op_reduce_mean = {"ReduceMean", 0, reduce_init, reduce_infer,
+static const qsim__op_desc op_reduce_mean = {"ReduceMean", 0, mean_init, reduce_infer,
                                              reduce_run, qsim__lo_state_free};
+static const qsim__op_desc op_reduce_sum = {"ReduceSum", 0, sum_init, reduce_infer, reduce_run,
+                                            qsim__lo_state_free};
+static const qsim__op_desc op_reduce_max = {"ReduceMax", 0, max_init, reduce_infer, reduce_run,
+                                            qsim__lo_state_free};
 
-const qsim__op_desc *const qsim__ops_reduce[] = {&op_softmax, &op_reduce_mean, NULL};
+const qsim__op_desc *const qsim__ops_reduce[] = {&op_softmax, &op_reduce_mean, &op_reduce_sum,
+                                                 &op_reduce_max, NULL};

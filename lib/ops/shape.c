@@ -889,6 +889,26 @@ static qsim_status shape_run(void *state, const qsim__node *n, const qsim__exec 
 
 static const qsim__op_desc op_shape = {"Shape", 0, no_state_init, shape_infer, shape_run, NULL};
 
+/* Size: the element count as an int64 scalar (folded like Shape). */
+static qsim_status size_infer(void *state, const qsim__node *n, const qsim__tview *in,
+                              size_t n_in, qsim__tview *out, size_t n_out, size_t *ws)
+{
+    QSIM__TRY(need_inputs(n, in, n_in, 1));
+    out[0].dtype = QSIM__DT_INT64;
+    out[0].shape.rank = 0;
+    *ws = 0;
+    return QSIM_OK;
+}
+
+static qsim_status size_run(void *state, const qsim__node *n, const qsim__exec *ex,
+                            const qsim__tview *in, size_t n_in, qsim__tview *out, size_t n_out)
+{
+    *(int64_t *)out[0].data = (int64_t)in[0].numel;
+    return QSIM_OK;
+}
+
+static const qsim__op_desc op_size = {"Size", 0, no_state_init, size_infer, size_run, NULL};
+
 static qsim_status cos_infer(void *state, const qsim__node *n, const qsim__tview *in, size_t n_in,
                              qsim__tview *out, size_t n_out, size_t *ws)
 {
@@ -1047,5 +1067,5 @@ static const qsim__op_desc op_expand = {"Expand", 0, no_state_init, expand_infer
 const qsim__op_desc *const qsim__ops_shape[] = {
     &op_identity, &op_dropout, &op_flatten, &op_reshape, &op_squeeze, &op_unsqueeze,
     &op_transpose, &op_concat, &op_split, &op_slice, &op_pad, &op_cast, &op_shape, &op_cos,
-    &op_gather, &op_expand, NULL,
+    &op_gather, &op_expand, &op_size, NULL,
 };

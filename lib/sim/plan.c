@@ -28,6 +28,11 @@ void qsim__plan_free(qsim__plan *p)
     qsim__free(p->sched);
     qsim__free(p->mode);
     qsim__free(p->views);
+    if (p->omitted)
+        for (size_t i = 0; i < p->n_nodes; i++)
+            qsim__free(p->omitted[i]);
+    qsim__free(p->omitted);
+    qsim__free_aligned(p->discard);
     qsim__free_aligned(p->arena);
     qsim__free_aligned(p->workspace);
     qsim__free(p);
@@ -143,16 +148,63 @@ static qsim_status set_output_info(const qsim_sim *s, qsim__plan *p, const qsim_
     return QSIM_OK;
 }
 
+/* Outputs the model omits ("" names) still get written by most ops: keep
+ * their inferred views and a scratch buffer big enough for any of them. */
+static qsim_status keep_omitted(qsim__plan *p, size_t ni, const qsim__node *n, qsim__tview *out)
+{
+    int any = 0;
+    for (size_t k = 0; k < n->n_outputs; k++)
+        any |= n->outputs[k] < 0;
+    if (!any)
+        return QSIM_OK;
+    qsim__tview *keep = qsim__malloc_array(n->n_outputs, sizeof *keep);
+    if (!keep)
+        return qsim__oom();
+    for (size_t k = 0; k < n->n_outputs; k++) {
+        keep[k] = out[k];
+        if (n->outputs[k] >= 0)
+            continue;
+        size_t numel = 0, bytes = 0;
+        if (out[k].dtype) {
+            qsim_status st = qsim__shape_numel(&out[k].shape, "omitted output", &numel);
+            if (st != QSIM_OK || !qsim__mul_size(numel, qsim__dtype_size(out[k].dtype), &bytes) ||
+                bytes > QSIM__MAX_TENSOR_BYTES) {
+                qsim__free(keep);
+                return qsim__fail(QSIM_ERR_SHAPE, "%s: omitted output %zu is too large",
+                                  qsim__node_label(n), k);
+            }
+        }
+        keep[k].numel = numel;
+        if (bytes > p->discard_bytes) {
+            void *d = qsim__malloc_aligned(bytes);
+            if (!d) {
+                qsim__free(keep);
+                return qsim__oom();
+            }
+            qsim__free_aligned(p->discard);
+            p->discard = d;
+            p->discard_bytes = bytes;
+        }
+    }
+    qsim__free(p->omitted[ni]);
+    p->omitted[ni] = keep;
+    return QSIM_OK;
+}
+
 /* Run node n now: its inputs are constants; outputs become plan-owned. */
 static qsim_status fold_node(qsim_sim *s, qsim__plan *p, size_t ni, const qsim__tview *in,
                              qsim__tview *out, size_t ws)
 {
     const qsim__node *n = &s->g->nodes[ni];
     const qsim__op_desc *op = s->nodes[ni].op;
+    if (!p->discard && !(p->discard = qsim__malloc_aligned(64)))
+        return qsim__oom();
     for (size_t k = 0; k < n->n_outputs; k++) {
         int32_t v = n->outputs[k];
-        if (v < 0)
+        if (v < 0) {
+            out[k].data = p->discard; /* keep_omitted sized it */
             continue;
+        }
         qsim__tensor *t = NULL;
         QSIM__TRY(qsim__tensor_new(p->vals[v].dtype, &p->vals[v].shape, s->g->values[v].name, &t));
         p->folded[v] = t;
@@ -217,11 +269,13 @@ static qsim_status infer_all(qsim_sim *s, qsim__plan *p)
         size_t ws = 0;
         QSIM__TRY(op->infer(s->nodes[ni].state, n, in, n->n_inputs, out, n->n_outputs, &ws));
         QSIM__TRY(set_output_info(s, p, n, out));
+        QSIM__TRY(keep_omitted(p, ni, n, out));
         int has_input = 0;
         for (size_t k = 0; k < n->n_inputs; k++)
             has_input |= n->inputs[k] >= 0;
-        /* Shape reads only the (known) shape of its input */
-        int foldable = (all_const || is_op(n, "Shape")) && has_input && !hooked_outputs(s, n);
+        /* Shape and Size read only the (known) shape of their input */
+        int foldable = (all_const || is_op(n, "Shape") || is_op(n, "Size")) && has_input &&
+                       !hooked_outputs(s, n);
         if (foldable) {
             QSIM__TRY(fold_node(s, p, ni, in, out, ws));
             continue;
@@ -496,9 +550,11 @@ qsim_status qsim__plan_build(qsim_sim *s, qsim__plan **out)
     p->in_shapes = qsim__calloc(ni, sizeof *p->in_shapes);
     p->in_dtypes = qsim__calloc(ni, sizeof *p->in_dtypes);
     p->in_data = qsim__calloc(ni, sizeof *p->in_data);
+    p->n_nodes = g->n_nodes;
+    p->omitted = qsim__calloc(nn, sizeof *p->omitted);
     qsim_status st = QSIM_OK;
     if (!p->vals || !p->folded || !p->sched || !p->mode || !p->in_shapes || !p->in_dtypes ||
-        !p->in_data) {
+        !p->in_data || !p->omitted) {
         st = qsim__oom();
         goto fail;
     }

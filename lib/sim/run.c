@@ -26,9 +26,13 @@ qsim_status qsim__run_plan(qsim_sim *s)
         if (r->kind == QSIM__VAL_INPUT || r->kind == QSIM__VAL_CONST)
             r->data = s->inputs[i]->data;
     }
+    /* an all-empty plan has no arena: empty tensors still get a non-NULL
+     * pointer (ops may memset/memcpy zero bytes from it) */
+    static _Alignas(64) char empty[64];
+    char *base = p->arena ? (char *)p->arena : empty;
     for (size_t v = 0; v < p->n_values; v++)
         if (vals[v].kind == QSIM__VAL_ARENA && vals[v].root == (int32_t)v)
-            vals[v].data = (char *)p->arena + vals[v].offset;
+            vals[v].data = base + vals[v].offset;
     for (size_t v = 0; v < p->n_values; v++)
         if (vals[v].kind != QSIM__VAL_UNUSED && vals[v].root != (int32_t)v)
             vals[v].data = vals[vals[v].root].data;
@@ -49,8 +53,13 @@ qsim_status qsim__run_plan(qsim_sim *s)
         const qsim__node_rt *rt = &s->nodes[ni];
         for (size_t i = 0; i < n->n_inputs; i++)
             qsim__plan_view(p, n->inputs[i], &in[i]);
-        for (size_t o = 0; o < n->n_outputs; o++)
+        for (size_t o = 0; o < n->n_outputs; o++) {
             qsim__plan_view(p, n->outputs[o], &out[o]);
+            if (n->outputs[o] < 0 && p->omitted[ni]) {
+                out[o] = p->omitted[ni][o];
+                out[o].data = p->discard;
+            }
+        }
         QSIM__TRY(rt->op->run(rt->state, n, &ex, in, n->n_inputs, out, n->n_outputs));
         for (size_t o = 0; o < n->n_outputs; o++)
             if (n->outputs[o] >= 0)

@@ -3,6 +3,7 @@
 
 #include "../core/alloc.h"
 #include "../core/error.h"
+#include "../quant/quantsim.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -175,6 +176,7 @@ void qsim_sim_free(qsim_sim *s)
         return;
     const qsim__graph *g = s->g;
     qsim__plan_free(s->plan);
+    qsim__quant_free(s);
     if (s->nodes)
         for (size_t i = 0; i < g->n_nodes; i++)
             if (s->nodes[i].state && s->nodes[i].op && s->nodes[i].op->free_state)
@@ -250,6 +252,8 @@ qsim_status qsim_sim_create(const qsim_model *m, const qsim_sim_options *o, qsim
     if (s->opts.kernels_generic)
         qsim__cpu_force_generic(1);
     if ((st = qsim__pool_create(s->opts.num_threads, &s->pool)) != QSIM_OK)
+        goto fail;
+    if ((st = qsim__quant_create(s)) != QSIM_OK)
         goto fail;
     *out = s;
     return QSIM_OK;
@@ -395,6 +399,7 @@ qsim_status qsim_sim_run(qsim_sim *s)
             return qsim__fail(QSIM_ERR_STATE, "qsim_sim_run: input '%s' is not set",
                               g->values[g->inputs[i]].name);
     s->have_run = 0;
+    QSIM__TRY(qsim__quant_prepare_run(s));
     if (s->plan && !qsim__plan_matches(s, s->plan)) {
         qsim__plan_free(s->plan);
         s->plan = NULL;
@@ -403,6 +408,7 @@ qsim_status qsim_sim_run(qsim_sim *s)
         QSIM__TRY(qsim__plan_build(s, &s->plan));
     QSIM__TRY(qsim__run_plan(s));
     s->have_run = 1;
+    qsim__quant_after_run(s);
     return QSIM_OK;
 }
 

@@ -79,6 +79,7 @@ typedef struct qsim__rtval {
 
 typedef struct qsim__plan {
     size_t n_values;
+    size_t n_nodes;
     size_t n_inputs;
     qsim__shape *in_shapes;   /* the input shapes this plan was built for */
     int *in_dtypes;
@@ -94,6 +95,10 @@ typedef struct qsim__plan {
     size_t workspace_bytes;
     size_t naive_bytes;       /* sum of all arena buffers, without reuse */
     qsim__tview *views;       /* 2 * max_io scratch views for run */
+    qsim__tview **omitted;    /* per node: inferred views of all outputs when some
+                                 are omitted (they write into `discard`), else NULL */
+    void *discard;            /* scratch for omitted outputs, 64-byte aligned */
+    size_t discard_bytes;
     size_t max_io;            /* most inputs or outputs of one node */
 } qsim__plan;
 

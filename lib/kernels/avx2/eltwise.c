@@ -7,9 +7,12 @@
 #include <immintrin.h>
 
 /* exp(x) for x in [-87, 88]: 2^n * p(r), r = x - n*ln2, |r| <= ln2/2,
- * p = Taylor series to degree 7 (error ~5e-9). */
+ * p = Taylor series to degree 7 (error ~5e-9); 0 below -87.34, exp(88)
+ * above 88. */
 static inline __m256 exp_ps(__m256 x)
 {
+    /* below ln(FLT_MIN) the result is subnormal or 0: give 0 */
+    __m256 tiny = _mm256_cmp_ps(x, _mm256_set1_ps(-87.33654f), _CMP_LT_OQ);
     x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.0f)), _mm256_set1_ps(88.0f));
     __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
                                _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
@@ -24,7 +27,7 @@ static inline __m256 exp_ps(__m256 x)
     p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
     p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
     __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
-    return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
+    return _mm256_andnot_ps(tiny, _mm256_mul_ps(p, _mm256_castsi256_ps(e)));
 }
 
 static inline __m256 sigmoid_ps(__m256 x)
@@ -153,6 +156,10 @@ void qsim__k_f32_unary__avx2(int op, const float *x, float *y, size_t n, float a
     case QSIM__UN_AFFINE:
         for (; i + 8 <= n; i += 8)
             _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, _mm256_loadu_ps(x + i), vb));
+        break;
+    case QSIM__UN_EXP:
+        for (; i + 8 <= n; i += 8)
+            _mm256_storeu_ps(y + i, exp_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), va)));
         break;
     default:
         break;

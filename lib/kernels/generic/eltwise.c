@@ -23,6 +23,7 @@ static float unary1(int op, float x, float a, float b)
     case QSIM__UN_ERF: return erff(x);
     case QSIM__UN_SQRT: return sqrtf(x);
     case QSIM__UN_AFFINE: return a * x + b;
+    case QSIM__UN_EXP: return expf(x - a);
     default: return x;
     }
 }

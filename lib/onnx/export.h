@@ -1,0 +1,17 @@
+/* Re-serializing a loaded model (qsim_export's prefix.onnx). */
+#ifndef QSIM_ONNX_EXPORT_H
+#define QSIM_ONNX_EXPORT_H
+
+#include <qsim/qsim.h>
+
+#include "graph.h"
+
+/* Write m as ONNX to `path` atomically (temp file + rename). replace, when
+ * not NULL, has one entry per graph value: a non-NULL tensor replaces that
+ * initializer's (or Constant node's) data. All initializer data is written
+ * inline. Errors: QSIM_ERR_IO, QSIM_ERR_UNSUPPORTED (over 2 GB, or external
+ * data the graph did not decode), QSIM_ERR_OUT_OF_MEMORY. */
+qsim_status qsim__onnx_export(const qsim_model *m, const qsim__tensor *const *replace,
+                              const char *path);
+
+#endif
