@@ -403,6 +403,27 @@ QSIM_API qsim_status qsim_compute_encodings(qsim_sim *s, qsim_forward_fn fn, voi
  *  Since: 1.0 */
 QSIM_API qsim_status qsim_export(const qsim_sim *s, const char *dir, const char *prefix);
 
+/** Write the sim as a standard QDQ ONNX model at `path` (temporary file +
+ *  rename). Every enabled int quantizer with an encoding becomes a
+ *  QuantizeLinear + DequantizeLinear pair on its tensor (per-tensor, or
+ *  per-channel with the quantizer's axis), every enabled FP16 quantizer a
+ *  Cast(float16) + Cast(float) pair; disabled ones and int ones without an
+ *  encoding add nothing. Consumers read the dequantized tensor; graph
+ *  outputs keep their names. Scale = delta (float32); signed symmetric
+ *  encodings become int4/int8/int16 with zero point 0, all others
+ *  uint4/uint8/uint16 with zero point -offset. The ai.onnx opset is raised
+ *  to 13 (8-bit only) or 21 (any 4- or 16-bit quantizer). Weights are the
+ *  sim's current float weights. The sim is not changed.
+ *  Note: onnxruntime's QuantizeLinear rounds half to even, the sim half
+ *  away from zero, so exact ties can differ by one step.
+ *  @return QSIM_OK, QSIM_ERR_INVALID_ARGUMENT, QSIM_ERR_STATE (inside
+ *          compute_encodings or adaround), QSIM_ERR_UNSUPPORTED (a bitwidth
+ *          other than 4, 8, 16; a model below opset 11 or with attributes
+ *          the raised opset turned into inputs; over 2 GB), QSIM_ERR_IO,
+ *          QSIM_ERR_OUT_OF_MEMORY.
+ *  Since: 1.0 */
+QSIM_API qsim_status qsim_export_qdq(const qsim_sim *s, const char *path);
+
 /** Load param encodings from an encodings file (0.6.1, 1.0.0 or 2.0.0; a
  *  full export or AdaRound's param-only file) and freeze them: each param
  *  named gets enabled, its bitwidth, data type, symmetry (strict and

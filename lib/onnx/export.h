@@ -14,4 +14,12 @@
 qsim_status qsim__onnx_export(const qsim_model *m, const qsim__tensor *const *replace,
                               const char *path);
 
+/* Like qsim__onnx_export, but edit (when not NULL) gets the shallow copy
+ * of the ModelProto (an Onnx__ModelProto *) just before it is packed, with
+ * the initializers and nodes already resolved, and may point its arrays
+ * elsewhere (memory it owns until the call returns). */
+typedef qsim_status (*qsim__onnx_edit_fn)(void *model, void *ctx);
+qsim_status qsim__onnx_export_edit(const qsim_model *m, const qsim__tensor *const *replace,
+                                   qsim__onnx_edit_fn edit, void *ctx, const char *path);
+
 #endif

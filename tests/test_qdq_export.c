@@ -1,0 +1,324 @@
+/* qsim_export_qdq proven in a real runtime: the QDQ model of the demo CNN
+ * and of resnet18 runs in onnxruntime-node (tests/tools/ort_run.js, graph
+ * optimizations off) on the same input as qsim_sim_run, and the outputs
+ * agree within one step of the output quantizer. The 8-bit model also
+ * passes onnx.checker (python3-onnx 1.12, opsets <= 17); the 4/16-bit and
+ * FP16 model (opset 21) is checked by onnxruntime only.
+ * argv[1]: the folder holding resnet18.onnx (tests/models). */
+#include <qsim/qsim.h>
+
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+static const char *models_dir = ".";
+static char tmpdir[512];
+
+static void path_of(char *buf, size_t n, const char *dir, const char *file)
+{
+    int k = snprintf(buf, n, "%s/%s", dir, file);
+    assert_true(k > 0 && (size_t)k < n);
+}
+
+static uint32_t rng = 12345u;
+static float frand(void)
+{
+    rng = rng * 1664525u + 1013904223u;
+    return (float)(rng >> 8) / 16777216.0f;
+}
+
+typedef struct feed {
+    const char *input;
+    const int64_t *shape;
+    size_t rank, numel;
+    float *data;
+    int batches;
+} feed;
+
+static void fill(feed *f)
+{
+    for (size_t i = 0; i < f->numel; i++)
+        f->data[i] = frand() * 2.0f - 0.5f;
+}
+
+static qsim_status forward(qsim_sim *s, void *user)
+{
+    feed *f = user;
+    for (int b = 0; b < f->batches; b++) {
+        fill(f);
+        qsim_status st = qsim_sim_set_input(s, f->input, f->data, f->shape, f->rank);
+        if (st == QSIM_OK)
+            st = qsim_sim_run(s);
+        if (st != QSIM_OK)
+            return st;
+    }
+    return QSIM_OK;
+}
+
+static void write_bin(const char *path, const void *p, size_t n)
+{
+    FILE *fp = fopen(path, "wb");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(p, 1, n, fp), n);
+    assert_int_equal(fclose(fp), 0);
+}
+
+static void read_bin(const char *path, void *p, size_t n)
+{
+    FILE *fp = fopen(path, "rb");
+    assert_non_null(fp);
+    assert_int_equal(fread(p, 1, n, fp), n);
+    assert_int_equal(fgetc(fp), EOF);
+    fclose(fp);
+}
+
+static int run_cmd(const char *cmd)
+{
+    int r = system(cmd);
+    if (r != 0)
+        fprintf(stderr, "# command failed (%d): %s\n", r, cmd);
+    return r;
+}
+
+/* Run `qdq` in onnxruntime on f's data; y gets n floats. */
+static void ort_run(const char *qdq, const feed *f, float *y, size_t n)
+{
+    const char *src = getenv("QSIM_SOURCE_ROOT");
+    char in[700], out[700], dims[128] = "", cmd[3000];
+    path_of(in, sizeof in, tmpdir, "in.bin");
+    path_of(out, sizeof out, tmpdir, "out.bin");
+    write_bin(in, f->data, f->numel * sizeof(float));
+    for (size_t i = 0; i < f->rank; i++) {
+        size_t l = strlen(dims);
+        snprintf(dims + l, sizeof dims - l, "%s%lld", i ? "," : "", (long long)f->shape[i]);
+    }
+    snprintf(cmd, sizeof cmd, "NODE_PATH=/opt/ort/node_modules node '%s/tests/tools/ort_run.js' "
+             "'%s' '%s' %s '%s'", src ? src : ".", qdq, in, dims, out);
+    assert_int_equal(run_cmd(cmd), 0);
+    read_bin(out, y, n * sizeof(float));
+}
+
+/* Compare the sim's output with onnxruntime's: every element within one
+ * step of the output quantizer; report exact matches and the worst. */
+static void compare(qsim_sim *s, const char *qdq, feed *f, const char *out_name,
+                    const char *label)
+{
+    fill(f);
+    assert_int_equal(qsim_sim_set_input(s, f->input, f->data, f->shape, f->rank), QSIM_OK);
+    assert_int_equal(qsim_sim_run(s), QSIM_OK);
+    const float *y = NULL;
+    const int64_t *shape = NULL;
+    size_t rank = 0, n = 1;
+    assert_int_equal(qsim_sim_get_output(s, out_name, &y, &shape, &rank), QSIM_OK);
+    for (size_t i = 0; i < rank; i++)
+        n *= (size_t)shape[i];
+    float *r = malloc(n * sizeof *r);
+    assert_non_null(r);
+    ort_run(qdq, f, r, n);
+    qsim_quantizer *oq = qsim_quantizer_find(s, out_name);
+    assert_non_null(oq);
+    double mn, mx, scale;
+    int64_t off;
+    assert_int_equal(qsim_quantizer_get_encoding(oq, 0, &mn, &mx, &scale, &off), QSIM_OK);
+    size_t exact = 0, one = 0;
+    double worst = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = fabs((double)y[i] - (double)r[i]);
+        if (d == 0)
+            exact++;
+        else if (d <= scale * 1.0001)
+            one++;
+        if (d > worst)
+            worst = d;
+    }
+    printf("# %s: %zu outputs, %zu exact, %zu one step (scale %.6g), worst %.3g steps\n", label,
+           n, exact, one, scale, worst / scale);
+    assert_true(worst <= scale * 1.0001);
+    assert_true(exact + one == n);
+    free(r);
+}
+
+static qsim_sim *make_sim(qsim_model *m, int per_channel)
+{
+    qsim_sim_options *o = NULL;
+    assert_int_equal(qsim_sim_options_create(&o), QSIM_OK);
+    assert_int_equal(qsim_sim_options_set_int(o, QSIM_OPT_PER_CHANNEL, per_channel), QSIM_OK);
+    qsim_sim *s = NULL;
+    assert_int_equal(qsim_sim_create(m, o, &s), QSIM_OK);
+    qsim_sim_options_free(o);
+    return s;
+}
+
+static void calibrate(qsim_sim *s, feed *f)
+{
+    qsim_status st = qsim_compute_encodings(s, forward, f);
+    if (st != QSIM_OK)
+        fprintf(stderr, "# %s\n", qsim_last_error());
+    assert_int_equal(st, QSIM_OK);
+}
+
+static void export_to(qsim_sim *s, const char *file, char *path, size_t n)
+{
+    path_of(path, n, tmpdir, file);
+    qsim_status st = qsim_export_qdq(s, path);
+    if (st != QSIM_OK)
+        fprintf(stderr, "# %s\n", qsim_last_error());
+    assert_int_equal(st, QSIM_OK);
+}
+
+static void onnx_check(const char *path)
+{
+    const char *py = getenv("PYTHON3");
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "'%s' -c 'import onnx,sys; m=onnx.load(sys.argv[1]); "
+             "onnx.checker.check_model(m, full_check=True)' '%s'", py ? py : "/usr/bin/python3",
+             path);
+    assert_int_equal(run_cmd(cmd), 0);
+}
+
+static qsim_model *load_cnn(void)
+{
+    const char *src = getenv("QSIM_SOURCE_ROOT");
+    char path[700];
+    path_of(path, sizeof path, src ? src : ".", "data/fmnist_cnn.onnx");
+    qsim_model *m = NULL;
+    assert_int_equal(qsim_model_load(path, &m), QSIM_OK);
+    return m;
+}
+
+static const int64_t cnn_shape[4] = {8, 1, 28, 28};
+
+static void test_cnn_int8(void **state)
+{
+    (void)state;
+    for (int pc = 0; pc < 2; pc++) {
+        qsim_model *m = load_cnn();
+        qsim_sim *s = make_sim(m, pc);
+        float x[8 * 28 * 28];
+        feed f = {"input", cnn_shape, 4, 8 * 28 * 28, x, 4};
+        calibrate(s, &f);
+        char path[700];
+        export_to(s, pc ? "cnn_int8_pc.onnx" : "cnn_int8.onnx", path, sizeof path);
+        onnx_check(path);
+        f.batches = 1;
+        compare(s, path, &f, "logits", pc ? "cnn int8 per-channel" : "cnn int8 per-tensor");
+        qsim_sim_free(s);
+        qsim_model_free(m);
+    }
+}
+
+/* Mixed: 4-bit per-channel weights, a 16-bit activation, an FP16 one, a
+ * disabled one (opset 21: int4 and int16 QuantizeLinear). */
+static void test_cnn_mixed(void **state)
+{
+    (void)state;
+    qsim_model *m = load_cnn();
+    qsim_sim *s = make_sim(m, 1);
+    size_t n = qsim_quantizer_count(s), acts = 0;
+    for (size_t i = 0; i < n; i++) {
+        qsim_quantizer *q = qsim_quantizer_at(s, i);
+        if (qsim_quantizer_get_kind(q) == QSIM_QUANTIZER_PARAM) {
+            if (!strcmp(qsim_quantizer_op_type(q), "Conv") && qsim_quantizer_is_enabled(q) &&
+                strstr(qsim_quantizer_name(q), "weight"))
+                assert_int_equal(qsim_quantizer_set_bitwidth(q, 4), QSIM_OK);
+            continue;
+        }
+        if (!qsim_quantizer_is_enabled(q) || !strcmp(qsim_quantizer_name(q), "logits"))
+            continue;
+        if (acts == 1)
+            assert_int_equal(qsim_quantizer_set_bitwidth(q, 16), QSIM_OK);
+        else if (acts == 2)
+            assert_int_equal(qsim_quantizer_set_data_type(q, QSIM_DATA_TYPE_FLOAT), QSIM_OK);
+        else if (acts == 3)
+            assert_int_equal(qsim_quantizer_set_enabled(q, 0), QSIM_OK);
+        acts++;
+    }
+    float x[8 * 28 * 28];
+    feed f = {"input", cnn_shape, 4, 8 * 28 * 28, x, 4};
+    calibrate(s, &f);
+    char path[700];
+    export_to(s, "cnn_mixed.onnx", path, sizeof path);
+    f.batches = 1;
+    compare(s, path, &f, "logits", "cnn W4 / A8+A16+FP16 mixed");
+    qsim_sim_free(s);
+    qsim_model_free(m);
+}
+
+static void test_resnet18(void **state)
+{
+    (void)state;
+    char mp[700];
+    path_of(mp, sizeof mp, models_dir, "resnet18.onnx");
+    qsim_model *m = NULL;
+    assert_int_equal(qsim_model_load(mp, &m), QSIM_OK);
+    qsim_sim *s = make_sim(m, 1);
+    static const int64_t shape[4] = {1, 3, 224, 224};
+    float *x = malloc(3 * 224 * 224 * sizeof *x);
+    assert_non_null(x);
+    feed f = {"input", shape, 4, 3 * 224 * 224, x, 2};
+    calibrate(s, &f);
+    char path[700];
+    export_to(s, "resnet18_qdq.onnx", path, sizeof path);
+    onnx_check(path);
+    f.batches = 1;
+    compare(s, path, &f, "output", "resnet18 int8 per-channel");
+    free(x);
+    qsim_sim_free(s);
+    qsim_model_free(m);
+}
+
+static void test_bad_args(void **state)
+{
+    (void)state;
+    assert_int_equal(qsim_export_qdq(NULL, "x.onnx"), QSIM_ERR_INVALID_ARGUMENT);
+    qsim_model *m = load_cnn();
+    qsim_sim *s = make_sim(m, 0);
+    assert_int_equal(qsim_export_qdq(s, NULL), QSIM_ERR_INVALID_ARGUMENT);
+    /* 3-bit has no ONNX type */
+    qsim_quantizer *q = qsim_quantizer_find(s, "logits");
+    assert_non_null(q);
+    assert_int_equal(qsim_quantizer_set_bitwidth(q, 3), QSIM_OK);
+    float x[8 * 28 * 28];
+    feed f = {"input", cnn_shape, 4, 8 * 28 * 28, x, 1};
+    calibrate(s, &f);
+    char path[700];
+    path_of(path, sizeof path, tmpdir, "bad.onnx");
+    assert_int_equal(qsim_export_qdq(s, path), QSIM_ERR_UNSUPPORTED);
+    assert_non_null(strstr(qsim_last_error(), "logits"));
+    assert_int_equal(access(path, F_OK), -1);
+    path_of(path, sizeof path, "/nonexistent-dir", "x.onnx");
+    assert_int_equal(qsim_quantizer_set_bitwidth(q, 8), QSIM_OK);
+    calibrate(s, &f);
+    assert_int_equal(qsim_export_qdq(s, path), QSIM_ERR_IO);
+    qsim_sim_free(s);
+    qsim_model_free(m);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1)
+        models_dir = argv[1];
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/qsim-qdq-XXXXXX");
+    if (!mkdtemp(tmpdir))
+        return 1;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bad_args),
+        cmocka_unit_test(test_cnn_int8),
+        cmocka_unit_test(test_cnn_mixed),
+        cmocka_unit_test(test_resnet18),
+    };
+    int r = cmocka_run_group_tests_name("qdq_export", tests, NULL, NULL);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    if (system(cmd) != 0)
+        r = 1;
+    return r;
+}
