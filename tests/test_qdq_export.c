@@ -184,6 +184,29 @@ static void onnx_check(const char *path)
     assert_int_equal(run_cmd(cmd), 0);
 }
 
+/* What the model must hold (tests/tools/check_qdq_model.py): the pairs
+ * counted from the sim's quantizers. */
+static void check_structure(qsim_sim *s, const char *path, int opset, const char *zp_types)
+{
+    size_t n = qsim_quantizer_count(s), nq = 0, nf = 0;
+    for (size_t i = 0; i < n; i++) {
+        qsim_quantizer *q = qsim_quantizer_at(s, i);
+        if (!qsim_quantizer_is_enabled(q))
+            continue;
+        double a, b, c;
+        int64_t o;
+        if (qsim_quantizer_get_data_type(q) == QSIM_DATA_TYPE_FLOAT)
+            nf++;
+        else if (qsim_quantizer_get_encoding(q, 0, &a, &b, &c, &o) == QSIM_OK)
+            nq++;
+    }
+    const char *py = getenv("PYTHON3"), *src = getenv("QSIM_SOURCE_ROOT");
+    char cmd[1500];
+    snprintf(cmd, sizeof cmd, "'%s' '%s/tests/tools/check_qdq_model.py' '%s' %d %zu %zu '%s'",
+             py ? py : "/usr/bin/python3", src ? src : ".", path, opset, nq, nf, zp_types);
+    assert_int_equal(run_cmd(cmd), 0);
+}
+
 static qsim_model *load_cnn(void)
 {
     const char *src = getenv("QSIM_SOURCE_ROOT");
@@ -208,6 +231,7 @@ static void test_cnn_int8(void **state)
         char path[700];
         export_to(s, pc ? "cnn_int8_pc.onnx" : "cnn_int8.onnx", path, sizeof path);
         onnx_check(path);
+        check_structure(s, path, 13, "3,2");
         f.batches = 1;
         compare(s, path, &f, "logits", pc ? "cnn int8 per-channel" : "cnn int8 per-tensor");
         qsim_sim_free(s);
@@ -246,6 +270,7 @@ static void test_cnn_mixed(void **state)
     calibrate(s, &f);
     char path[700];
     export_to(s, "cnn_mixed.onnx", path, sizeof path);
+    check_structure(s, path, 21, "22,4,2");
     f.batches = 1;
     compare(s, path, &f, "logits", "cnn W4 / A8+A16+FP16 mixed");
     qsim_sim_free(s);
@@ -268,6 +293,7 @@ static void test_resnet18(void **state)
     char path[700];
     export_to(s, "resnet18_qdq.onnx", path, sizeof path);
     onnx_check(path);
+    check_structure(s, path, 13, "3,2");
     f.batches = 1;
     compare(s, path, &f, "output", "resnet18 int8 per-channel");
     free(x);
