@@ -146,6 +146,9 @@ static void compare(qsim_sim *s, const char *qdq, feed *f, const char *out_name,
     free(r);
 }
 
+static void roundtrip(qsim_sim *s, const char *path, feed *f, const char *out_name,
+                      const char *label);
+
 static qsim_sim *make_sim(qsim_model *m, int per_channel)
 {
     qsim_sim_options *o = NULL;
@@ -234,6 +237,7 @@ static void test_cnn_int8(void **state)
         check_structure(s, path, 13, "3,2");
         f.batches = 1;
         compare(s, path, &f, "logits", pc ? "cnn int8 per-channel" : "cnn int8 per-tensor");
+        roundtrip(s, path, &f, "logits", pc ? "cnn int8 per-channel" : "cnn int8 per-tensor");
         qsim_sim_free(s);
         qsim_model_free(m);
     }
@@ -296,9 +300,74 @@ static void test_resnet18(void **state)
     check_structure(s, path, 13, "3,2");
     f.batches = 1;
     compare(s, path, &f, "output", "resnet18 int8 per-channel");
+    roundtrip(s, path, &f, "output", "resnet18 int8 per-channel");
     free(x);
     qsim_sim_free(s);
     qsim_model_free(m);
+}
+
+/* export_qdq -> load -> create_from_qdq: same outputs as the sim it came
+ * from; the rebuilt graph has no Q/DQ left (each quantizer's encoding is
+ * back, with the scale rounded to float32). */
+static void roundtrip(qsim_sim *s, const char *path, feed *f, const char *out_name,
+                      const char *label)
+{
+    qsim_model *qm = NULL;
+    assert_int_equal(qsim_model_load(path, &qm), QSIM_OK);
+    qsim_sim *r = NULL;
+    qsim_status st = qsim_sim_create_from_qdq(qm, NULL, &r);
+    if (st != QSIM_OK)
+        fprintf(stderr, "# %s\n", qsim_last_error());
+    assert_int_equal(st, QSIM_OK);
+    qsim_model_free(qm); /* the sim keeps its own float model */
+    size_t n = qsim_quantizer_count(s), checked = 0;
+    for (size_t i = 0; i < n; i++) {
+        qsim_quantizer *a = qsim_quantizer_at(s, i);
+        qsim_quantizer *b = qsim_quantizer_find(r, qsim_quantizer_name(a));
+        assert_non_null(b);
+        double mn, mx, sa, sb;
+        int64_t oa, ob;
+        int has = qsim_quantizer_is_enabled(a) &&
+                  qsim_quantizer_get_encoding(a, 0, &mn, &mx, &sa, &oa) == QSIM_OK;
+        int fp = qsim_quantizer_is_enabled(a) &&
+                 qsim_quantizer_get_data_type(a) == QSIM_DATA_TYPE_FLOAT;
+        assert_int_equal(qsim_quantizer_is_enabled(b), has || fp);
+        if (!has)
+            continue;
+        assert_int_equal(qsim_quantizer_channel_count(b), qsim_quantizer_channel_count(a));
+        for (size_t c = 0; c < qsim_quantizer_channel_count(a); c++) {
+            assert_int_equal(qsim_quantizer_get_encoding(a, c, &mn, &mx, &sa, &oa), QSIM_OK);
+            assert_int_equal(qsim_quantizer_get_encoding(b, c, &mn, &mx, &sb, &ob), QSIM_OK);
+            assert_true(sb == (double)(float)sa);
+            assert_int_equal(ob, oa);
+        }
+        assert_true(qsim_quantizer_is_frozen(b));
+        checked++;
+    }
+    assert_true(checked > 0);
+    fill(f);
+    const float *ya = NULL, *yb = NULL;
+    const int64_t *shape = NULL;
+    size_t rank = 0, numel = 1;
+    assert_int_equal(qsim_sim_set_input(s, f->input, f->data, f->shape, f->rank), QSIM_OK);
+    assert_int_equal(qsim_sim_run(s), QSIM_OK);
+    assert_int_equal(qsim_sim_get_output(s, out_name, &ya, &shape, &rank), QSIM_OK);
+    for (size_t i = 0; i < rank; i++)
+        numel *= (size_t)shape[i];
+    float *copy = malloc(numel * sizeof *copy);
+    assert_non_null(copy);
+    memcpy(copy, ya, numel * sizeof *copy);
+    assert_int_equal(qsim_sim_set_input(r, f->input, f->data, f->shape, f->rank), QSIM_OK);
+    assert_int_equal(qsim_sim_run(r), QSIM_OK);
+    assert_int_equal(qsim_sim_get_output(r, out_name, &yb, &shape, &rank), QSIM_OK);
+    size_t same = 0;
+    for (size_t i = 0; i < numel; i++)
+        same += copy[i] == yb[i];
+    printf("# %s round trip: %zu quantizers, %zu/%zu outputs identical\n", label, checked, same,
+           numel);
+    assert_int_equal(same, numel);
+    free(copy);
+    qsim_sim_free(r);
 }
 
 static void test_bad_args(void **state)

@@ -37,6 +37,13 @@ qsim_status qsim__onnx_export(const qsim_model *m, const qsim__tensor *const *re
 qsim_status qsim__onnx_export_edit(const qsim_model *m, const qsim__tensor *const *replace,
                                    qsim__onnx_edit_fn edit, void *ctx, const char *path)
 {
+    return qsim__onnx_export_edit_mem(m, replace, edit, ctx, path, NULL, NULL);
+}
+
+qsim_status qsim__onnx_export_edit_mem(const qsim_model *m, const qsim__tensor *const *replace,
+                                       qsim__onnx_edit_fn edit, void *ctx, const char *path,
+                                       uint8_t **out, size_t *out_size)
+{
     const Onnx__ModelProto *mp = m->proto;
     if (!mp || !mp->graph)
         return qsim__fail(QSIM_ERR_STATE, "exporting '%s': the model keeps no ONNX proto", path);
@@ -130,7 +137,13 @@ qsim_status qsim__onnx_export_edit(const qsim_model *m, const qsim__tensor *cons
         st = qsim__fail(QSIM_ERR_INTERNAL, "exporting '%s': protobuf packed size changed", path);
         goto out;
     }
-    st = qsim__write_file_atomic(path, buf, size);
+    if (out) {
+        *out = buf;
+        *out_size = size;
+        buf = NULL;
+    } else {
+        st = qsim__write_file_atomic(path, buf, size);
+    }
 out:
     qsim__free(buf);
     if (attr_ptrs)
