@@ -31,6 +31,14 @@ static inline const char *qs_source_root(void)
     return p && *p ? p : ".";
 }
 
+/* 1 under valgrind (its preload library is in LD_PRELOAD): full-size
+ * resnet18 inference is skipped there, it would take many minutes. */
+static inline int qs_under_valgrind(void)
+{
+    const char *p = getenv("LD_PRELOAD");
+    return p && strstr(p, "vgpreload") != NULL;
+}
+
 /* A scratch folder under QSIM_TEST_DATA (or /tmp), created. */
 static inline void qs_scratch(char *buf, size_t size, const char *name)
 {
