@@ -413,7 +413,9 @@ int main(int argc, char **argv)
     int r = cmocka_run_group_tests_name("qdq_export", tests, NULL, NULL);
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    if (system(cmd) != 0)
+    if (getenv("QSIM_QDQ_KEEP")) /* for benchmarks: keep the exported models */
+        printf("# kept %s\n", tmpdir);
+    else if (system(cmd) != 0)
         r = 1;
     return r;
 }
