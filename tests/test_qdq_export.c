@@ -370,6 +370,63 @@ static void roundtrip(qsim_sim *s, const char *path, feed *f, const char *out_na
     qsim_sim_free(r);
 }
 
+/* A model laid out like onnxruntime's quantizer output
+ * (tests/tools/gen_qdq_models.py): the sim made from it agrees with
+ * onnxruntime running that same QDQ model. */
+static void test_from_ort_style(void **state)
+{
+    (void)state;
+    const char *py = getenv("PYTHON3"), *src = getenv("QSIM_SOURCE_ROOT");
+    char cmd[1500], path[700];
+    snprintf(cmd, sizeof cmd, "'%s' '%s/tests/tools/gen_qdq_models.py' '%s'",
+             py ? py : "/usr/bin/python3", src ? src : ".", tmpdir);
+    assert_int_equal(run_cmd(cmd), 0);
+    path_of(path, sizeof path, tmpdir, "ort_qdq.onnx");
+    qsim_model *qm = NULL;
+    assert_int_equal(qsim_model_load(path, &qm), QSIM_OK);
+    qsim_sim *s = NULL;
+    qsim_status st = qsim_sim_create_from_qdq(qm, NULL, &s);
+    if (st != QSIM_OK)
+        fprintf(stderr, "# %s\n", qsim_last_error());
+    assert_int_equal(st, QSIM_OK);
+    qsim_model_free(qm);
+    double mn, mx, sc;
+    int64_t off;
+    qsim_quantizer *q = qsim_quantizer_find(s, "input");
+    assert_non_null(q);
+    assert_int_equal(qsim_quantizer_get_encoding(q, 0, &mn, &mx, &sc, &off), QSIM_OK);
+    assert_true(sc == (double)(2.0f / 255.0f));
+    assert_int_equal(off, -64);
+    q = qsim_quantizer_find(s, "conv.weight");
+    assert_non_null(q);
+    assert_int_equal(qsim_quantizer_channel_count(q), 4);
+    assert_int_equal(qsim_quantizer_get_encoding(q, 3, &mn, &mx, &sc, &off), QSIM_OK);
+    assert_int_equal(off, -128);
+    assert_true(qsim_quantizer_is_frozen(q));
+    q = qsim_quantizer_find(s, "output"); /* the pair ending in the graph output */
+    assert_non_null(q);
+    assert_int_equal(qsim_quantizer_get_encoding(q, 0, &mn, &mx, &sc, &off), QSIM_OK);
+    assert_true(sc == (double)0.01f);
+    assert_int_equal(off, 0);
+    assert_null(qsim_quantizer_find(s, "conv_out_DequantizeLinear_Output"));
+    static const int64_t shape[4] = {2, 1, 8, 8};
+    float x[2 * 64];
+    feed f = {"input", shape, 4, 2 * 64, x, 1};
+    compare(s, path, &f, "output", "onnxruntime-style QDQ model");
+    qsim_sim_free(s);
+    static const char *const bad[] = {"bad_qdq_scales.onnx", "bad_qdq_int32.onnx"};
+    for (size_t i = 0; i < 2; i++) {
+        path_of(path, sizeof path, tmpdir, bad[i]);
+        assert_int_equal(qsim_model_load(path, &qm), QSIM_OK);
+        s = (qsim_sim *)1;
+        assert_int_equal(qsim_sim_create_from_qdq(qm, NULL, &s), QSIM_ERR_UNSUPPORTED);
+        assert_null(s);
+        assert_non_null(strstr(qsim_last_error(), "QuantizeLinear"));
+        qsim_model_free(qm);
+    }
+    assert_int_equal(qsim_sim_create_from_qdq(NULL, NULL, &s), QSIM_ERR_INVALID_ARGUMENT);
+}
+
 static void test_bad_args(void **state)
 {
     (void)state;
@@ -409,6 +466,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_cnn_int8),
         cmocka_unit_test(test_cnn_mixed),
         cmocka_unit_test(test_resnet18),
+        cmocka_unit_test(test_from_ort_style),
     };
     int r = cmocka_run_group_tests_name("qdq_export", tests, NULL, NULL);
     char cmd[600];
