@@ -427,6 +427,52 @@ static void test_from_ort_style(void **state)
     assert_int_equal(qsim_sim_create_from_qdq(NULL, NULL, &s), QSIM_ERR_INVALID_ARGUMENT);
 }
 
+/* The one systematic difference: at an exact half step onnxruntime's
+ * QuantizeLinear rounds half to even, the sim (AIMET's C++ kernel rounds
+ * x/scale - offset, i.e. after adding the zero point) half away from
+ * zero. Inputs (k + 0.5) * 0.25 for k in [-32, 31]: on the positive half
+ * they differ by one step exactly where k is even (16 inputs); the Relu
+ * hides the negative half. */
+static void test_ties(void **state)
+{
+    (void)state;
+    char path[700];
+    path_of(path, sizeof path, tmpdir, "tie_qdq.onnx"); /* from test_from_ort_style */
+    qsim_model *qm = NULL;
+    assert_int_equal(qsim_model_load(path, &qm), QSIM_OK);
+    qsim_sim *s = NULL;
+    assert_int_equal(qsim_sim_create_from_qdq(qm, NULL, &s), QSIM_OK);
+    qsim_model_free(qm);
+    static const int64_t shape[2] = {1, 64};
+    float x[64], r[64];
+    for (int i = 0; i < 64; i++)
+        x[i] = ((float)(i - 32) + 0.5f) * 0.25f;
+    feed f = {"input", shape, 2, 64, x, 0};
+    assert_int_equal(qsim_sim_set_input(s, "input", x, shape, 2), QSIM_OK);
+    assert_int_equal(qsim_sim_run(s), QSIM_OK);
+    const float *y = NULL;
+    const int64_t *oshape = NULL;
+    size_t rank = 0;
+    assert_int_equal(qsim_sim_get_output(s, "output", &y, &oshape, &rank), QSIM_OK);
+    ort_run(path, &f, r, 64);
+    size_t diff = 0, expect = 0;
+    for (int i = 0; i < 64; i++) {
+        double v = (double)(i - 32) + 0.5;
+        double away = v < 0 ? -floor(-v + 0.5) : floor(v + 0.5);
+        double rne = nearbyint(v); /* default FE_TONEAREST: half to even */
+        float ys = (float)(away > 0 ? away * 0.25 : 0.0), yo = (float)(rne > 0 ? rne * 0.25 : 0.0);
+        assert_true(y[i] == ys);
+        assert_true(r[i] == yo);
+        expect += ys != yo;
+        diff += y[i] != r[i];
+    }
+    printf("# ties: %zu of 64 half-step inputs differ by one step (half away vs half even)\n",
+           diff);
+    assert_int_equal(diff, expect);
+    assert_int_equal(diff, 16);
+    qsim_sim_free(s);
+}
+
 static void test_bad_args(void **state)
 {
     (void)state;
@@ -467,6 +513,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_cnn_mixed),
         cmocka_unit_test(test_resnet18),
         cmocka_unit_test(test_from_ort_style),
+        cmocka_unit_test(test_ties),
     };
     int r = cmocka_run_group_tests_name("qdq_export", tests, NULL, NULL);
     char cmd[600];

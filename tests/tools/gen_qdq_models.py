@@ -58,6 +58,21 @@ def model(share_dq_params=True):
     return m
 
 
+def tie_model():
+    """input -> Q/DQ (scale 0.25, uint8 zero point 128) -> Relu -> output:
+    inputs at exact half steps show the two rounding rules."""
+    inits = [numpy_helper.from_array(np.asarray(0.25, np.float32), "s"),
+             numpy_helper.from_array(np.asarray(128, np.uint8), "z")]
+    nodes = [helper.make_node("QuantizeLinear", ["input", "s", "z"], ["q"]),
+             helper.make_node("DequantizeLinear", ["q", "s", "z"], ["input_dq"]),
+             helper.make_node("Relu", ["input_dq"], ["output"])]
+    g = helper.make_graph(nodes, "ties",
+                          [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 64])],
+                          [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 64])],
+                          inits)
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)], ir_version=7)
+
+
 def main():
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
@@ -71,6 +86,7 @@ def main():
             m.graph.initializer[i].CopyFrom(numpy_helper.from_array(np.asarray(100, np.int32),
                                                                     t.name))
     onnx.save(m, os.path.join(out, "bad_qdq_int32.onnx"))
+    onnx.save(tie_model(), os.path.join(out, "tie_qdq.onnx"))
 
 
 if __name__ == "__main__":
