@@ -370,17 +370,28 @@ static void roundtrip(qsim_sim *s, const char *path, feed *f, const char *out_na
     qsim_sim_free(r);
 }
 
+/* tests/tools/gen_qdq_models.py into tmpdir (once). */
+static void gen_qdq_models(void)
+{
+    static int done;
+    if (done)
+        return;
+    const char *py = getenv("PYTHON3"), *src = getenv("QSIM_SOURCE_ROOT");
+    char cmd[1500];
+    snprintf(cmd, sizeof cmd, "'%s' '%s/tests/tools/gen_qdq_models.py' '%s'",
+             py ? py : "/usr/bin/python3", src ? src : ".", tmpdir);
+    assert_int_equal(run_cmd(cmd), 0);
+    done = 1;
+}
+
 /* A model laid out like onnxruntime's quantizer output
  * (tests/tools/gen_qdq_models.py): the sim made from it agrees with
  * onnxruntime running that same QDQ model. */
 static void test_from_ort_style(void **state)
 {
     (void)state;
-    const char *py = getenv("PYTHON3"), *src = getenv("QSIM_SOURCE_ROOT");
-    char cmd[1500], path[700];
-    snprintf(cmd, sizeof cmd, "'%s' '%s/tests/tools/gen_qdq_models.py' '%s'",
-             py ? py : "/usr/bin/python3", src ? src : ".", tmpdir);
-    assert_int_equal(run_cmd(cmd), 0);
+    char path[700];
+    gen_qdq_models();
     path_of(path, sizeof path, tmpdir, "ort_qdq.onnx");
     qsim_model *qm = NULL;
     assert_int_equal(qsim_model_load(path, &qm), QSIM_OK);
@@ -437,7 +448,8 @@ static void test_ties(void **state)
 {
     (void)state;
     char path[700];
-    path_of(path, sizeof path, tmpdir, "tie_qdq.onnx"); /* from test_from_ort_style */
+    gen_qdq_models();
+    path_of(path, sizeof path, tmpdir, "tie_qdq.onnx");
     qsim_model *qm = NULL;
     assert_int_equal(qsim_model_load(path, &qm), QSIM_OK);
     qsim_sim *s = NULL;
@@ -515,6 +527,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_from_ort_style),
         cmocka_unit_test(test_ties),
     };
+    if (getenv("QSIM_TEST_FILTER")) /* e.g. "test_cnn*" under valgrind */
+        cmocka_set_test_filter(getenv("QSIM_TEST_FILTER"));
     int r = cmocka_run_group_tests_name("qdq_export", tests, NULL, NULL);
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
