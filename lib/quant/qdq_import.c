@@ -68,31 +68,10 @@ static int64_t zp_at(const qsim__tensor *t, size_t i)
     }
 }
 
-/* The int pair on Q node qn, or *ok = 0 when qn is not one. */
-static qsim_status int_pair(const qsim__graph *g, int32_t qn, qpair *p, int *ok)
+/* Encodings of scale s / zero point z (NULL: uint8 0) on p->x. */
+static qsim_status encodings_from(const qsim__graph *g, const qsim__tensor *s,
+                                  const qsim__tensor *z, int64_t qa, const char *lbl, qpair *p)
 {
-    const qsim__node *q = &g->nodes[qn];
-    *ok = 0;
-    if (q->n_inputs < 2 || q->n_outputs < 1 || q->outputs[0] < 0)
-        return QSIM_OK;
-    const qsim__value *y = &g->values[q->outputs[0]];
-    if (y->n_consumers != 1 || y->is_graph_output)
-        return QSIM_OK;
-    const qsim__node *dq = &g->nodes[y->consumers[0]];
-    if (!is_onnx(dq, "DequantizeLinear") || dq->n_inputs < 2 || dq->inputs[0] != q->outputs[0] ||
-        dq->n_outputs < 1 || dq->outputs[0] < 0)
-        return QSIM_OK;
-    int32_t qz = q->n_inputs > 2 ? q->inputs[2] : -1, dz = dq->n_inputs > 2 ? dq->inputs[2] : -1;
-    int64_t qa = 1, da = 1;
-    QSIM__TRY(qsim__attr_int(q, "axis", 1, &qa));
-    QSIM__TRY(qsim__attr_int(dq, "axis", 1, &da));
-    const qsim__tensor *s = g->values[q->inputs[1]].constant;
-    const qsim__tensor *z = qz >= 0 ? g->values[qz].constant : NULL;
-    const char *lbl = qsim__node_label(q);
-    if (!s || (qz >= 0 && !z) || !same_const(g, q->inputs[1], dq->inputs[1]) ||
-        !same_const(g, qz, dz) || qa != da)
-        return qsim__fail(QSIM_ERR_UNSUPPORTED, "%s: scale and zero point must be constants "
-                          "shared with its DequantizeLinear", lbl);
     if (s->dtype != QSIM__DT_FLOAT || (z && z->numel != s->numel) || s->numel == 0)
         return qsim__fail(QSIM_ERR_UNSUPPORTED, "%s: float scale with a matching zero point "
                           "expected", lbl);
@@ -102,11 +81,6 @@ static qsim_status int_pair(const qsim__graph *g, int32_t qn, qpair *p, int *ok)
     if (!bw)
         return qsim__fail(QSIM_ERR_UNSUPPORTED, "%s: zero point type %s (supported: uint8, int8, "
                           "uint16, int16)", lbl, qsim__dtype_name(dt));
-    p->q_node = qn;
-    p->dq_node = y->consumers[0];
-    p->x = q->inputs[0];
-    p->y = q->outputs[0];
-    p->z = dq->outputs[0];
     p->bw = bw;
     p->is_signed = dt == QSIM__DT_INT8 || dt == QSIM__DT_INT16;
     p->channels = s->numel;
@@ -135,6 +109,40 @@ static qsim_status int_pair(const qsim__graph *g, int32_t qn, qpair *p, int *ok)
         e->min = sc * (double)off;
         e->max = sc * (n + (double)off);
     }
+    return QSIM_OK;
+}
+
+/* The int pair on Q node qn, or *ok = 0 when qn is not one. */
+static qsim_status int_pair(const qsim__graph *g, int32_t qn, qpair *p, int *ok)
+{
+    const qsim__node *q = &g->nodes[qn];
+    *ok = 0;
+    if (q->n_inputs < 2 || q->n_outputs < 1 || q->outputs[0] < 0)
+        return QSIM_OK;
+    const qsim__value *y = &g->values[q->outputs[0]];
+    if (y->n_consumers != 1 || y->is_graph_output)
+        return QSIM_OK;
+    const qsim__node *dq = &g->nodes[y->consumers[0]];
+    if (!is_onnx(dq, "DequantizeLinear") || dq->n_inputs < 2 || dq->inputs[0] != q->outputs[0] ||
+        dq->n_outputs < 1 || dq->outputs[0] < 0)
+        return QSIM_OK;
+    int32_t qz = q->n_inputs > 2 ? q->inputs[2] : -1, dz = dq->n_inputs > 2 ? dq->inputs[2] : -1;
+    int64_t qa = 1, da = 1;
+    QSIM__TRY(qsim__attr_int(q, "axis", 1, &qa));
+    QSIM__TRY(qsim__attr_int(dq, "axis", 1, &da));
+    const qsim__tensor *s = g->values[q->inputs[1]].constant;
+    const qsim__tensor *z = qz >= 0 ? g->values[qz].constant : NULL;
+    const char *lbl = qsim__node_label(q);
+    if (!s || (qz >= 0 && !z) || !same_const(g, q->inputs[1], dq->inputs[1]) ||
+        !same_const(g, qz, dz) || qa != da)
+        return qsim__fail(QSIM_ERR_UNSUPPORTED, "%s: scale and zero point must be constants "
+                          "shared with its DequantizeLinear", lbl);
+    p->q_node = qn;
+    p->dq_node = y->consumers[0];
+    p->x = q->inputs[0];
+    p->y = q->outputs[0];
+    p->z = dq->outputs[0];
+    QSIM__TRY(encodings_from(g, s, z, qa, lbl, p));
     *ok = 1;
     return QSIM_OK;
 }
