@@ -384,18 +384,13 @@ static void gen_qdq_models(void)
     done = 1;
 }
 
-/* A model laid out like onnxruntime's quantizer output
- * (tests/tools/gen_qdq_models.py): the sim made from it agrees with
- * onnxruntime running that same QDQ model. */
-static void test_from_ort_style(void **state)
+static void ort_style_one(const char *file, const char *weight, const char *label)
 {
-    (void)state;
     char path[700];
-    gen_qdq_models();
-    path_of(path, sizeof path, tmpdir, "ort_qdq.onnx");
     qsim_model *qm = NULL;
-    assert_int_equal(qsim_model_load(path, &qm), QSIM_OK);
     qsim_sim *s = NULL;
+    path_of(path, sizeof path, tmpdir, file);
+    assert_int_equal(qsim_model_load(path, &qm), QSIM_OK);
     qsim_status st = qsim_sim_create_from_qdq(qm, NULL, &s);
     if (st != QSIM_OK)
         fprintf(stderr, "# %s\n", qsim_last_error());
@@ -408,7 +403,7 @@ static void test_from_ort_style(void **state)
     assert_int_equal(qsim_quantizer_get_encoding(q, 0, &mn, &mx, &sc, &off), QSIM_OK);
     assert_true(sc == (double)(2.0f / 255.0f));
     assert_int_equal(off, -64);
-    q = qsim_quantizer_find(s, "conv.weight");
+    q = qsim_quantizer_find(s, weight);
     assert_non_null(q);
     assert_int_equal(qsim_quantizer_channel_count(q), 4);
     assert_int_equal(qsim_quantizer_get_encoding(q, 3, &mn, &mx, &sc, &off), QSIM_OK);
@@ -423,8 +418,25 @@ static void test_from_ort_style(void **state)
     static const int64_t shape[4] = {2, 1, 8, 8};
     float x[2 * 64];
     feed f = {"input", shape, 4, 2 * 64, x, 1};
-    compare(s, path, &f, "output", "onnxruntime-style QDQ model");
+    compare(s, path, &f, "output", label);
     qsim_sim_free(s);
+}
+
+/* A model laid out like onnxruntime's quantizer output
+ * (tests/tools/gen_qdq_models.py): the sim made from it agrees with
+ * onnxruntime running that same QDQ model. */
+static void test_from_ort_style(void **state)
+{
+    (void)state;
+    char path[700];
+    gen_qdq_models();
+    ort_style_one("ort_qdq.onnx", "conv.weight", "onnxruntime-style QDQ model");
+    /* a lone DequantizeLinear on an int initializer: the float weight
+     * keeps the initializer's name */
+    ort_style_one("ort_qdq_int_weights.onnx", "conv.weight_quantized",
+                  "onnxruntime-style, int8 weights + DQ");
+    qsim_model *qm = NULL;
+    qsim_sim *s = NULL;
     static const char *const bad[] = {"bad_qdq_scales.onnx", "bad_qdq_int32.onnx"};
     for (size_t i = 0; i < 2; i++) {
         path_of(path, sizeof path, tmpdir, bad[i]);

@@ -436,8 +436,10 @@ QSIM_API qsim_status qsim_export_qdq(const qsim_sim *s, const char *path);
  *  or FP16, frozen. Quantizers on tensors without a pair are disabled.
  *  The sim owns the rebuilt float model; qdq_model is not changed and may
  *  be freed. o as for qsim_sim_create() (NULL = defaults).
- *  Not handled: quantized (int) initializers read by a lone
- *  DequantizeLinear, 4-bit pairs (the loader has no int4 tensors).
+ *  A lone DequantizeLinear on an int initializer (onnxruntime's default
+ *  weight layout) becomes a float initializer of the same name holding the
+ *  dequantized values, with the DequantizeLinear's encoding. Not handled:
+ *  4-bit pairs (the loader has no int4 tensors).
  *  @return QSIM_OK, QSIM_ERR_INVALID_ARGUMENT, QSIM_ERR_UNSUPPORTED (a pair
  *          with non-constant or differing scale/zero point, another zero
  *          point type, a pair on a tensor the sim does not quantize, a

@@ -28,6 +28,7 @@ typedef struct qpair {
     size_t channels;
     qsim__encoding *enc;          /* channels entries (int pairs) */
     const char *name;             /* merged tensor's name */
+    float *wf;                    /* lone DQ on an int initializer: its float values */
 } qpair;
 
 typedef struct import_ctx {
@@ -37,6 +38,7 @@ typedef struct import_ctx {
     uint8_t *drop_node;           /* per proto node index */
     qsim__strmap *rename;         /* old name -> new name */
     qsim__strmap *drop_name;      /* value_info / initializer names to drop */
+    qsim__strmap *float_init;     /* int initializer name -> qpair (lone DQ) */
     void **allocs;
     size_t n_allocs;
 } import_ctx;
@@ -147,6 +149,56 @@ static qsim_status int_pair(const qsim__graph *g, int32_t qn, qpair *p, int *ok)
     return QSIM_OK;
 }
 
+/* DequantizeLinear(W, s, z) -> Z on an int initializer W (onnxruntime's
+ * default weight layout): W becomes a float initializer holding the
+ * dequantized values, and its quantizer gets (s, z). */
+static qsim_status lone_dq(const qsim__graph *g, int32_t dn, qpair *p, int *ok)
+{
+    const qsim__node *dq = &g->nodes[dn];
+    *ok = 0;
+    if (dq->n_inputs < 2 || dq->inputs[0] < 0 || dq->outputs[0] < 0)
+        return QSIM_OK;
+    const qsim__value *w = &g->values[dq->inputs[0]];
+    if (!w->is_initializer || !w->constant || w->n_consumers != 1 ||
+        g->values[dq->outputs[0]].is_graph_output)
+        return QSIM_OK;
+    const char *lbl = qsim__node_label(dq);
+    int32_t zv = dq->n_inputs > 2 ? dq->inputs[2] : -1;
+    const qsim__tensor *s = g->values[dq->inputs[1]].constant;
+    const qsim__tensor *z = zv >= 0 ? g->values[zv].constant : NULL;
+    if (!s || (zv >= 0 && !z))
+        return qsim__fail(QSIM_ERR_UNSUPPORTED, "%s: scale and zero point must be constants", lbl);
+    if (w->constant->dtype != (z ? z->dtype : QSIM__DT_UINT8))
+        return qsim__fail(QSIM_ERR_UNSUPPORTED, "%s: input type %s differs from the zero point's",
+                          lbl, qsim__dtype_name(w->constant->dtype));
+    int64_t axis = 1;
+    QSIM__TRY(qsim__attr_int(dq, "axis", 1, &axis));
+    p->q_node = -1;
+    p->dq_node = dn;
+    p->x = dq->inputs[0];
+    p->y = -1;
+    p->z = dq->outputs[0];
+    QSIM__TRY(encodings_from(g, s, z, axis, lbl, p));
+    const qsim__tensor *t = w->constant;
+    size_t inner = 1;
+    if (p->axis >= 0)
+        for (int d = p->axis + 1; d < t->shape.rank; d++)
+            inner *= (size_t)t->shape.dims[d];
+    if (p->axis >= 0 && (int64_t)p->channels != t->shape.dims[p->axis])
+        return qsim__fail(QSIM_ERR_SHAPE, "%s: %zu scales for axis %d of size %lld", lbl,
+                          p->channels, p->axis, (long long)t->shape.dims[p->axis]);
+    p->wf = qsim__malloc_array(t->numel ? t->numel : 1, sizeof *p->wf);
+    if (!p->wf)
+        return qsim__oom();
+    for (size_t i = 0; i < t->numel; i++) {
+        size_t c = p->axis >= 0 ? (i / inner) % p->channels : 0;
+        int64_t zp = z ? zp_at(z, c) : 0;
+        p->wf[i] = (float)(zp_at(t, i) - zp) * ((const float *)s->data)[c];
+    }
+    *ok = 1;
+    return QSIM_OK;
+}
+
 static int cast_to(const qsim__node *n, int64_t to)
 {
     int64_t v = -1;
@@ -206,7 +258,7 @@ static qsim_status edit(void *model_v, void *ctx_v)
     Onnx__NodeProto *copies = qsim__calloc(nn ? nn : 1, sizeof *copies);
     Onnx__TensorProto **inits = qsim__calloc(gp->n_initializer + 1, sizeof *inits);
     Onnx__ValueInfoProto **vi = qsim__calloc(gp->n_value_info + 1, sizeof *vi);
-    c->allocs = qsim__calloc(2 * nn + 8, sizeof *c->allocs);
+    c->allocs = qsim__calloc(2 * nn + 9, sizeof *c->allocs);
     if (!c->allocs)
         return qsim__oom();
     c->allocs[c->n_allocs++] = nodes;
@@ -235,17 +287,38 @@ static qsim_status edit(void *model_v, void *ctx_v)
     }
     gp->node = nodes;
     gp->n_node = k;
-    size_t ki = 0;
-    for (size_t i = 0; i < gp->n_initializer; i++)
-        if (!gp->initializer[i]->name ||
-            !qsim__strmap_get(c->drop_name, gp->initializer[i]->name, NULL))
-            inits[ki++] = gp->initializer[i];
+    size_t ki = 0, nf = qsim__strmap_count(c->float_init), kf = 0;
+    Onnx__TensorProto *ft = qsim__calloc(nf + 1, sizeof *ft);
+    c->allocs[c->n_allocs++] = ft;
+    if (!ft)
+        return qsim__oom();
+    for (size_t i = 0; i < gp->n_initializer; i++) {
+        Onnx__TensorProto *t = gp->initializer[i];
+        qpair *p = t->name ? qsim__strmap_get(c->float_init, t->name, NULL) : NULL;
+        if (p && kf < nf) {
+            const qsim__tensor *w = c->g->values[p->x].constant;
+            Onnx__TensorProto *f = &ft[kf++];
+            onnx__tensor_proto__init(f);
+            f->name = t->name;
+            f->n_dims = t->n_dims;
+            f->dims = t->dims;
+            f->has_data_type = 1;
+            f->data_type = ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT;
+            f->has_raw_data = 1;
+            f->raw_data.len = w->numel * sizeof(float);
+            f->raw_data.data = (uint8_t *)p->wf;
+            inits[ki++] = f;
+        } else if (!t->name || !qsim__strmap_get(c->drop_name, t->name, NULL)) {
+            inits[ki++] = t;
+        }
+    }
     gp->initializer = inits;
     gp->n_initializer = ki;
     size_t kv = 0;
     for (size_t i = 0; i < gp->n_value_info; i++)
         if (!gp->value_info[i]->name ||
-            !qsim__strmap_get(c->drop_name, gp->value_info[i]->name, NULL))
+            (!qsim__strmap_get(c->drop_name, gp->value_info[i]->name, NULL) &&
+             !qsim__strmap_get(c->float_init, gp->value_info[i]->name, NULL)))
             vi[kv++] = gp->value_info[i];
     gp->value_info = vi;
     gp->n_value_info = kv;
@@ -331,7 +404,8 @@ qsim_status qsim_sim_create_from_qdq(const qsim_model *m, const qsim_sim_options
     c.drop_node = qsim__calloc(nproto ? nproto : 1, 1);
     c.rename = qsim__strmap_create();
     c.drop_name = qsim__strmap_create();
-    if (!c.pairs || !c.drop_node || !c.rename || !c.drop_name) {
+    c.float_init = qsim__strmap_create();
+    if (!c.pairs || !c.drop_node || !c.rename || !c.drop_name || !c.float_init) {
         st = qsim__oom();
         goto out;
     }
@@ -343,6 +417,9 @@ qsim_status qsim_sim_create_from_qdq(const qsim_model *m, const qsim_sim_options
             st = int_pair(g, (int32_t)i, p, &ok);
         else if (is_onnx(n, "Cast"))
             fp16_pair(g, (int32_t)i, p, &ok);
+        else if (is_onnx(n, "DequantizeLinear") && n->inputs[0] >= 0 &&
+                 g->values[n->inputs[0]].producer < 0)
+            st = lone_dq(g, (int32_t)i, p, &ok);
         if (st != QSIM_OK || !ok)
             continue;
         const qsim__value *x = &g->values[p->x], *z = &g->values[p->z];
@@ -359,15 +436,18 @@ qsim_status qsim_sim_create_from_qdq(const qsim_model *m, const qsim_sim_options
             p->name = x->name;
             r = qsim__strmap_put(c.rename, z->name, x->name);
         }
-        if (r == 0)
+        if (r == 0 && p->y >= 0)
             r = qsim__strmap_put(c.drop_name, g->values[p->y].name, (void *)1);
+        if (r == 0 && p->wf)
+            r = qsim__strmap_put(c.float_init, x->name, p);
         if (r == 0)
             r = qsim__strmap_put(c.drop_name, z->is_graph_output ? x->name : z->name, (void *)1);
         if (r != 0) {
             st = qsim__oom();
             break;
         }
-        c.drop_node[g->nodes[p->q_node].proto_index] = 1;
+        if (p->q_node >= 0)
+            c.drop_node[g->nodes[p->q_node].proto_index] = 1;
         c.drop_node[g->nodes[p->dq_node].proto_index] = 1;
         c.n++;
     }
@@ -412,10 +492,11 @@ out:
     qsim__free(c.allocs);
     if (c.pairs)
         for (size_t i = 0; i < g->n_nodes; i++)
-            qsim__free(c.pairs[i].enc);
+            qsim__free(c.pairs[i].enc), qsim__free(c.pairs[i].wf);
     qsim__free(c.pairs);
     qsim__free(c.drop_node);
     qsim__strmap_free(c.rename);
     qsim__strmap_free(c.drop_name);
+    qsim__strmap_free(c.float_init);
     return st;
 }

@@ -30,16 +30,30 @@ def qdq(nodes, inits, t, scale, zp, axis=None, share_dq_params=True):
     return dq_out
 
 
-def model(share_dq_params=True):
+def dq_weight(nodes, inits, t, w, scale):
+    """onnxruntime's default weight layout: int8 initializer + DequantizeLinear."""
+    q = np.clip(np.round(w / scale.reshape(-1, 1, 1, 1)), -127, 127).astype(np.int8)
+    inits += [numpy_helper.from_array(q, t + "_quantized"),
+              numpy_helper.from_array(scale.astype(np.float32), t + "_scale"),
+              numpy_helper.from_array(np.zeros(len(scale), np.int8), t + "_zero_point")]
+    nodes.append(helper.make_node("DequantizeLinear", [t + "_quantized", t + "_scale",
+                                                       t + "_zero_point"], [t], axis=0))
+    return t
+
+
+def model(share_dq_params=True, quantized_weights=False):
     rng = np.random.default_rng(0)
     w = (rng.standard_normal((4, 1, 3, 3)) * 0.3).astype(np.float32)
     b = (rng.standard_normal(4) * 0.1).astype(np.float32)
-    nodes, inits = [], [numpy_helper.from_array(w, "conv.weight"),
-                        numpy_helper.from_array(b, "conv.bias")]
+    nodes, inits = [], [numpy_helper.from_array(b, "conv.bias")]
     x = qdq(nodes, inits, "input", 2.0 / 255, np.uint8(64))
     wsc = np.abs(w).reshape(4, -1).max(1) / 127
-    wq = qdq(nodes, inits, "conv.weight", wsc, np.zeros(4, np.int8), axis=0,
-             share_dq_params=share_dq_params)
+    if quantized_weights:
+        wq = dq_weight(nodes, inits, "conv.weight", w, wsc)
+    else:
+        inits.append(numpy_helper.from_array(w, "conv.weight"))
+        wq = qdq(nodes, inits, "conv.weight", wsc, np.zeros(4, np.int8), axis=0,
+                 share_dq_params=share_dq_params)
     nodes.append(helper.make_node("Conv", [x, wq, "conv.bias"], ["conv_out"], name="conv",
                                   pads=[1, 1, 1, 1]))
     c = qdq(nodes, inits, "conv_out", 0.02, np.uint8(100))
@@ -87,6 +101,9 @@ def main():
                                                                     t.name))
     onnx.save(m, os.path.join(out, "bad_qdq_int32.onnx"))
     onnx.save(tie_model(), os.path.join(out, "tie_qdq.onnx"))
+    m = model(quantized_weights=True)
+    onnx.checker.check_model(m, full_check=True)
+    onnx.save(m, os.path.join(out, "ort_qdq_int_weights.onnx"))
 
 
 if __name__ == "__main__":
