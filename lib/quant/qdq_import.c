@@ -8,7 +8,9 @@
  * the merged tensor keeps X's name, or Z's when Z is a graph output, and
  * every reader of X or Z reads it. The float model is rebuilt (serialized
  * and loaded again), so the sim's graph never sees the pairs. Quantizers
- * the placement puts on tensors without a pair are disabled. */
+ * the placement puts on tensors without a pair are disabled. A lone
+ * DequantizeLinear on an int initializer W (onnxruntime's default weight
+ * layout) goes too: W becomes a float initializer of dequantized values. */
 #include "quantsim.h"
 
 #include "../core/alloc.h"
