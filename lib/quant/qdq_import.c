@@ -256,13 +256,14 @@ static qsim_status edit(void *model_v, void *ctx_v)
     import_ctx *c = ctx_v;
     Onnx__GraphProto *gp = model->graph;
     size_t nn = gp->n_node;
+    /* the free list first: everything below is on it */
+    c->allocs = qsim__calloc(2 * nn + 9, sizeof *c->allocs);
+    if (!c->allocs)
+        return qsim__oom();
     Onnx__NodeProto **nodes = qsim__calloc(nn ? nn : 1, sizeof *nodes);
     Onnx__NodeProto *copies = qsim__calloc(nn ? nn : 1, sizeof *copies);
     Onnx__TensorProto **inits = qsim__calloc(gp->n_initializer + 1, sizeof *inits);
     Onnx__ValueInfoProto **vi = qsim__calloc(gp->n_value_info + 1, sizeof *vi);
-    c->allocs = qsim__calloc(2 * nn + 9, sizeof *c->allocs);
-    if (!c->allocs)
-        return qsim__oom();
     c->allocs[c->n_allocs++] = nodes;
     c->allocs[c->n_allocs++] = copies;
     c->allocs[c->n_allocs++] = inits;
