@@ -497,6 +497,38 @@ static void test_ties(void **state)
     qsim_sim_free(s);
 }
 
+/* Raising the opset: a plain opset-11 model is written at 13 and runs;
+ * one whose Squeeze still has the axes attribute is refused. */
+static void test_opset(void **state)
+{
+    (void)state;
+    gen_qdq_models();
+    static const int64_t shape[4] = {1, 1, 4, 4};
+    float x[16];
+    for (int k = 0; k < 2; k++) {
+        char path[700], out[700];
+        path_of(path, sizeof path, tmpdir, k ? "opset11_squeeze.onnx" : "opset11.onnx");
+        path_of(out, sizeof out, tmpdir, "opset11_qdq.onnx");
+        qsim_model *m = NULL;
+        assert_int_equal(qsim_model_load(path, &m), QSIM_OK);
+        qsim_sim *s = make_sim(m, 0);
+        feed f = {"input", shape, 4, 16, x, 2};
+        calibrate(s, &f);
+        qsim_status st = qsim_export_qdq(s, out);
+        if (k) {
+            assert_int_equal(st, QSIM_ERR_UNSUPPORTED);
+            assert_non_null(strstr(qsim_last_error(), "Squeeze"));
+        } else {
+            assert_int_equal(st, QSIM_OK);
+            check_structure(s, out, 13, "2");
+            f.batches = 1;
+            compare(s, out, &f, "output", "opset 11 model raised to 13");
+        }
+        qsim_sim_free(s);
+        qsim_model_free(m);
+    }
+}
+
 static void test_bad_args(void **state)
 {
     (void)state;
@@ -538,6 +570,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_resnet18),
         cmocka_unit_test(test_from_ort_style),
         cmocka_unit_test(test_ties),
+        cmocka_unit_test(test_opset),
     };
     if (getenv("QSIM_TEST_FILTER")) /* e.g. "test_cnn*" under valgrind */
         cmocka_set_test_filter(getenv("QSIM_TEST_FILTER"));

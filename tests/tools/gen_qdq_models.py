@@ -87,6 +87,23 @@ def tie_model():
     return helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)], ir_version=7)
 
 
+def opset11_model(squeeze):
+    """A float opset-11 model: Conv -> Relu (-> Squeeze with the axes
+    attribute, which opset 13 turned into an input)."""
+    rng = np.random.default_rng(1)
+    w = (rng.standard_normal((2, 1, 3, 3)) * 0.3).astype(np.float32)
+    nodes = [helper.make_node("Conv", ["input", "w"], ["c"], name="conv", pads=[1, 1, 1, 1]),
+             helper.make_node("Relu", ["c"], ["r" if squeeze else "output"], name="relu")]
+    if squeeze:
+        nodes.append(helper.make_node("Squeeze", ["r"], ["output"], name="sq", axes=[0]))
+    out_shape = [2, 4, 4] if squeeze else [1, 2, 4, 4]
+    g = helper.make_graph(nodes, "opset11",
+                          [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 1, 4, 4])],
+                          [helper.make_tensor_value_info("output", TensorProto.FLOAT, out_shape)],
+                          [numpy_helper.from_array(w, "w")])
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", 11)], ir_version=6)
+
+
 def main():
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
@@ -104,6 +121,8 @@ def main():
     m = model(quantized_weights=True)
     onnx.checker.check_model(m, full_check=True)
     onnx.save(m, os.path.join(out, "ort_qdq_int_weights.onnx"))
+    onnx.save(opset11_model(False), os.path.join(out, "opset11.onnx"))
+    onnx.save(opset11_model(True), os.path.join(out, "opset11_squeeze.onnx"))
 
 
 if __name__ == "__main__":
