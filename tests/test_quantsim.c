@@ -528,8 +528,10 @@ static qsim_status feed_r18(qsim_sim *s, void *u)
 static void threads_agree(void **state)
 {
     (void)state;
-    if (qs_under_valgrind())
-        skip();
+    if (qs_under_valgrind()) { /* cmocka's skip() reads as a failure to meson's TAP */
+        printf("# threads_agree: not run under valgrind\n");
+        return;
+    }
     char path[700];
     qs_path(path, sizeof path, qs_resnet_dir, "resnet18.onnx");
     qsim_model *m = NULL;

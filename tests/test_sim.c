@@ -302,6 +302,29 @@ static void test_plan_shape_errors(void **state)
     qsim_model_free(m);
 }
 
+/* An omitted ("") node output is computed into scratch space. */
+static void test_omitted_output(void **state)
+{
+    (void)state;
+    qsim_model *m = load("api_omitted.onnx");
+    qsim_sim *s = NULL;
+    assert_int_equal(qsim_sim_create(m, NULL, &s), QSIM_OK);
+    float x[12];
+    for (int i = 0; i < 12; i++)
+        x[i] = (float)i;
+    int64_t shape[2] = {2, 6};
+    assert_int_equal(qsim_sim_set_input(s, "x", x, shape, 2), QSIM_OK);
+    assert_int_equal(qsim_sim_run(s), QSIM_OK);
+    const float *y;
+    const int64_t *ys;
+    size_t rank;
+    assert_int_equal(qsim_sim_get_output(s, "y", &y, &ys, &rank), QSIM_OK);
+    float want[6] = {-0.0f, -1, -2, -6, -7, -8};
+    assert_memory_equal(y, want, sizeof want);
+    qsim_sim_free(s);
+    qsim_model_free(m);
+}
+
 /* Two sims on one shared model, in two threads at once, agree with a
  * sequential run bit for bit. */
 typedef struct worker {
@@ -359,6 +382,7 @@ int main(void)
         cmocka_unit_test(test_model_freed_first),
         cmocka_unit_test(test_plan_shape_errors),
         cmocka_unit_test(test_two_threads),
+        cmocka_unit_test(test_omitted_output),
     };
     return cmocka_run_group_tests_name("sim", tests, NULL, NULL);
 }

@@ -75,15 +75,23 @@ qsim_status qsim__sim_init_node(qsim_sim *s, size_t i, qsim__tensor *const *extr
         return qsim__oom();
     for (size_t k = 0; k < n->n_inputs; k++)
         init_view(s, n->inputs[k], extra_const, &in[k]);
-    if (rt->state && rt->op->free_state)
-        rt->op->free_state(rt->state);
-    rt->state = NULL;
+    /* the old state stays until the new one exists: a failed re-init
+     * leaves the node as it was */
+    void *state = NULL;
     qsim_status st = QSIM_OK;
     if (rt->op->init)
-        st = rt->op->init(n, in, n->n_inputs, &rt->state);
+        st = rt->op->init(n, in, n->n_inputs, &state);
     if (in != stack_in)
         qsim__free(in);
-    return st;
+    if (st != QSIM_OK) {
+        if (state && rt->op->free_state)
+            rt->op->free_state(state);
+        return st;
+    }
+    if (rt->state && rt->op->free_state)
+        rt->op->free_state(rt->state);
+    rt->state = state;
+    return QSIM_OK;
 }
 
 static int is_constant_node(const qsim__node *n)
@@ -484,16 +492,26 @@ qsim_status qsim__sim_set_constant(qsim_sim *s, int32_t value, const qsim__tenso
         if (!(copy = qsim__tensor_clone(t)))
             return qsim__oom();
     }
-    qsim__tensor_free(s->const_override[value]);
+    qsim__tensor *old = s->const_override[value];
     s->const_override[value] = copy;
     qsim__sim_invalidate(s);
-    /* consumers appear once per input slot: init each node once */
+    /* consumers appear once per input slot: init each node once; if one
+     * refuses the new data, put the old constant back everywhere */
     for (size_t c = 0; c < v->n_consumers; c++) {
         int32_t ni = v->consumers[c];
         if (c > 0 && v->consumers[c - 1] == ni)
             continue;
-        QSIM__TRY(qsim__sim_init_node(s, (size_t)ni, NULL));
+        qsim_status st = qsim__sim_init_node(s, (size_t)ni, NULL);
+        if (st != QSIM_OK) {
+            s->const_override[value] = old;
+            qsim__tensor_free(copy);
+            for (size_t r = 0; r < c; r++)
+                if (r == 0 || v->consumers[r - 1] != v->consumers[r])
+                    (void)qsim__sim_init_node(s, (size_t)v->consumers[r], NULL);
+            return st;
+        }
     }
+    qsim__tensor_free(old);
     return QSIM_OK;
 }
 

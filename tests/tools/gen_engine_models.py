@@ -322,6 +322,14 @@ def api_models():
                            numpy_helper.from_array(np.array([3, -1], np.int64), "t")])
     m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
     onnx.save(m, os.path.join(OUT, "api_bad_shapes.onnx"))
+    # omitted ("") outputs: Split's second part and TopK-free ops still write
+    # them; the engine gives them scratch space
+    nodes = [helper.make_node("Split", ["x"], ["a", ""], name="split", axis=1),
+             helper.make_node("Neg", ["a"], ["y"], name="neg")]
+    g = helper.make_graph(nodes, "omitted", [helper.make_tensor_value_info("x", F, [2, 6])],
+                          [helper.make_tensor_value_info("y", F, [2, 3])], [])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    onnx.save(m, os.path.join(OUT, "api_omitted.onnx"))
 
 
 def main():
