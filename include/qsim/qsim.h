@@ -472,6 +472,53 @@ QSIM_API qsim_status qsim_compute_encodings(qsim_sim *s, qsim_forward_fn fn, voi
  *  Since: 1.0 */
 QSIM_API qsim_status qsim_export(const qsim_sim *s, const char *dir, const char *prefix);
 
+/** Write the sim as a standard QDQ ONNX model at `path` (temporary file +
+ *  rename). Every enabled int quantizer with an encoding becomes a
+ *  QuantizeLinear + DequantizeLinear pair on its tensor (per-tensor, or
+ *  per-channel with the quantizer's axis), every enabled FP16 quantizer a
+ *  Cast(float16) + Cast(float) pair; disabled ones and int ones without an
+ *  encoding add nothing. Consumers read the dequantized tensor; graph
+ *  outputs keep their names. Scale = delta (float32); signed symmetric
+ *  encodings become int4/int8/int16 with zero point 0, all others
+ *  uint4/uint8/uint16 with zero point -offset. The ai.onnx opset is raised
+ *  to 13 (8-bit only) or 21 (any 4- or 16-bit quantizer). Weights are the
+ *  sim's current float weights. The sim is not changed.
+ *  Note: onnxruntime's QuantizeLinear rounds half to even, the sim half
+ *  away from zero, so exact ties can differ by one step.
+ *  @return QSIM_OK, QSIM_ERR_INVALID_ARGUMENT, QSIM_ERR_STATE (inside
+ *          compute_encodings or adaround), QSIM_ERR_UNSUPPORTED (a bitwidth
+ *          other than 4, 8, 16; a model below opset 11 or with attributes
+ *          the raised opset turned into inputs; over 2 GB), QSIM_ERR_IO,
+ *          QSIM_ERR_OUT_OF_MEMORY.
+ *  Since: 1.0 */
+QSIM_API qsim_status qsim_export_qdq(const qsim_sim *s, const char *path);
+
+/** Create a sim from a QDQ ONNX model (as written by qsim_export_qdq(), or
+ *  onnxruntime's quantizer with Q/DQ pairs on float tensors): every
+ *  QuantizeLinear -> DequantizeLinear pair (constant float32 scale,
+ *  uint8/int8/uint16/int16 zero point shared by both nodes, per-tensor or
+ *  per-axis) and every Cast(float16) -> Cast(float) pair is removed from
+ *  the float graph (consumers reconnected; the tensor keeps the pair's
+ *  input name, or its output name when that is a graph output), and the
+ *  quantizer the sim places on that tensor gets the pair's encoding
+ *  (offset = -zero_point, minus 2^(bw-1) for signed types; scale = delta)
+ *  or FP16, frozen. Quantizers on tensors without a pair are disabled.
+ *  The sim owns the rebuilt float model; qdq_model is not changed and may
+ *  be freed. o as for qsim_sim_create() (NULL = defaults).
+ *  A lone DequantizeLinear on an int initializer (onnxruntime's default
+ *  weight layout) becomes a float initializer of the same name holding the
+ *  dequantized values, with the DequantizeLinear's encoding. Not handled:
+ *  4-bit pairs (the loader has no int4 tensors).
+ *  @return QSIM_OK, QSIM_ERR_INVALID_ARGUMENT, QSIM_ERR_UNSUPPORTED (a pair
+ *          with non-constant or differing scale/zero point, another zero
+ *          point type, a pair on a tensor the sim does not quantize, a
+ *          per-axis pair on an activation), the statuses of
+ *          qsim_sim_create(), QSIM_ERR_OUT_OF_MEMORY.
+ *  Ownership: *out is the caller's; release with qsim_sim_free().
+ *  Since: 1.0 */
+QSIM_API qsim_status qsim_sim_create_from_qdq(const qsim_model *qdq_model,
+                                              const qsim_sim_options *o, qsim_sim **out);
+
 /** Load param encodings from an encodings file (0.6.1, 1.0.0 or 2.0.0; a
  *  full export or AdaRound's param-only file) and freeze them: each param
  *  named gets enabled, its bitwidth, data type, symmetry (strict and
@@ -503,8 +550,11 @@ QSIM_API qsim_status qsim_set_and_freeze_param_encodings(qsim_sim *s, const char
  *  quantizer's own bitwidth and per-channel setting; the chosen grid
  *  values are written into the sim's copy of the weight (QDQ with the
  *  encodings reproduces them; qsim_export writes them into prefix.onnx)
- *  and the encodings are set and frozen. Layers whose per-channel axis is
- *  not the output channel axis are left alone. The qsim_model is never
+ *  and the encodings are set and frozen. Layers it cannot model are left
+ *  alone (nearest rounding, not frozen): 3-D convolutions, ConvTranspose
+ *  with output_shape or auto_pad, Gemm with transA, MatMul with a weight
+ *  that is not 2-D or an input of rank > 3, and weights whose per-channel
+ *  axis is not the output channel axis. The qsim_model is never
  *  modified; only one layer's samples are in memory at a time (plus the
  *  kept model inputs). Progress: stage "adaround" (layers done, total)
  *  and "adaround_iterations" (Adam steps of the current layer, total).

@@ -281,6 +281,23 @@ static int layer_op(const qsim_sim *s, const qsim__node *n, qsim_quantizer *q, i
     const qsim__tensor *w = qsim__quant_weight(s, q);
     if (!w || w->dtype != QSIM__DT_FLOAT)
         return 0;
+    /* what the linear view cannot model is left alone (nearest rounding) */
+    int wr = w->shape.rank;
+    if ((*op == OP_CONV || *op == OP_CONVT) && wr != 3 && wr != 4)
+        return 0; /* 3-D convolutions: skipped, as in AIMET */
+    if ((*op == OP_GEMM || *op == OP_MATMUL) && wr != 2)
+        return 0;
+    if (*op == OP_CONVT) {
+        const char *ap = NULL;
+        if (qsim__node_attr(n, "output_shape") ||
+            qsim__attr_string(n, "auto_pad", "NOTSET", &ap) != QSIM_OK || strcmp(ap, "NOTSET"))
+            return 0;
+    }
+    if (*op == OP_MATMUL) {
+        int xr = s->g->values[n->inputs[0]].rank;
+        if (xr > 3)
+            return 0;
+    }
     /* per-channel must be along the output channels (the Wmat rows) */
     int want = *op == OP_CONV ? 0 : *op == OP_CONVT ? 1 : 1;
     if (*op == OP_GEMM) {

@@ -31,6 +31,19 @@ static void inline_tensor(const Onnx__TensorProto *src, const qsim__tensor *t,
 qsim_status qsim__onnx_export(const qsim_model *m, const qsim__tensor *const *replace,
                               const char *path)
 {
+    return qsim__onnx_export_edit(m, replace, NULL, NULL, path);
+}
+
+qsim_status qsim__onnx_export_edit(const qsim_model *m, const qsim__tensor *const *replace,
+                                   qsim__onnx_edit_fn edit, void *ctx, const char *path)
+{
+    return qsim__onnx_export_edit_mem(m, replace, edit, ctx, path, NULL, NULL);
+}
+
+qsim_status qsim__onnx_export_edit_mem(const qsim_model *m, const qsim__tensor *const *replace,
+                                       qsim__onnx_edit_fn edit, void *ctx, const char *path,
+                                       uint8_t **out, size_t *out_size)
+{
     const Onnx__ModelProto *mp = m->proto;
     if (!mp || !mp->graph)
         return qsim__fail(QSIM_ERR_STATE, "exporting '%s': the model keeps no ONNX proto", path);
@@ -107,6 +120,8 @@ qsim_status qsim__onnx_export(const qsim_model *m, const qsim__tensor *const *re
         nodes[i] = &node_copies[i];
     }
     graph.node = nodes;
+    if (edit && (st = edit(&model, ctx)) != QSIM_OK)
+        goto out;
     size_t size = onnx__model_proto__get_packed_size(&model);
     if (size > (size_t)INT32_MAX) {
         st = qsim__fail(QSIM_ERR_UNSUPPORTED, "exporting '%s': the model is %zu bytes; ONNX files "
@@ -122,7 +137,13 @@ qsim_status qsim__onnx_export(const qsim_model *m, const qsim__tensor *const *re
         st = qsim__fail(QSIM_ERR_INTERNAL, "exporting '%s': protobuf packed size changed", path);
         goto out;
     }
-    st = qsim__write_file_atomic(path, buf, size);
+    if (out) {
+        *out = buf;
+        *out_size = size;
+        buf = NULL;
+    } else {
+        st = qsim__write_file_atomic(path, buf, size);
+    }
 out:
     qsim__free(buf);
     if (attr_ptrs)

@@ -14,4 +14,18 @@
 qsim_status qsim__onnx_export(const qsim_model *m, const qsim__tensor *const *replace,
                               const char *path);
 
+/* Like qsim__onnx_export, but edit (when not NULL) gets the shallow copy
+ * of the ModelProto (an Onnx__ModelProto *) just before it is packed, with
+ * the initializers and nodes already resolved, and may point its arrays
+ * elsewhere (memory it owns until the call returns). */
+typedef qsim_status (*qsim__onnx_edit_fn)(void *model, void *ctx);
+qsim_status qsim__onnx_export_edit(const qsim_model *m, const qsim__tensor *const *replace,
+                                   qsim__onnx_edit_fn edit, void *ctx, const char *path);
+/* Like qsim__onnx_export_edit, but the serialized model goes to *out
+ * (qsim__malloc'd, *out_size bytes) instead of a file; path only names it
+ * in messages. */
+qsim_status qsim__onnx_export_edit_mem(const qsim_model *m, const qsim__tensor *const *replace,
+                                       qsim__onnx_edit_fn edit, void *ctx, const char *path,
+                                       uint8_t **out, size_t *out_size);
+
 #endif

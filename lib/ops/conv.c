@@ -426,6 +426,8 @@ static qsim_status convt_run(void *state, const qsim__node *n, const qsim__exec 
     float *y = out[0].data, *cols = ex->workspace;
     size_t isz = (size_t)(p.in[0] * p.in[1] * p.in[2]);
     size_t osz = (size_t)(p.out[0] * p.out[1] * p.out[2]);
+    if (out[0].numel == 0)
+        return QSIM_OK;
     memset(y, 0, out[0].numel * sizeof(float));
     for (int64_t i = 0; i < p.N; i++)
         for (int64_t g = 0; g < p.group; g++) {

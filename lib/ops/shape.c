@@ -315,27 +315,30 @@ static void strided_copy(void *dst, const void *src, size_t es, int rank, const 
         memcpy(dst, src, es);
         return;
     }
+    /* strides may be negative (Slice with negative steps): offsets are
+     * signed element counts from src */
     int64_t idx[QSIM__MAX_RANK] = {0};
-    size_t off = 0, inner = (size_t)dims[rank - 1];
+    int64_t off = 0;
+    size_t inner = (size_t)dims[rank - 1];
     int64_t ist = st[rank - 1];
     char *o = dst;
     for (size_t i = 0; i < total; i += inner) {
         if (es == 4) {
-            const uint32_t *s = (const uint32_t *)src + off;
+            const uint32_t *s = (const uint32_t *)src;
             uint32_t *d = (uint32_t *)(void *)o;
             for (size_t k = 0; k < inner; k++)
-                d[k] = s[(size_t)((int64_t)k * ist)];
+                d[k] = s[off + (int64_t)k * ist];
         } else {
             for (size_t k = 0; k < inner; k++)
-                memcpy(o + k * es, (const char *)src + (off + (size_t)((int64_t)k * ist)) * es, es);
+                memcpy(o + k * es, (const char *)src + (off + (int64_t)k * ist) * (int64_t)es, es);
         }
         o += inner * es;
         for (int d = rank - 2; d >= 0; d--) {
             idx[d]++;
-            off += (size_t)st[d];
+            off += st[d];
             if (idx[d] < dims[d])
                 break;
-            off -= (size_t)(st[d] * dims[d]);
+            off -= st[d] * dims[d];
             idx[d] = 0;
         }
     }

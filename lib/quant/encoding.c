@@ -32,6 +32,13 @@ static int f2i(float v)
     return (int)v;
 }
 
+static int d2i(double v)
+{
+    if (!(v >= -2147483648.0 && v < 2147483648.0))
+        return INT32_MIN;
+    return (int)v;
+}
+
 qsim_status qsim__encoding_compute(int bw, double min, double max, unsigned flags,
                                    qsim__encoding *out)
 {
@@ -213,7 +220,8 @@ static size_t asym_candidates(float minv, float maxv, float steps, cand *c)
          f = (float)((double)f + 1.0 / 16)) {
         float td = f * dmax; /* clamped in place below, as in AIMET */
         for (int i = 0; i <= 20; i++) {
-            int to = (int)((double)(-steps) + (double)steps / 20.0 * i);
+            /* saturating like f2i: at 32 bits -steps is below INT_MIN */
+            int to = d2i((double)(-steps) + (double)steps / 20.0 * i);
             float tmin = td * (float)to;
             float tmax = tmin + td * steps;
             if (tmin < omin && tmax > omax)
