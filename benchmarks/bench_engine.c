@@ -1,7 +1,11 @@
 /* Whole-network latency and peak memory: libqsim against onnxruntime, side
  * by side, in one run. Not a test.
  *
- *   bench_engine [--runs N] [--warmup N] [--ort-script PATH] MODEL.onnx...
+ *   bench_engine [--runs N] [--warmup N] [--ort-script PATH|--no-ort] [--quant] MODEL.onnx...
+ *
+ * --quant times the quantized forward (default W8A8 placement, calibrated
+ * on the benchmark input) instead of FP32 (every quantizer disabled would be
+ * the same graph; a fresh sim without calibration runs no QDQ).
  *
  * For every model, batch (1, 8) and thread count (1, 2), a child process
  * loads the model into a sim and times qsim_sim_run; onnxruntime is timed by
@@ -43,6 +47,16 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* --quant: calibrate every quantizer (AIMET default placement, W8A8) on the
+ * benchmark input first, so the timed runs are the quantized forward. */
+static int quant_mode;
+
+static qsim_status calib_once(qsim_sim *s, void *user_data)
+{
+    (void)user_data;
+    return qsim_sim_run(s);
+}
+
 /* In the child: time qsim_sim_run and write "median min" to fd. */
 static int qsim_child(const char *path, int batch, int threads, int warmup, int runs, int fd)
 {
@@ -79,6 +93,10 @@ static int qsim_child(const char *path, int batch, int threads, int warmup, int 
         x[i] = (float)(r >> 8) / 8388608.0f - 1.0f;
     }
     if (qsim_sim_set_input(s, in, x, dims, (size_t)rank) != QSIM_OK) {
+        fprintf(stderr, "libqsim: %s\n", qsim_last_error());
+        return 1;
+    }
+    if (quant_mode && qsim_compute_encodings(s, calib_once, NULL) != QSIM_OK) {
         fprintf(stderr, "libqsim: %s\n", qsim_last_error());
         return 1;
     }
@@ -173,13 +191,15 @@ int main(int argc, char **argv)
             ort = argv[++first];
         else if (strcmp(argv[first], "--no-ort") == 0)
             ort = NULL;
+        else if (strcmp(argv[first], "--quant") == 0)
+            quant_mode = 1;
         else {
             fprintf(stderr, "unknown option %s\n", argv[first]);
             return 2;
         }
     }
     if (first >= argc || runs < 1 || warmup < 0) {
-        fprintf(stderr, "usage: bench_engine [--runs N] [--warmup N] [--ort-script PATH|--no-ort] "
+        fprintf(stderr, "usage: bench_engine [--runs N] [--warmup N] [--ort-script PATH|--no-ort] [--quant] "
                         "MODEL.onnx...\n");
         return 2;
     }
