@@ -25,7 +25,7 @@ typedef struct ctx {
     qsim_adaround_params *ap;
 } ctx;
 
-/* The sim to evaluate for each configuration; *tmp is freed by the caller. */
+/* Direct route: FP16 set before anything is frozen. *s is freed by the caller. */
 static qsim_status direct(const ctx *c, const qsim_model *m, qsim_sim **s, size_t *n_fp16)
 {
     qsim_status st = ex_make_sim(m, 4, s);
