@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Installs everything libqsim needs to build, test and run its demo on a
-# fresh Debian 12 machine (run as root or through sudo).
+# fresh Debian 12 machine (as root, or through sudo when run as a user).
 set -euo pipefail
+# Not root: re-run through sudo (a fresh root shell needs no sudo at all).
+if [ "$(id -u)" -ne 0 ]; then
+  exec sudo --preserve-env=QSIM_ORT_DIR "$0" "$@"
+fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
-apt-get install -y -q --no-install-recommends \
+apt-get install -y -q \
   gcc g++ clang libclang-rt-14-dev meson ninja-build pkgconf cmake \
   libprotobuf-c-dev protobuf-c-compiler libjansson-dev libcmocka-dev libonnx-dev \
   zlib1g-dev abigail-tools valgrind doxygen \
