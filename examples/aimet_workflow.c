@@ -14,45 +14,16 @@
 #define _POSIX_C_SOURCE 200809L
 #include "fmnist_example.h"
 
-#include <errno.h>
-#include <sys/stat.h>
-
-static const char *arg_value(int argc, char **argv, int *i)
-{
-    if (*i + 1 >= argc) {
-        fprintf(stderr, "aimet_workflow: %s needs a value\n", argv[*i]);
-        exit(2);
-    }
-    return argv[++*i];
-}
 
 int main(int argc, char **argv)
 {
-    const char *out = "aimet_workflow_out", *model = QSIM_DATA_DIR "/fmnist_cnn.onnx";
-    const char *data_dir = EX_FMNIST_DIR;
-    size_t limit = 2000;
-    long iterations = 500;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--out") == 0)
-            out = arg_value(argc, argv, &i);
-        else if (strcmp(argv[i], "--model") == 0)
-            model = arg_value(argc, argv, &i);
-        else if (strcmp(argv[i], "--data-dir") == 0)
-            data_dir = arg_value(argc, argv, &i);
-        else if (strcmp(argv[i], "--limit") == 0)
-            limit = strtoul(arg_value(argc, argv, &i), NULL, 10);
-        else if (strcmp(argv[i], "--iterations") == 0)
-            iterations = strtol(arg_value(argc, argv, &i), NULL, 10);
-        else {
-            fprintf(stderr, "usage: aimet_workflow [--out DIR] [--limit N] [--iterations N] "
-                            "[--model FILE] [--data-dir DIR]\n");
-            return 2;
-        }
-    }
-    if (mkdir(out, 0777) != 0 && errno != EEXIST) {
-        perror(out);
-        return 1;
-    }
+    ex_args a = {"aimet_workflow_out", QSIM_DATA_DIR "/fmnist_cnn.onnx", EX_FMNIST_DIR, 2000, 500};
+    int usage = ex_parse_args("aimet_workflow", argc, argv, &a);
+    if (usage)
+        return usage;
+    const char *out = a.out, *model = a.model, *data_dir = a.data_dir;
+    size_t limit = a.limit;
+    long iterations = a.iterations;
     int rc = 1;
     ex_data calib = {0}, test = {0};
     qsim_model *m = NULL, *m2 = NULL;

@@ -8,54 +8,16 @@
 
 #include <qsim/qsim.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "idx.h"
 
 #ifndef QSIM_DATA_DIR
 #define QSIM_DATA_DIR "data"
-/* A sim with int params of param_bw bits and 8-bit activations. */
-static qsim_status ex_make_sim(const qsim_model *m, int param_bw, qsim_sim **out)
-{
-    qsim_sim_options *o = NULL;
-    qsim_status st = qsim_sim_options_create(&o);
-    if (st == QSIM_OK)
-        st = qsim_sim_options_set_int(o, QSIM_OPT_DEFAULT_PARAM_BW, param_bw);
-    if (st == QSIM_OK)
-        st = qsim_sim_options_set_int(o, QSIM_OPT_DEFAULT_ACTIVATION_BW, 8);
-    if (st == QSIM_OK)
-        st = qsim_sim_create(m, o, out);
-    qsim_sim_options_free(o);
-    return ex_report("create sim", st);
-}
-
-/* Every BatchNormalization quantizer (params and output) to FP16. Frozen
- * quantizers (set_and_freeze_param_encodings) refuse with QSIM_ERR_FROZEN;
- * they are skipped and counted in *n_frozen (NULL: that is an error). */
-static qsim_status ex_bn_to_fp16(qsim_sim *s, size_t *n_fp16, size_t *n_frozen)
-{
-    *n_fp16 = 0;
-    if (n_frozen)
-        *n_frozen = 0;
-    for (size_t i = 0; i < qsim_quantizer_count(s); i++) {
-        qsim_quantizer *q = qsim_quantizer_at(s, i);
-        const char *op = qsim_quantizer_op_type(q);
-        if (!op || strcmp(op, "BatchNormalization") != 0)
-            continue;
-        qsim_status st = qsim_quantizer_set_data_type(q, QSIM_DATA_TYPE_FLOAT);
-        if (st == QSIM_ERR_FROZEN && n_frozen) {
-            (*n_frozen)++;
-            continue;
-        }
-        if (st != QSIM_OK)
-            return ex_report(qsim_quantizer_name(q), st);
-        (*n_fp16)++;
-    }
-    return QSIM_OK;
-}
-
 #endif
 #define EX_FMNIST_DIR "/usr/share/datasets/fashion-mnist"
 #define EX_PIXELS (28 * 28)
@@ -202,6 +164,49 @@ static qsim_status ex_bn_to_fp16(qsim_sim *s, size_t *n_fp16, size_t *n_frozen)
         (*n_fp16)++;
     }
     return QSIM_OK;
+}
+
+/* The options both examples take. */
+typedef struct ex_args {
+    const char *out, *model, *data_dir;
+    size_t limit;
+    long iterations;
+} ex_args;
+
+/* Parses --out --model --data-dir --limit --iterations into *a (which holds
+ * the defaults) and creates the output folder. Returns 0, or the exit status
+ * (2 usage, 1 folder error) after printing why. */
+static int ex_parse_args(const char *prog, int argc, char **argv, ex_args *a)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *k = argv[i];
+        int known = strcmp(k, "--out") == 0 || strcmp(k, "--model") == 0 ||
+                    strcmp(k, "--data-dir") == 0 || strcmp(k, "--limit") == 0 ||
+                    strcmp(k, "--iterations") == 0;
+        if (!known || i + 1 >= argc) {
+            if (known)
+                fprintf(stderr, "%s: %s needs a value\n", prog, k);
+            fprintf(stderr, "usage: %s [--out DIR] [--limit N] [--iterations N] "
+                            "[--model FILE] [--data-dir DIR]\n", prog);
+            return 2;
+        }
+        const char *v = argv[++i];
+        if (strcmp(k, "--out") == 0)
+            a->out = v;
+        else if (strcmp(k, "--model") == 0)
+            a->model = v;
+        else if (strcmp(k, "--data-dir") == 0)
+            a->data_dir = v;
+        else if (strcmp(k, "--limit") == 0)
+            a->limit = strtoul(v, NULL, 10);
+        else
+            a->iterations = strtol(v, NULL, 10);
+    }
+    if (mkdir(a->out, 0777) != 0 && errno != EEXIST) {
+        perror(a->out);
+        return 1;
+    }
+    return 0;
 }
 
 #endif

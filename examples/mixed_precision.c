@@ -16,8 +16,6 @@
 #define _POSIX_C_SOURCE 200809L
 #include "fmnist_example.h"
 
-#include <errno.h>
-#include <sys/stat.h>
 
 typedef struct ctx {
     const char *out;
@@ -71,42 +69,16 @@ static qsim_status workaround(const ctx *c, const qsim_model *m, qsim_model **m2
                          : st;
 }
 
-static const char *arg_value(int argc, char **argv, int *i)
-{
-    if (*i + 1 >= argc) {
-        fprintf(stderr, "mixed_precision: %s needs a value\n", argv[*i]);
-        exit(2);
-    }
-    return argv[++*i];
-}
-
 int main(int argc, char **argv)
 {
-    const char *model = QSIM_DATA_DIR "/fmnist_cnn.onnx", *data_dir = EX_FMNIST_DIR;
-    size_t limit = 2000;
-    long iterations = 500;
-    ctx c = {"mixed_precision_out", NULL, NULL, NULL};
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--out") == 0)
-            c.out = arg_value(argc, argv, &i);
-        else if (strcmp(argv[i], "--model") == 0)
-            model = arg_value(argc, argv, &i);
-        else if (strcmp(argv[i], "--data-dir") == 0)
-            data_dir = arg_value(argc, argv, &i);
-        else if (strcmp(argv[i], "--limit") == 0)
-            limit = strtoul(arg_value(argc, argv, &i), NULL, 10);
-        else if (strcmp(argv[i], "--iterations") == 0)
-            iterations = strtol(arg_value(argc, argv, &i), NULL, 10);
-        else {
-            fprintf(stderr, "usage: mixed_precision [--out DIR] [--limit N] [--iterations N] "
-                            "[--model FILE] [--data-dir DIR]\n");
-            return 2;
-        }
-    }
-    if (mkdir(c.out, 0777) != 0 && errno != EEXIST) {
-        perror(c.out);
-        return 1;
-    }
+    ex_args a = {"mixed_precision_out", QSIM_DATA_DIR "/fmnist_cnn.onnx", EX_FMNIST_DIR, 2000, 500};
+    int usage = ex_parse_args("mixed_precision", argc, argv, &a);
+    if (usage)
+        return usage;
+    const char *model = a.model, *data_dir = a.data_dir;
+    size_t limit = a.limit;
+    long iterations = a.iterations;
+    ctx c = {a.out, NULL, NULL, NULL};
     int rc = 1;
     ex_data calib = {0}, test = {0};
     qsim_model *m = NULL, *m2 = NULL;
