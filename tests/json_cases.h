@@ -76,4 +76,28 @@ static int tc_for_each_case(const char *sub, tc_case_fn fn, void *user)
     return n;
 }
 
+/* An invalid case's outcome against its "error" file (status name on the
+ * first line, a message substring on the second); the message must also
+ * name the input file. Fails the test otherwise. */
+static void tc_expect_error(const char *dir, const char *name, const char *path, qsim_status st)
+{
+    char err_path[8192];
+    snprintf(err_path, sizeof err_path, "%s/error", dir);
+    char *err = tc_read_text(err_path);
+    assert_non_null(err);
+    const char *want_status, *want_msg;
+    tc_split_error(err, &want_status, &want_msg);
+    const char *msg = qsim_last_error();
+    if (st == QSIM_OK)
+        fail_msg("invalid/%s: accepted", name);
+    if (strcmp(qsim_status_string(st), want_status) != 0)
+        fail_msg("invalid/%s: status %s, want %s (%s)", name, qsim_status_string(st), want_status,
+                 msg);
+    if (!strstr(msg, want_msg))
+        fail_msg("invalid/%s: message \"%s\" lacks \"%s\"", name, msg, want_msg);
+    if (!strstr(msg, path)) /* every message names the file */
+        fail_msg("invalid/%s: message \"%s\" does not name the file", name, msg);
+    free(err);
+}
+
 #endif
