@@ -413,6 +413,25 @@ static int match_group(const qsim__graph *g, size_t i, char *const *types, size_
     return 1;
 }
 
+/* aimet-onnx [B]: a 4-bit grid cannot hold per-channel norm scales (one
+ * per-tensor step for every channel's gamma), so normalization params get
+ * at least 8 bits, and BatchNormalization/LayerNormalization params are
+ * asymmetric below 16 bits. A config or set_bitwidth can still override. */
+static void norm_param_rule(const place_ctx *x, qsim_quantizer *q)
+{
+    int32_t pn = x->param_node[q->value];
+    if (pn < 0)
+        return;
+    const qsim__node *n = &x->g->nodes[pn];
+    int bn_ln = is_op(n, "BatchNormalization") || is_op(n, "LayerNormalization");
+    if (!bn_ln && !is_op(n, "InstanceNormalization") && !is_op(n, "GroupNormalization"))
+        return;
+    if (q->bitwidth < 8)
+        q->bitwidth = 8;
+    if (bn_ln && q->bitwidth < 16)
+        q->symmetric = 0;
+}
+
 static qsim_status apply_config(place_ctx *x, const qsim__place_opts *o)
 {
     const qsim__graph *g = x->g;
@@ -534,6 +553,8 @@ static qsim_status apply_config(place_ctx *x, const qsim__place_opts *o)
         q->bitwidth = q->kind == QSIM_QUANTIZER_PARAM ? o->param_bw : o->activation_bw;
         if (q->data_type == QSIM_DATA_TYPE_FLOAT)
             q->bitwidth = 16;
+        else if (q->kind == QSIM_QUANTIZER_PARAM)
+            norm_param_rule(x, q);
     }
     /* 6. per-channel: every param quantizer of an op that has it */
     for (size_t i = 0; i < g->n_nodes; i++) {

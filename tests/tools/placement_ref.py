@@ -266,6 +266,15 @@ def main():
         x = q[name]
         x["dtype"] = dtype
         x["bw"] = 16 if dtype == "float" else (param_bw if x["kind"] == "param" else act_bw)
+        # aimet-onnx [B] exception rule: normalization params get >= 8 bits;
+        # BatchNormalization/LayerNormalization params are asymmetric < 16.
+        nop = g.node[x["node"]].op_type if x["node"] is not None else None
+        if dtype != "float" and x["kind"] == "param" and nop in (
+                "BatchNormalization", "LayerNormalization", "InstanceNormalization",
+                "GroupNormalization"):
+            x["bw"] = max(x["bw"], 8)
+            if nop in ("BatchNormalization", "LayerNormalization") and x["bw"] < 16:
+                x["sym"] = False
     # per-channel (Conv, ConvTranspose, Gemm, MatMul params)
     dpcq = truth(d.get("per_channel_quantization")) or False
     for i, n in enumerate(g.node):
