@@ -160,11 +160,22 @@ typedef enum qsim_option {
     QSIM_OPT_NUM_THREADS = 106,           /**< int 0..256; 0 = one per online core (default) */
     QSIM_OPT_ENCODING_VERSION = 107,      /**< string "1.0.0" (default), "0.6.1" or "2.0.0" */
     QSIM_OPT_PER_CHANNEL = 108,           /**< int 0/1, default 0 */
-    QSIM_OPT_KERNELS = 109                /**< string "auto" (default) or "generic": a sim
+    QSIM_OPT_KERNELS = 109,               /**< string "auto" (default) or "generic": a sim
                                                created with "generic" pins the portable
                                                kernels for the whole process (kernel
                                                dispatch is global), like the environment
                                                variable QSIM_FORCE_GENERIC=1 */
+    QSIM_OPT_QDQ_LOW_BIT = 110            /**< string, how qsim_export_qdq() writes int
+                                               quantizers below 8 bits: "int4" (default;
+                                               4 bit as opset-21 int4/uint4 Q/DQ, other
+                                               widths refused) or "clip" (2..7 bit as a
+                                               Clip to the quantizer's float range, then
+                                               an int8/uint8 Q/DQ pair: no opset-21 types,
+                                               so 8- and low-bit models stay at opset 13;
+                                               the model gets metadata_props
+                                               "qsim.qdq_low_bit" = "clip", which
+                                               qsim_sim_create_from_qdq() reads back).
+                                               Since: 1.0 */
 } qsim_option;
 
 /** Encoding calibration schemes (AIMET's QuantScheme). */
@@ -197,7 +208,8 @@ QSIM_API void qsim_sim_options_free(qsim_sim_options *o);
 QSIM_API qsim_status qsim_sim_options_set_int(qsim_sim_options *o, qsim_option key, int64_t value);
 
 /** Set a string option (QSIM_OPT_PERCENTILE, QSIM_OPT_CONFIG_FILE,
- *  QSIM_OPT_ENCODING_VERSION, QSIM_OPT_KERNELS). The string is copied.
+ *  QSIM_OPT_ENCODING_VERSION, QSIM_OPT_KERNELS, QSIM_OPT_QDQ_LOW_BIT). The
+ *  string is copied.
  *  @return QSIM_OK; QSIM_ERR_INVALID_ARGUMENT for a NULL handle or value, an
  *          unknown key, an integer key or a bad value. Since: 1.0 */
 QSIM_API qsim_status qsim_sim_options_set_string(qsim_sim_options *o, qsim_option key,
