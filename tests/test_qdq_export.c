@@ -388,7 +388,7 @@ static void gen_qdq_models(void)
     done = 1;
 }
 
-static void ort_style_one(const char *file, const char *weight, const char *label)
+static void ort_style_one(const char *file, const char *weight, int wbits, const char *label)
 {
     char path[700];
     qsim_model *qm = NULL;
@@ -411,7 +411,8 @@ static void ort_style_one(const char *file, const char *weight, const char *labe
     assert_non_null(q);
     assert_int_equal(qsim_quantizer_channel_count(q), 4);
     assert_int_equal(qsim_quantizer_get_encoding(q, 3, &mn, &mx, &sc, &off), QSIM_OK);
-    assert_int_equal(off, -128);
+    assert_int_equal(off, -(1 << (wbits - 1)));
+    assert_int_equal(qsim_quantizer_get_bitwidth(q), wbits);
     assert_true(qsim_quantizer_is_frozen(q));
     q = qsim_quantizer_find(s, "output"); /* the pair ending in the graph output */
     assert_non_null(q);
@@ -434,11 +435,14 @@ static void test_from_ort_style(void **state)
     (void)state;
     char path[700];
     gen_qdq_models();
-    ort_style_one("ort_qdq.onnx", "conv.weight", "onnxruntime-style QDQ model");
+    ort_style_one("ort_qdq.onnx", "conv.weight", 8, "onnxruntime-style QDQ model");
     /* a lone DequantizeLinear on an int initializer: the float weight
      * keeps the initializer's name */
-    ort_style_one("ort_qdq_int_weights.onnx", "conv.weight_quantized",
+    ort_style_one("ort_qdq_int_weights.onnx", "conv.weight_quantized", 8,
                   "onnxruntime-style, int8 weights + DQ");
+    /* the same with int4 weights (opset 21) */
+    ort_style_one("ort_qdq_int4_weights.onnx", "conv.weight_quantized", 4,
+                  "onnxruntime-style, int4 weights + DQ");
     qsim_model *qm = NULL;
     qsim_sim *s = NULL;
     static const char *const bad[] = {"bad_qdq_scales.onnx", "bad_qdq_int32.onnx"};
@@ -452,6 +456,61 @@ static void test_from_ort_style(void **state)
         qsim_model_free(qm);
     }
     assert_int_equal(qsim_sim_create_from_qdq(NULL, NULL, &s), QSIM_ERR_INVALID_ARGUMENT);
+}
+
+/* int4/uint4 tensors (tests/tools/gen_qdq_models.py packs them with numpy):
+ * initializers with odd counts in raw_data and int32_data, junk in the
+ * padding nibble, an int4 Constant node, and QuantizeLinear to int4/uint4
+ * saturating at [-8, 7] / [0, 15]. The engine's output must equal
+ * onnxruntime's exactly; the model re-written by qsim_export_qdq (int4
+ * initializers packed again) runs in onnxruntime with the same result. */
+static void test_int4_tensors(void **state)
+{
+    (void)state;
+    gen_qdq_models();
+    char path[700], out[700];
+    path_of(path, sizeof path, tmpdir, "int4_decode.onnx");
+    path_of(out, sizeof out, tmpdir, "int4_decode_rewritten.onnx");
+    qsim_model *m = NULL;
+    assert_int_equal(qsim_model_load(path, &m), QSIM_OK);
+    /* packed sizes: 5 int4 = 3 bytes twice, 4 one-value zero points, 4 floats */
+    assert_int_equal(qsim_model_parameter_bytes(m), 3 + 3 + 4 + 16);
+    qsim_sim *s = NULL;
+    assert_int_equal(qsim_sim_create(m, NULL, &s), QSIM_OK);
+    for (size_t i = 0; i < qsim_quantizer_count(s); i++)
+        assert_int_equal(qsim_quantizer_set_enabled(qsim_quantizer_at(s, i), 0), QSIM_OK);
+    static const int64_t shape[1] = {5};
+    float x[5] = {-1.0f, -0.2f, 0.12f, 0.33f, 1.0f}, r[25];
+    feed f = {"x", shape, 1, 5, x, 0};
+    assert_int_equal(qsim_sim_set_input(s, "x", x, shape, 1), QSIM_OK);
+    assert_int_equal(qsim_sim_run(s), QSIM_OK);
+    const float *y = NULL;
+    const int64_t *oshape = NULL;
+    size_t rank = 0;
+    assert_int_equal(qsim_sim_get_output(s, "y", &y, &oshape, &rank), QSIM_OK);
+    assert_int_equal(rank, 1);
+    assert_int_equal(oshape[0], 25);
+    ort_run(path, &f, r, 25);
+    for (int i = 0; i < 25; i++)
+        if (y[i] != r[i])
+            fail_msg("int4 model output %d: engine %g, onnxruntime %g", i, y[i], r[i]);
+    /* spot values from the int4 rules themselves: (-8 - -1) * 0.5, and the
+     * saturated codes -8 and 15 - 2 at scale 0.05 */
+    assert_true(y[0] == -3.5f && y[15] == -8 * 0.05f && y[24] == (float)(13 * 0.05f));
+    qsim_status st = qsim_export_qdq(s, out);
+    if (st != QSIM_OK)
+        fprintf(stderr, "# %s\n", qsim_last_error());
+    assert_int_equal(st, QSIM_OK);
+    float r2[25];
+    ort_run(out, &f, r2, 25);
+    assert_memory_equal(r, r2, sizeof r);
+    qsim_model *m2 = NULL;
+    assert_int_equal(qsim_model_load(out, &m2), QSIM_OK);
+    assert_int_equal(qsim_model_parameter_bytes(m2), 3 + 3 + 4 + 16);
+    qsim_model_free(m2);
+    printf("# int4/uint4 tensors: 25/25 outputs equal to onnxruntime, also after re-export\n");
+    qsim_sim_free(s);
+    qsim_model_free(m);
 }
 
 /* The one systematic difference: at an exact half step onnxruntime's
@@ -683,6 +742,7 @@ static void test_resnet18_w4(void **state)
     float *x = malloc(3 * 224 * 224 * sizeof *x);
     assert_non_null(x);
     feed f = {"input", shape, 4, 3 * 224 * 224, x, 2};
+    uint32_t seed = rng;
     calibrate(s, &f);
     char path[700], path2[700];
     export_to(s, "resnet18_w4.onnx", path, sizeof path);
@@ -691,13 +751,27 @@ static void test_resnet18_w4(void **state)
     compare(s, path, &f, "output", "resnet18 W4A8 per-channel int4");
     roundtrip(s, path, &f, "output", "resnet18 W4A8 per-channel int4");
     plain_run(path, &f, "output", out_scale(s, "output"), "resnet18 W4A8 int4");
-    /* the clip form (opset 13): a second sim, calibrated the same way */
+    /* the clip form (opset 13): a second sim calibrated on the same data,
+     * so the same encodings; onnxruntime must give identical outputs for
+     * the two files (the clip is exactly int4's saturation) */
     qsim_sim *r = make_sim_low(m, 1, "clip");
     assert_int_equal(params_to(r, 4), n4);
     f.batches = 2;
+    uint32_t after = rng;
+    rng = seed;
     calibrate(r, &f);
+    rng = after;
     f.batches = 1;
     export_to(r, "resnet18_w4_clip.onnx", path2, sizeof path2);
+    float *o1 = malloc(1000 * sizeof *o1), *o2 = malloc(1000 * sizeof *o2);
+    assert_true(o1 && o2);
+    fill(&f);
+    ort_run(path, &f, o1, 1000);
+    ort_run(path2, &f, o2, 1000);
+    assert_memory_equal(o1, o2, 1000 * sizeof *o1);
+    printf("# resnet18 W4A8: onnxruntime gives identical outputs for the int4 and clip files\n");
+    free(o1);
+    free(o2);
     onnx_check(path2);
     char spec[32];
     snprintf(spec, sizeof spec, "4:%zu", n4);
@@ -751,6 +825,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_resnet18),
         cmocka_unit_test(test_from_ort_style),
         cmocka_unit_test(test_ties),
+        cmocka_unit_test(test_int4_tensors),
         cmocka_unit_test(test_opset),
         cmocka_unit_test(test_cnn_w4),
         cmocka_unit_test(test_resnet18_w4),
