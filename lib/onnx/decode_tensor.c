@@ -202,9 +202,10 @@ qsim_status qsim__onnx_decode_tensor(const qsim__onnx_ctx *ctx, const Onnx__Tens
         size_t have = typed_field(tp, dtype, &field);
         size_t need = four ? stored : numel;
         if (have != need)
-            return qsim__fail(QSIM_ERR_PARSE, "%s: %s has %zu values but shape %s of %s needs %zu%s (%s)",
-                              what, field, have, shape_text(&shape), qsim__dtype_name(dtype),
-                              need, four ? " (two values per entry)" : "",
+            return qsim__fail(QSIM_ERR_PARSE,
+                              "%s: %s has %zu values but shape %s of %s needs %zu%s (%s)", what,
+                              field, have, shape_text(&shape), qsim__dtype_name(dtype), need,
+                              four ? " (two values per entry)" : "",
                               have < need ? "data too short" : "data too long");
     }
     int fd = -1;
