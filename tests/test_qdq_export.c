@@ -726,6 +726,53 @@ static void test_cnn_w4(void **state)
     }
 }
 
+/* Strict symmetric 4-bit weights (AIMET config strict_symmetric): the grid
+ * is [-7, 7] steps, which int4 (-8..7) cannot say but the clip form can;
+ * the round trip must give offset -7 back and identical outputs. */
+static void test_cnn_w4_strict(void **state)
+{
+    (void)state;
+    static const char cfg[] =
+        "{\"defaults\": {\"ops\": {\"is_output_quantized\": \"True\"},"
+        " \"params\": {\"is_quantized\": \"True\", \"is_symmetric\": \"True\"},"
+        " \"strict_symmetric\": \"True\", \"unsigned_symmetric\": \"False\","
+        " \"per_channel_quantization\": \"True\"},"
+        " \"params\": {}, \"op_type\": {}, \"supergroups\": [],"
+        " \"model_input\": {\"is_input_quantized\": \"True\"}, \"model_output\": {}}";
+    char cp[700], path[700];
+    path_of(cp, sizeof cp, tmpdir, "strict.json");
+    write_bin(cp, cfg, sizeof cfg - 1);
+    qsim_model *m = load_cnn();
+    qsim_sim_options *o = NULL;
+    assert_int_equal(qsim_sim_options_create(&o), QSIM_OK);
+    assert_int_equal(qsim_sim_options_set_string(o, QSIM_OPT_CONFIG_FILE, cp), QSIM_OK);
+    assert_int_equal(qsim_sim_options_set_string(o, QSIM_OPT_QDQ_LOW_BIT, "clip"), QSIM_OK);
+    qsim_sim *s = NULL;
+    assert_int_equal(qsim_sim_create(m, o, &s), QSIM_OK);
+    qsim_sim_options_free(o);
+    size_t n4 = params_to(s, 4), strict = 0;
+    float x[8 * 28 * 28];
+    feed f = {"input", cnn_shape, 4, 8 * 28 * 28, x, 4};
+    calibrate(s, &f);
+    for (size_t i = 0; i < qsim_quantizer_count(s); i++) {
+        qsim_quantizer *q = qsim_quantizer_at(s, i);
+        double mn, mx, sc;
+        int64_t off;
+        if (qsim_quantizer_get_kind(q) == QSIM_QUANTIZER_PARAM && qsim_quantizer_is_enabled(q) &&
+            qsim_quantizer_get_encoding(q, 0, &mn, &mx, &sc, &off) == QSIM_OK)
+            strict += off == -7;
+    }
+    assert_true(strict > 0);
+    export_to(s, "cnn_w4_strict_clip.onnx", path, sizeof path);
+    onnx_check(path);
+    f.batches = 1;
+    compare(s, path, &f, "logits", "cnn W4A8 strict symmetric per-channel clip");
+    roundtrip(s, path, &f, "logits", "cnn W4A8 strict symmetric per-channel clip");
+    printf("# strict symmetric: %zu of %zu 4-bit params at offset -7\n", strict, n4);
+    qsim_sim_free(s);
+    qsim_model_free(m);
+}
+
 /* resnet18 W4A8 per-channel: the int4 export against onnxruntime, round
  * trip, and as a plain model; then the "clip" form (opset 13) of a second
  * sim, which passes onnx.checker and agrees too. */
@@ -828,6 +875,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_int4_tensors),
         cmocka_unit_test(test_opset),
         cmocka_unit_test(test_cnn_w4),
+        cmocka_unit_test(test_cnn_w4_strict),
         cmocka_unit_test(test_resnet18_w4),
     };
     if (getenv("QSIM_TEST_FILTER")) /* e.g. "test_cnn*" under valgrind */
