@@ -513,6 +513,69 @@ static void test_int4_tensors(void **state)
     qsim_model_free(m);
 }
 
+/* Importing the clip form by hand-made models: with the metadata a grid
+ * clip becomes a 4-bit quantizer on the clip's input (offset -1, min/max
+ * exactly the bounds) and the Min/Max go; without it the Min/Max are the
+ * model's own and stay (the engine then refuses them: it has no Min/Max
+ * ops); bounds off the grid, or spanning 7 codes, are refused. */
+static void test_clip_import(void **state)
+{
+    (void)state;
+    gen_qdq_models();
+    char path[700];
+    qsim_model *qm = NULL;
+    qsim_sim *s = NULL;
+    double mn, mx, sc;
+    int64_t off;
+    path_of(path, sizeof path, tmpdir, "clip_ok.onnx");
+    assert_int_equal(qsim_model_load(path, &qm), QSIM_OK);
+    assert_int_equal(qsim_sim_create_from_qdq(qm, NULL, &s), QSIM_OK);
+    qsim_model_free(qm);
+    qsim_quantizer *q = qsim_quantizer_find(s, "input");
+    assert_non_null(q);
+    assert_int_equal(qsim_quantizer_get_bitwidth(q), 4);
+    assert_int_equal(qsim_quantizer_get_encoding(q, 0, &mn, &mx, &sc, &off), QSIM_OK);
+    assert_int_equal(off, -1);
+    assert_true(mn == (double)-0.1f && mx == (double)1.4f && sc == (double)0.1f);
+    assert_null(qsim_quantizer_find(s, "mx"));
+    /* the sim against onnxruntime on the same file: inputs across and
+     * beyond the clip */
+    static const int64_t shape[2] = {1, 4};
+    float x[4] = {-0.5f, 0.26f, 1.33f, 3.0f}, r[4];
+    feed f = {"input", shape, 2, 4, x, 0};
+    const float *y = NULL;
+    const int64_t *oshape = NULL;
+    size_t rank = 0;
+    assert_int_equal(qsim_sim_set_input(s, "input", x, shape, 2), QSIM_OK);
+    assert_int_equal(qsim_sim_run(s), QSIM_OK);
+    assert_int_equal(qsim_sim_get_output(s, "output", &y, &oshape, &rank), QSIM_OK);
+    ort_run(path, &f, r, 4);
+    assert_memory_equal(y, r, sizeof r);
+    assert_true(y[0] == 0.0f && y[3] == (float)(14 * 0.1f)); /* Relu(-0.1), the 4-bit top */
+    qsim_sim_free(s);
+
+    /* no metadata: the Min/Max stay in the float graph, and the engine
+     * has no Min/Max ops, so the sim cannot be made */
+    path_of(path, sizeof path, tmpdir, "clip_nometa.onnx");
+    assert_int_equal(qsim_model_load(path, &qm), QSIM_OK);
+    s = (qsim_sim *)1;
+    assert_int_equal(qsim_sim_create_from_qdq(qm, NULL, &s), QSIM_ERR_UNSUPPORTED);
+    assert_null(s);
+    assert_non_null(strstr(qsim_last_error(), "Min (node 'clip_min')"));
+    qsim_model_free(qm);
+
+    static const char *const bad[] = {"clip_bad_grid.onnx", "clip_bad_count.onnx"};
+    for (int i = 0; i < 2; i++) {
+        path_of(path, sizeof path, tmpdir, bad[i]);
+        assert_int_equal(qsim_model_load(path, &qm), QSIM_OK);
+        s = (qsim_sim *)1;
+        assert_int_equal(qsim_sim_create_from_qdq(qm, NULL, &s), QSIM_ERR_UNSUPPORTED);
+        assert_null(s);
+        assert_non_null(strstr(qsim_last_error(), "not a 2..7-bit grid"));
+        qsim_model_free(qm);
+    }
+}
+
 /* The one systematic difference: at an exact half step onnxruntime's
  * QuantizeLinear rounds half to even, the sim (AIMET's C++ kernel rounds
  * x/scale - offset, i.e. after adding the zero point) half away from
@@ -873,6 +936,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_from_ort_style),
         cmocka_unit_test(test_ties),
         cmocka_unit_test(test_int4_tensors),
+        cmocka_unit_test(test_clip_import),
         cmocka_unit_test(test_opset),
         cmocka_unit_test(test_cnn_w4),
         cmocka_unit_test(test_cnn_w4_strict),

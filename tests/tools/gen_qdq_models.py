@@ -179,6 +179,28 @@ def int4_weight_model():
     return m
 
 
+def clip_model(lo, hi, meta):
+    """input [1, 4] -> Min(hi) -> Max(lo) -> Q/DQ (scale 0.1, uint8 zero
+    point 1) -> Relu -> output, as QSIM_OPT_QDQ_LOW_BIT "clip" writes a
+    4-bit quantizer when [lo, hi] = [-0.1, 1.4] (16 codes)."""
+    f = lambda n, v: numpy_helper.from_array(np.asarray(v, np.float32), n)
+    inits = [f("hi", hi), f("lo", lo), f("s", 0.1),
+             numpy_helper.from_array(np.asarray(1, np.uint8), "z")]
+    nodes = [helper.make_node("Min", ["input", "hi"], ["mn"], name="clip_min"),
+             helper.make_node("Max", ["mn", "lo"], ["mx"], name="clip_max"),
+             helper.make_node("QuantizeLinear", ["mx", "s", "z"], ["q"], name="q"),
+             helper.make_node("DequantizeLinear", ["q", "s", "z"], ["dq"], name="dq"),
+             helper.make_node("Relu", ["dq"], ["output"], name="relu")]
+    g = helper.make_graph(nodes, "clip",
+                          [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 4])],
+                          [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 4])],
+                          inits)
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)], ir_version=7)
+    if meta:
+        helper.set_model_props(m, {"qsim.qdq_low_bit": "clip"})
+    return m
+
+
 def main():
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
@@ -194,6 +216,10 @@ def main():
     onnx.save(m, os.path.join(out, "bad_qdq_int32.onnx"))
     onnx.save(tie_model(), os.path.join(out, "tie_qdq.onnx"))
     onnx.save(int4_decode_model(), os.path.join(out, "int4_decode.onnx"))
+    onnx.save(clip_model(-0.1, 1.4, True), os.path.join(out, "clip_ok.onnx"))
+    onnx.save(clip_model(-0.1, 1.4, False), os.path.join(out, "clip_nometa.onnx"))
+    onnx.save(clip_model(-0.1, 0.33, True), os.path.join(out, "clip_bad_grid.onnx"))
+    onnx.save(clip_model(-0.1, 0.5, True), os.path.join(out, "clip_bad_count.onnx"))
     onnx.save(int4_weight_model(), os.path.join(out, "ort_qdq_int4_weights.onnx"))
     m = model(quantized_weights=True)
     onnx.checker.check_model(m, full_check=True)
