@@ -741,7 +741,8 @@ static double out_scale(qsim_sim *s, const char *name)
 /* W4A8 on the demo CNN, per-tensor and per-channel, both ways to write
  * 4 bit: opset-21 int4/uint4 pairs ("int4"), and int8/uint8 pairs behind
  * a clip to the 4-bit range ("clip", opset 13, checked by onnx 1.12's
- * checker; one activation at 3 bits too). Each: onnxruntime agreement,
+ * checker; activations at 3, 2 and 7 bits too, and per-channel the
+ * logits at 4 bits). Each: onnxruntime agreement,
  * round trip through create_from_qdq (bitwidths and outputs), and the
  * int4 file run as a plain model by the engine. */
 static void test_cnn_w4(void **state)
@@ -751,30 +752,36 @@ static void test_cnn_w4(void **state)
         int pc = k & 1, clip = k >> 1;
         qsim_model *m = load_cnn();
         qsim_sim *s = make_sim_low(m, pc, clip ? "clip" : "int4");
-        size_t n4 = params_to(s, 4), n3 = 0;
+        size_t n4 = params_to(s, 4);
         assert_true(n4 > 0);
-        if (clip) { /* one activation at 3 bits (no ONNX type at all) */
-            for (size_t i = 0; i < qsim_quantizer_count(s) && !n3; i++) {
-                qsim_quantizer *q = qsim_quantizer_at(s, i);
-                if (qsim_quantizer_get_kind(q) == QSIM_QUANTIZER_ACTIVATION &&
-                    qsim_quantizer_is_enabled(q) && strcmp(qsim_quantizer_name(q), "logits") &&
-                    strcmp(qsim_quantizer_name(q), "input")) {
-                    assert_int_equal(qsim_quantizer_set_bitwidth(q, 3), QSIM_OK);
-                    n3 = 1;
-                }
-            }
+        if (k == 3) { /* the graph output at 4 bits: its clip follows "<t>_fp" */
+            assert_int_equal(qsim_quantizer_set_bitwidth(qsim_quantizer_find(s, "logits"), 4),
+                             QSIM_OK);
+            n4++;
         }
+        /* clip: activations at 3, 2 and 7 bits too (no ONNX type at all) */
+        static const int low_bw[3] = {3, 2, 7};
+        size_t n_low = 0;
+        for (size_t i = 0; clip && i < qsim_quantizer_count(s) && n_low < 3; i++) {
+            qsim_quantizer *q = qsim_quantizer_at(s, i);
+            if (qsim_quantizer_get_kind(q) == QSIM_QUANTIZER_ACTIVATION &&
+                qsim_quantizer_is_enabled(q) && strcmp(qsim_quantizer_name(q), "logits") &&
+                strcmp(qsim_quantizer_name(q), "input"))
+                assert_int_equal(qsim_quantizer_set_bitwidth(q, low_bw[n_low++]), QSIM_OK);
+        }
+        if (clip)
+            assert_int_equal(n_low, 3);
         float x[8 * 28 * 28];
         feed f = {"input", cnn_shape, 4, 8 * 28 * 28, x, 4};
         calibrate(s, &f);
-        char path[700], label[100], spec[32], file[32];
+        char path[700], label[100], spec[64], file[32];
         snprintf(label, sizeof label, "cnn W4A8 %s %s", pc ? "per-channel" : "per-tensor",
-                 clip ? "clip (opset 13)" : "int4 (opset 21)");
+                 clip ? "clip (opset 13, A2/A3/A7 too)" : "int4 (opset 21)");
         snprintf(file, sizeof file, "cnn_w4_%d.onnx", k);
         export_to(s, file, path, sizeof path);
         if (clip) {
             onnx_check(path);
-            snprintf(spec, sizeof spec, "4:%zu,3:%zu", n4, n3);
+            snprintf(spec, sizeof spec, "4:%zu,3:1,2:1,7:1", n4);
             check_structure(s, path, 13, "3,2", spec);
         } else {
             check_structure(s, path, 21, "22,2", NULL);
