@@ -7,7 +7,7 @@
 
 #include "../core/alloc.h"
 #include "../core/error.h"
-#include "../quant/json_io.h"
+#include "../core/fileio.h"
 #include "loader.h"
 
 #include <string.h>
