@@ -15,6 +15,7 @@ static const char usage[] =
     "                        IDX images); default: the first --calib-limit\n"
     "                        images of --data\n"
     "  --calib-limit N       calibration samples (default 512)\n"
+    "  --adaround-limit N    AdaRound samples (default: --calib-limit)\n"
     "  --limit N             evaluate the first N images only\n"
     "  --fp16 OPTYPE|TENSOR, --param-bw, --act-bw, --scheme, --percentile,\n"
     "  --per-channel, --config, --adaround, --iterations, --threads, --batch,\n"
@@ -27,7 +28,7 @@ int cli_cmd_eval(int argc, char **argv)
     cli_quant_opts o;
     cli_quant_opts_init(&o);
     const char *model = NULL, *enc = NULL, *data = NULL, *labels = NULL, *calib = NULL;
-    const char *calib_limit_s = NULL;
+    const char *calib_limit_s = NULL, *ada_limit_s = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -44,6 +45,7 @@ int cli_cmd_eval(int argc, char **argv)
                             : strcmp(a, "--labels") == 0      ? &labels
                             : strcmp(a, "--calib") == 0       ? &calib
                             : strcmp(a, "--calib-limit") == 0 ? &calib_limit_s
+                            : strcmp(a, "--adaround-limit") == 0 ? &ada_limit_s
                                                               : NULL;
         if (slot) {
             if (i + 1 >= argc) {
@@ -64,6 +66,10 @@ int cli_cmd_eval(int argc, char **argv)
     size_t calib_limit = 512;
     if (calib_limit_s &&
         cli_parse_size("eval", "--calib-limit", calib_limit_s, 1, (size_t)1 << 40, &calib_limit))
+        return CLI_EXIT_USAGE;
+    size_t ada_limit = calib_limit;
+    if (ada_limit_s &&
+        cli_parse_size("eval", "--adaround-limit", ada_limit_s, 1, (size_t)1 << 40, &ada_limit))
         return CLI_EXIT_USAGE;
     if (!model || !data || !labels) {
         fprintf(stderr, "qsim eval: %s is required (see qsim eval --help)\n",
@@ -98,7 +104,8 @@ int cli_cmd_eval(int argc, char **argv)
     if (cli_dataset_load_labeled("eval", m, data, labels, &o, o.limit, &test) != 0)
         goto done;
     if (calib) {
-        if (cli_dataset_load("eval", m, calib, &o, calib_limit, &cal) != 0)
+        if (cli_dataset_load("eval", m, calib, &o,
+                             ada_limit > calib_limit ? ada_limit : calib_limit, &cal) != 0)
             goto done;
         calp = &cal;
     }
@@ -106,7 +113,7 @@ int cli_cmd_eval(int argc, char **argv)
         cli_report("eval", st);
         goto done;
     }
-    if (o.adaround && (st = cli_adaround(q, calp, &o, calib_limit)) != QSIM_OK) {
+    if (o.adaround && (st = cli_adaround(q, calp, &o, ada_limit)) != QSIM_OK) {
         cli_report("eval", st);
         goto done;
     }
