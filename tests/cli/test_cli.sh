@@ -47,6 +47,7 @@ expect 2 "$qsim" quantize "$model" --calib x.gz --out "$tmp/q" --scheme nope && 
 expect 2 "$qsim" quantize "$model" --calib x.gz --out "$tmp/q" --bogus && err_has "unknown option '--bogus'" && ok "unknown option"
 expect 2 "$qsim" quantize "$model" --calib && err_has "needs a value" && ok "missing value"
 expect 2 "$qsim" eval "$model" --data x && err_has "--labels is required" && ok "eval without labels"
+expect 2 "$qsim" eval "$model" --data x --labels y --adaround-limit 0 && err_has "--adaround-limit" && ok "eval bad --adaround-limit"
 expect 2 "$qsim" demo --fats && err_has "unexpected argument" && ok "demo bad arg"
 
 # Bad files: exit 1 and the message names the file.
