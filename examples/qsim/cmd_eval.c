@@ -17,6 +17,7 @@ static const char usage[] =
     "  --calib-limit N       calibration samples (default 512)\n"
     "  --adaround-limit N    AdaRound samples (default: --calib-limit)\n"
     "  --limit N             evaluate the first N images only\n"
+    "  --no-fp32             skip the float model (no 'fp32 top-1' line)\n"
     "  --fp16 OPTYPE|TENSOR, --param-bw, --act-bw, --scheme, --percentile,\n"
     "  --per-channel, --config, --adaround, --iterations, --threads, --batch,\n"
     "  --mean, --std         as for qsim quantize\n"
@@ -29,6 +30,7 @@ int cli_cmd_eval(int argc, char **argv)
     cli_quant_opts_init(&o);
     const char *model = NULL, *enc = NULL, *data = NULL, *labels = NULL, *calib = NULL;
     const char *calib_limit_s = NULL, *ada_limit_s = NULL;
+    int no_fp32 = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -40,6 +42,10 @@ int cli_cmd_eval(int argc, char **argv)
             return CLI_EXIT_USAGE;
         if (r > 0)
             continue;
+        if (strcmp(a, "--no-fp32") == 0) {
+            no_fp32 = 1;
+            continue;
+        }
         const char **slot = strcmp(a, "--encodings") == 0     ? &enc
                             : strcmp(a, "--data") == 0        ? &data
                             : strcmp(a, "--labels") == 0      ? &labels
@@ -95,9 +101,9 @@ int cli_cmd_eval(int argc, char **argv)
     }
     if (cli_build_sim("eval", m, &o, &q) != QSIM_OK)
         goto done;
-    if (cli_build_sim("eval", m, &o, &fp) != QSIM_OK)
+    if (!no_fp32 && cli_build_sim("eval", m, &o, &fp) != QSIM_OK)
         goto done;
-    if ((st = cli_set_all_enabled(fp, 0)) != QSIM_OK) {
+    if (fp && (st = cli_set_all_enabled(fp, 0)) != QSIM_OK) {
         cli_report("eval", st);
         goto done;
     }
@@ -124,9 +130,11 @@ int cli_cmd_eval(int argc, char **argv)
     size_t c_fp = 0, c_q = 0;
     cli_progress p;
     double t0 = cli_now();
-    cli_progress_start(&p, "eval fp32");
-    st = cli_top1(fp, &test, o.batch, &p, &c_fp);
-    cli_progress_end(&p);
+    if (fp) {
+        cli_progress_start(&p, "eval fp32");
+        st = cli_top1(fp, &test, o.batch, &p, &c_fp);
+        cli_progress_end(&p);
+    }
     double t1 = cli_now();
     if (st == QSIM_OK) {
         cli_progress_start(&p, "eval quant");
@@ -138,8 +146,9 @@ int cli_cmd_eval(int argc, char **argv)
         goto done;
     }
     double t2 = cli_now();
-    printf("fp32 top-1 %.4f (%zu/%zu)  %.1f s\n", (double)c_fp / (double)test.n, c_fp, test.n,
-           t1 - t0);
+    if (fp)
+        printf("fp32 top-1 %.4f (%zu/%zu)  %.1f s\n", (double)c_fp / (double)test.n, c_fp,
+               test.n, t1 - t0);
     printf("quant top-1 %.4f (%zu/%zu)  %.1f s\n", (double)c_q / (double)test.n, c_q, test.n,
            t2 - t1);
     rc = CLI_EXIT_OK;

@@ -44,7 +44,7 @@ cat "$reflog"
 ref_torch=$(sed -n 's/^w4_ref_top1 [0-9.]* (\([0-9]*\)\/10000)$/\1/p' "$reflog")
 [ -n "$ref_torch" ] || { echo "FAIL: no w4_ref_top1 line in $reflog"; exit 1; }
 
-common=(--param-bw 4 --data "$fm/t10k-images-idx3-ubyte.gz" --labels "$fm/t10k-labels-idx1-ubyte.gz"
+common=(--no-fp32 --param-bw 4 --data "$fm/t10k-images-idx3-ubyte.gz" --labels "$fm/t10k-labels-idx1-ubyte.gz"
         --calib "$fm/train-images-idx3-ubyte.gz" --calib-limit 512)
 # run LABEL ARGS...: qsim eval; prints its output, sets $correct (quant top-1 count).
 run() {

@@ -183,6 +183,13 @@ if expect 0 "$qsim" eval "$model" --data "$fm/t10k-images-idx3-ubyte.gz" \
   else fail "W8A8 '$quant' vs FP32 '$ours'"; fi
 else fail "eval"; fi
 
+# --no-fp32: the same quant count as above, no fp32 line.
+if expect 0 "$qsim" eval "$model" --data "$fm/t10k-images-idx3-ubyte.gz" --no-fp32 \
+     --labels "$fm/t10k-labels-idx1-ubyte.gz" --calib "$fm/train-images-idx3-ubyte.gz" --limit 1000 &&
+   ! grep -q "^fp32" "$tmp/out" && grep -q "^quant top-1 [0-9.]* (${quant:-x}/1000)" "$tmp/out"; then
+  ok "eval --no-fp32"
+else fail "eval --no-fp32: $(cat "$tmp/out")"; fi
+
 # eval with frozen param encodings from the quantize run above.
 expect 0 "$qsim" eval "$model" --encodings "$tmp/q1.0.0/cnn.encodings" --fp16 BatchNormalization \
   --data "$fm/t10k-images-idx3-ubyte.gz" --labels "$fm/t10k-labels-idx1-ubyte.gz" --limit 200 &&
