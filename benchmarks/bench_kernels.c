@@ -214,12 +214,14 @@ static void resnet_sum(qsim__pool *pool, int64_t N, int print)
 
 int main(int argc, char **argv)
 {
-    int quick = 0, threads[2] = {1, 2}, nth = 2;
+    int quick = 0, dw_only = 0, threads[2] = {1, 2}, nth = 2;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-q"))
             quick = 1;
         else if (!strcmp(argv[i], "-c"))
             clock_id = CLOCK_PROCESS_CPUTIME_ID;   /* 1 thread on a busy machine */
+        else if (!strcmp(argv[i], "-d"))
+            dw_only = 1;   /* only the depthwise layers */
         else if (!strcmp(argv[i], "-g"))
             qsim__cpu_force_generic(1);
         else if (!strcmp(argv[i], "-l") && i + 1 < argc)
@@ -234,6 +236,11 @@ int main(int argc, char **argv)
         qsim__pool *pool = NULL;
         if (qsim__pool_create(threads[ti], &pool) != QSIM_OK)
             return 1;
+        if (dw_only) {
+            bench_depthwise(pool);
+            qsim__pool_free(pool);
+            continue;
+        }
         if (!quick) {
             bench_gemm(pool, 256, 256, 256);
             bench_gemm(pool, 512, 512, 512);
