@@ -225,6 +225,32 @@ static void test_quantsim_unchanged(void **state)
     qsim_model_free(m);
 }
 
+/* QSIM_OPT_FUSION 0 runs every node; values other than 0/1 are refused. */
+static void test_option(void **state)
+{
+    (void)state;
+    qsim_model *m = load("fuse_chain.onnx");
+    qsim_sim_options *o = NULL;
+    assert_int_equal(qsim_sim_options_create(&o), QSIM_OK);
+    assert_int_equal(qsim_sim_options_set_int(o, QSIM_OPT_FUSION, 2), QSIM_ERR_INVALID_ARGUMENT);
+    assert_true(strstr(qsim_last_error(), "QSIM_OPT_FUSION") != NULL);
+    assert_int_equal(qsim_sim_options_set_int(o, QSIM_OPT_FUSION, 0), QSIM_OK);
+    qsim_sim *s = NULL;
+    assert_int_equal(qsim_sim_create(m, o, &s), QSIM_OK);
+    static float y0[YN], c60[YN], y1[YN], c61[YN];
+    run(s, 1, y0, c60);
+    assert_int_equal(fused_steps(s->plan), 0);
+    qsim_sim_free(s);
+    assert_int_equal(qsim_sim_options_set_int(o, QSIM_OPT_FUSION, 1), QSIM_OK);
+    assert_int_equal(qsim_sim_create(m, o, &s), QSIM_OK);
+    run(s, 1, y1, c61);
+    assert_int_equal(fused_steps(s->plan), 5);
+    assert_true(rel_diff(y1, y0, YN) < 1e-5);
+    qsim_sim_free(s);
+    qsim_sim_options_free(o);
+    qsim_model_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -232,6 +258,7 @@ int main(void)
         cmocka_unit_test(test_hook_blocks_fusion),
         cmocka_unit_test(test_constant_refolds),
         cmocka_unit_test(test_quantsim_unchanged),
+        cmocka_unit_test(test_option),
     };
     return cmocka_run_group_tests_name("fuse", tests, NULL, NULL);
 }

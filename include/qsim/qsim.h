@@ -160,11 +160,20 @@ typedef enum qsim_option {
     QSIM_OPT_NUM_THREADS = 106,           /**< int 0..256; 0 = one per online core (default) */
     QSIM_OPT_ENCODING_VERSION = 107,      /**< string "1.0.0" (default), "0.6.1" or "2.0.0" */
     QSIM_OPT_PER_CHANNEL = 108,           /**< int 0/1, default 0 */
-    QSIM_OPT_KERNELS = 109                /**< string "auto" (default) or "generic": a sim
+    QSIM_OPT_KERNELS = 109,               /**< string "auto" (default) or "generic": a sim
                                                created with "generic" pins the portable
                                                kernels for the whole process (kernel
                                                dispatch is global), like the environment
                                                variable QSIM_FORCE_GENERIC=1 */
+    QSIM_OPT_FUSION = 110                 /**< int 0/1, default 1: fuse Conv with a following
+                                               BatchNormalization, residual Add and
+                                               Relu/Clip/LeakyRelu when nothing observes
+                                               the values in between (no quantizer, not a
+                                               model output). While any activation
+                                               quantizer is active or calibrating, only
+                                               the bit-exact
+                                               Conv+activation fusion is done. 0 runs
+                                               every node on its own. Since: 1.0 */
 } qsim_option;
 
 /** Encoding calibration schemes (AIMET's QuantScheme). */
@@ -190,7 +199,8 @@ QSIM_API qsim_status qsim_sim_options_create(qsim_sim_options **out);
 QSIM_API void qsim_sim_options_free(qsim_sim_options *o);
 
 /** Set an integer option. Bit widths are 2..32, QSIM_OPT_NUM_THREADS 0..256,
- *  QSIM_OPT_PER_CHANNEL 0/1, the scheme and data type one of their enum values.
+ *  QSIM_OPT_PER_CHANNEL and QSIM_OPT_FUSION 0/1, the scheme and data type one of
+ *  their enum values.
  *  @return QSIM_OK; QSIM_ERR_INVALID_ARGUMENT for a NULL handle, an unknown
  *          key, a string key, or a value out of bounds (the message states
  *          the bounds); the option is unchanged on error. Since: 1.0 */

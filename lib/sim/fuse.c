@@ -290,7 +290,7 @@ static qsim_status try_conv(fctx *c, size_t k, double *mul, double *add)
 qsim_status qsim__fuse_plan(qsim_sim *s, qsim__plan *p)
 {
     const qsim__graph *g = s->g;
-    if (!fusion_on || !p->n_sched)
+    if (!fusion_on || !s->opts.fusion || !p->n_sched)
         return QSIM_OK;
     fctx c = {.s = s, .p = p};
     c.conv = qsim__op_lookup("", "Conv");
