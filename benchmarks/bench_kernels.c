@@ -116,6 +116,18 @@ static const layer resnet18[] = {
     {"1x1 s1 256-64", 256, 64, 56, 1, 1, 0, 0},   /* resnet50-like, not in the sum */
 };
 
+/* MobileNetV2 1x1 convs (expansion, projection), not in the resnet sum. */
+static const layer mobilenet_1x1[] = {
+    {"mb exp 16-96 112", 16, 96, 112, 1, 1, 0, 1},
+    {"mb proj 96-24 56", 96, 24, 56, 1, 1, 0, 1},
+    {"mb exp 24-144 56", 24, 144, 56, 1, 1, 0, 1},
+    {"mb proj 144-32 28", 144, 32, 28, 1, 1, 0, 1},
+    {"mb exp 64-384 14", 64, 384, 14, 1, 1, 0, 1},
+    {"mb proj 576-96 14", 576, 96, 14, 1, 1, 0, 1},
+    {"mb exp 160-960 7", 160, 960, 7, 1, 1, 0, 1},
+    {"mb last 320-1280 7", 320, 1280, 7, 1, 1, 0, 1},
+};
+
 typedef struct conv_ctx {
     qsim__conv *c;
     qsim__pool *pool;
@@ -221,7 +233,7 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "-c"))
             clock_id = CLOCK_PROCESS_CPUTIME_ID;   /* 1 thread on a busy machine */
         else if (!strcmp(argv[i], "-d"))
-            dw_only = 1;   /* only the depthwise layers */
+            dw_only = 1;   /* only the MobileNetV2 layers (depthwise, 1x1) */
         else if (!strcmp(argv[i], "-g"))
             qsim__cpu_force_generic(1);
         else if (!strcmp(argv[i], "-l") && i + 1 < argc)
@@ -238,6 +250,9 @@ int main(int argc, char **argv)
             return 1;
         if (dw_only) {
             bench_depthwise(pool);
+            for (size_t i = 0; i < sizeof mobilenet_1x1 / sizeof *mobilenet_1x1; i++)
+                for (int64_t n = 1; n <= 8; n += 7)
+                    bench_conv(pool, &mobilenet_1x1[i], n, 1);
             qsim__pool_free(pool);
             continue;
         }

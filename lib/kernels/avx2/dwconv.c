@@ -54,6 +54,25 @@ static inline __m256 activate(__m256 acc, const qsim__dw_args *a, __m256 lo, __m
     return acc;
 }
 
+/* d[c] = src[c - pl] where that is in the row, else 0, for c in [0, L):
+ * masked loads, no libc calls per row. */
+static void pad_row(const qsim__dw_args *a, int64_t L, const float *src, float *d)
+{
+    const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i wv = _mm256_set1_epi32((int)a->W), neg1 = _mm256_set1_epi32(-1);
+    for (int64_t c = 0; c < L; c += 8) {
+        int64_t ix = c - a->pl;
+        if (ix >= 0 && ix + 8 <= a->W) {
+            _mm256_storeu_ps(d + c, _mm256_loadu_ps(src + ix));
+            continue;
+        }
+        __m256i iv = _mm256_add_epi32(_mm256_set1_epi32((int)ix), iota);
+        __m256i m = _mm256_and_si256(_mm256_cmpgt_epi32(iv, neg1), _mm256_cmpgt_epi32(wv, iv));
+        /* masked-off lanes (outside the row) are never read */
+        _mm256_storeu_ps(d + c, _mm256_maskload_ps(src + ix, m));
+    }
+}
+
 /* Small maps (14x14, 7x7, ...): borders are most of the work, so the plane
  * is copied with its zero padding into a stack buffer wide enough for whole
  * vectors, and every output goes through plain vector loads. */
@@ -70,18 +89,18 @@ static __attribute__((noinline)) int dw3x3_small(const qsim__dw_args *a, const _
     if (hp * wp > SMALL_FLOATS)
         return 0;
     float buf[SMALL_FLOATS];
-    /* columns [pl, pl + ncopy) hold input, the rest are zeros */
-    int64_t ncopy = a->W < wp - a->pl ? a->W : wp - a->pl;
-    if (ncopy < 0)
-        ncopy = 0;
+    /* column c holds x[iy][c - pl] where that is in the row, else 0 */
     for (int64_t r = 0; r < hp; r++) {
         int64_t iy = r - a->pt;
         float *br = buf + r * wp;
+        if (iy >= 0 && iy < a->H) {
+            pad_row(a, wp, a->x + iy * a->W, br);
+            continue;
+        }
         for (int64_t c = 0; c < wp; c += 8)
             _mm256_storeu_ps(br + c, _mm256_setzero_ps());
-        if (iy >= 0 && iy < a->H && ncopy > 0)
-            memcpy(br + a->pl, a->x + iy * a->W, (size_t)ncopy * sizeof(float));
     }
+    const int64_t plane = a->OH * a->OW;
     const __m256i idx = _mm256_setzero_si256();
     for (int64_t oy = 0; oy < a->OH; oy++) {
         float *yr = a->y + oy * a->OW;
@@ -94,7 +113,8 @@ static __attribute__((noinline)) int dw3x3_small(const qsim__dw_args *a, const _
                 acc = _mm256_fmadd_ps(w[3 * ky + 2], load8(p + 2, sw, idx), acc);
             }
             acc = activate(_mm256_add_ps(acc, bias), a, lo, hi);
-            if (ox + 8 <= a->OW) {
+            /* a tail may spill into later rows of this plane (see dw3x3_rows) */
+            if (ox + 8 <= a->OW || oy * a->OW + ox + 8 <= plane) {
                 _mm256_storeu_ps(yr + ox, acc);
             } else {
                 float out[8];
@@ -123,25 +143,6 @@ typedef struct rows3 {
     const float *zero;
     float *tmp;             /* stride 2: the padded row before the split */
 } rows3;
-
-/* d[c] = src[c - pl] where that is in the row, else 0, for c in [0, L):
- * masked loads, no libc calls per row. */
-static void pad_row(const qsim__dw_args *a, int64_t L, const float *src, float *d)
-{
-    const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    const __m256i wv = _mm256_set1_epi32((int)a->W), neg1 = _mm256_set1_epi32(-1);
-    for (int64_t c = 0; c < L; c += 8) {
-        int64_t ix = c - a->pl;
-        if (ix >= 0 && ix + 8 <= a->W) {
-            _mm256_storeu_ps(d + c, _mm256_loadu_ps(src + ix));
-            continue;
-        }
-        __m256i iv = _mm256_add_epi32(_mm256_set1_epi32((int)ix), iota);
-        __m256i m = _mm256_and_si256(_mm256_cmpgt_epi32(iv, neg1), _mm256_cmpgt_epi32(wv, iv));
-        /* masked-off lanes (outside the row) are never read */
-        _mm256_storeu_ps(d + c, _mm256_maskload_ps(src + ix, m));
-    }
-}
 
 static const float *get_row(rows3 *r, int64_t iy)
 {
