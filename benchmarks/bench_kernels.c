@@ -180,7 +180,8 @@ typedef struct dwlayer {
 static void bench_depthwise(qsim__pool *pool)
 {
     static const dwlayer dws[] = {{32, 112, 1}, {96, 112, 2}, {144, 56, 1}, {144, 56, 2},
-                                  {192, 28, 1}, {384, 14, 1}, {960, 7, 1}};
+                                  {192, 28, 1}, {384, 14, 1}, {960, 7, 1},
+                                  {192, 28, 2}, {576, 14, 2}};
     for (size_t i = 0; i < sizeof dws / sizeof *dws; i++) {
         const dwlayer *l = &dws[i];
         qsim__conv_desc d = {.C = l->C, .M = l->C, .group = l->C, .kh = 3, .kw = 3, .sh = l->s,
