@@ -103,9 +103,11 @@ static int read_act(const fctx *c, int32_t ni, int32_t cur, qsim__epilogue *ep)
     ep->act = QSIM__ACT_CLIP;
     ep->a = -INFINITY;
     ep->b = INFINITY;
+    /* min > max: kernels disagree on the order of the two clamps; leave
+     * that to the op */
     if (n->opset < 11)
         return n->n_inputs == 1 && qsim__attr_float(n, "min", -INFINITY, &ep->a) == QSIM_OK &&
-               qsim__attr_float(n, "max", INFINITY, &ep->b) == QSIM_OK;
+               qsim__attr_float(n, "max", INFINITY, &ep->b) == QSIM_OK && ep->a <= ep->b;
     if (n->n_inputs > 3)
         return 0;
     for (size_t i = 1; i < n->n_inputs; i++) {
@@ -122,7 +124,7 @@ static int read_act(const fctx *c, int32_t ni, int32_t cur, qsim__epilogue *ep)
         else
             ep->b = b;
     }
-    return 1;
+    return ep->a <= ep->b;
 }
 
 /* BatchNormalization node ni on `cur` with M channels as y*mul + add. */
