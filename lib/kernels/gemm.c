@@ -12,8 +12,10 @@
 /* A prepacked (conv weights): measured best on this EPYC with KC 256 */
 #define MC_MAX_PACKED 132
 /* C written in one k-block and at least this big: stored around the
- * caches (it cannot stay in them, and a normal store also reads the line) */
-#define STREAM_MIN_BYTES ((size_t)12 << 20)
+ * caches (it cannot stay in them, and a normal store also reads the line).
+ * Above the L3 of common x86 parts (32 MiB): smaller outputs are better
+ * left in the cache for the next layer. */
+#define STREAM_MIN_BYTES ((size_t)32 << 20)
 #define MIN_TASKS 8   /* split finer when a product has fewer blocks */
 /* with A prepacked, splitting N costs nothing but re-reading A: finer
  * tasks balance better */
