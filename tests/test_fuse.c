@@ -3,7 +3,8 @@
  * (and both agree with numpy: test_models), that a hook, a second consumer
  * or a graph output keeps a value materialized with results bit-identical
  * to the unfused path, that a replaced BN parameter is folded anew, and
- * that a calibrated W8A8 sim gives the same bits with fusion on and off. */
+ * that a calibrated W8A8 sim gives the same bits with fusion on and off,
+ * and that every Conv of the torchvision models fuses. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -251,6 +252,36 @@ static void test_option(void **state)
     qsim_model_free(m);
 }
 
+/* The torchvision models (unfused BN, opset 13): every Conv fuses; only
+ * the pooling/classifier nodes run on their own. (Accuracy against torch:
+ * test_models.) */
+static void test_vision_models(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *file;
+        size_t fused, steps;
+    } want[] = {{"mobilenet_v2.onnx", 52, 55}, {"resnet18.onnx", 20, 24}};
+    float *x = calloc(3 * 224 * 224, sizeof *x);
+    assert_non_null(x);
+    for (size_t i = 0; i < 3 * 224 * 224; i++)
+        x[i] = (float)(i % 23) / 23.0f - 0.5f;
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
+        qsim_model *m = load(want[i].file);
+        qsim_sim *s = fp32_sim(m);
+        int64_t shape[4] = {1, 3, 224, 224};
+        assert_int_equal(qsim_sim_set_input(s, "input", x, shape, 4), QSIM_OK);
+        assert_int_equal(qsim_sim_run(s), QSIM_OK);
+        const qsim__plan *p = s->plan;
+        printf("# %s: %zu steps, %zu fused\n", want[i].file, p->n_sched, fused_steps(p));
+        assert_int_equal(fused_steps(p), want[i].fused);
+        assert_int_equal(p->n_sched, want[i].steps);
+        qsim_sim_free(s);
+        qsim_model_free(m);
+    }
+    free(x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -259,6 +290,7 @@ int main(void)
         cmocka_unit_test(test_constant_refolds),
         cmocka_unit_test(test_quantsim_unchanged),
         cmocka_unit_test(test_option),
+        cmocka_unit_test(test_vision_models),
     };
     return cmocka_run_group_tests_name("fuse", tests, NULL, NULL);
 }
