@@ -1,7 +1,7 @@
 /* Whole-network latency and peak memory: libqsim against onnxruntime, side
  * by side, in one run. Not a test.
  *
- *   bench_engine [--runs N] [--warmup N] [--ort-script PATH|--no-ort] [--quant] MODEL.onnx...
+ *   bench_engine [--runs N] [--warmup N] [--ort-script PATH|--no-ort] [--quant] [--cpu] MODEL.onnx...
  *
  * --quant times the quantized forward (default W8A8 placement, calibrated
  * on the benchmark input) instead of FP32 (every quantizer disabled would be
@@ -34,10 +34,14 @@ typedef struct result {
     int ok;
 } result;
 
+/* --cpu: process CPU time instead of wall time (A/B comparisons at 1 thread
+ * on a busy machine; at 2 threads it adds both threads' time) */
+static clockid_t clock_id = CLOCK_MONOTONIC;
+
 static double now_ms(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(clock_id, &ts);
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
@@ -189,6 +193,8 @@ int main(int argc, char **argv)
             warmup = atoi(argv[++first]);
         else if (strcmp(argv[first], "--ort-script") == 0 && first + 1 < argc)
             ort = argv[++first];
+        else if (strcmp(argv[first], "--cpu") == 0)
+            clock_id = CLOCK_PROCESS_CPUTIME_ID;
         else if (strcmp(argv[first], "--no-ort") == 0)
             ort = NULL;
         else if (strcmp(argv[first], "--quant") == 0)

@@ -1,6 +1,7 @@
 /* Kernel benchmark: FP32 GEMM GFLOP/s (square and resnet-like shapes) and
  * every resnet18 conv layer at batch 1 and 8, at 1 and 2 threads.
- * Usage: bench_kernels [-q] [-g] [-c] [-t threads] [-l layer] ; -g pins the generic kernels,
+ * Usage: bench_kernels [-q] [-g] [-c] [-d] [-t threads] [-l layer] ; -g pins the generic kernels,
+ * -d runs only the MobileNetV2 depthwise and 1x1 layers,
  * -q runs only the resnet18 sum, -c times CPU instead of wall time (only
  * meaningful with -t 1: spinning threads count too). Best of several runs (the machine is shared). */
 #include "core/alloc.h"
@@ -116,6 +117,18 @@ static const layer resnet18[] = {
     {"1x1 s1 256-64", 256, 64, 56, 1, 1, 0, 0},   /* resnet50-like, not in the sum */
 };
 
+/* MobileNetV2 1x1 convs (expansion, projection), not in the resnet sum. */
+static const layer mobilenet_1x1[] = {
+    {"mb exp 16-96 112", 16, 96, 112, 1, 1, 0, 1},
+    {"mb proj 96-24 56", 96, 24, 56, 1, 1, 0, 1},
+    {"mb exp 24-144 56", 24, 144, 56, 1, 1, 0, 1},
+    {"mb proj 144-32 28", 144, 32, 28, 1, 1, 0, 1},
+    {"mb exp 64-384 14", 64, 384, 14, 1, 1, 0, 1},
+    {"mb proj 576-96 14", 576, 96, 14, 1, 1, 0, 1},
+    {"mb exp 160-960 7", 160, 960, 7, 1, 1, 0, 1},
+    {"mb last 320-1280 7", 320, 1280, 7, 1, 1, 0, 1},
+};
+
 typedef struct conv_ctx {
     qsim__conv *c;
     qsim__pool *pool;
@@ -168,7 +181,8 @@ typedef struct dwlayer {
 static void bench_depthwise(qsim__pool *pool)
 {
     static const dwlayer dws[] = {{32, 112, 1}, {96, 112, 2}, {144, 56, 1}, {144, 56, 2},
-                                  {192, 28, 1}, {384, 14, 1}, {960, 7, 1}};
+                                  {192, 28, 1}, {384, 14, 1}, {960, 7, 1},
+                                  {192, 28, 2}, {576, 14, 2}};
     for (size_t i = 0; i < sizeof dws / sizeof *dws; i++) {
         const dwlayer *l = &dws[i];
         qsim__conv_desc d = {.C = l->C, .M = l->C, .group = l->C, .kh = 3, .kw = 3, .sh = l->s,
@@ -214,12 +228,14 @@ static void resnet_sum(qsim__pool *pool, int64_t N, int print)
 
 int main(int argc, char **argv)
 {
-    int quick = 0, threads[2] = {1, 2}, nth = 2;
+    int quick = 0, dw_only = 0, threads[2] = {1, 2}, nth = 2;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-q"))
             quick = 1;
         else if (!strcmp(argv[i], "-c"))
             clock_id = CLOCK_PROCESS_CPUTIME_ID;   /* 1 thread on a busy machine */
+        else if (!strcmp(argv[i], "-d"))
+            dw_only = 1;   /* only the MobileNetV2 layers (depthwise, 1x1) */
         else if (!strcmp(argv[i], "-g"))
             qsim__cpu_force_generic(1);
         else if (!strcmp(argv[i], "-l") && i + 1 < argc)
@@ -234,6 +250,14 @@ int main(int argc, char **argv)
         qsim__pool *pool = NULL;
         if (qsim__pool_create(threads[ti], &pool) != QSIM_OK)
             return 1;
+        if (dw_only) {
+            bench_depthwise(pool);
+            for (size_t i = 0; i < sizeof mobilenet_1x1 / sizeof *mobilenet_1x1; i++)
+                for (int64_t n = 1; n <= 8; n += 7)
+                    bench_conv(pool, &mobilenet_1x1[i], n, 1);
+            qsim__pool_free(pool);
+            continue;
+        }
         if (!quick) {
             bench_gemm(pool, 256, 256, 256);
             bench_gemm(pool, 512, 512, 512);

@@ -91,6 +91,9 @@ static void test_arena_resnet18(void **state)
     qsim_model *m = load("resnet18.onnx");
     qsim_sim *s = NULL;
     assert_int_equal(qsim_sim_create(m, NULL, &s), QSIM_OK);
+    /* the layout itself: every node's output is a buffer (test_fuse checks
+     * fusion) */
+    qsim__plan_set_fusion(0);
     size_t n = 3 * 224 * 224;
     float *x = calloc(n, sizeof *x);
     assert_non_null(x);
@@ -120,6 +123,22 @@ static void test_arena_resnet18(void **state)
         assert_memory_equal(y, ref, 1000 * sizeof *ref);
         check_no_overlap(p);
     }
+    /* fused: fewer buffers, no overlap, results within float rounding */
+    size_t unfused_arena = p->arena_bytes;
+    qsim__plan_set_fusion(1);
+    qsim__sim_invalidate(s);
+    assert_int_equal(qsim_sim_run(s), QSIM_OK);
+    p = s->plan;
+    printf("# resnet18 fused: arena %zu bytes, %zu steps\n", p->arena_bytes, p->n_sched);
+    assert_true(p->arena_bytes <= unfused_arena);
+    check_no_overlap(p);
+    assert_int_equal(qsim_sim_get_output(s, "output", &y, &ys, &rank), QSIM_OK);
+    double md = 0, mr = 0;
+    for (size_t i = 0; i < 1000; i++) {
+        md = fmax(md, fabs((double)y[i] - ref[i]));
+        mr = fmax(mr, fabs((double)ref[i]));
+    }
+    assert_true(md <= 1e-5 * mr);
     free(ref);
     free(x);
     qsim_sim_free(s);

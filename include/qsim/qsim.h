@@ -165,7 +165,7 @@ typedef enum qsim_option {
                                                kernels for the whole process (kernel
                                                dispatch is global), like the environment
                                                variable QSIM_FORCE_GENERIC=1 */
-    QSIM_OPT_QDQ_LOW_BIT = 110            /**< string, how qsim_export_qdq() writes int
+    QSIM_OPT_QDQ_LOW_BIT = 110,           /**< string, how qsim_export_qdq() writes int
                                                quantizers below 8 bits: "int4" (default;
                                                4 bit as opset-21 int4/uint4 Q/DQ, other
                                                widths refused) or "clip" (2..7 bit as a
@@ -176,6 +176,15 @@ typedef enum qsim_option {
                                                "qsim.qdq_low_bit" = "clip", which
                                                qsim_sim_create_from_qdq() reads back).
                                                Since: 1.0 */
+    QSIM_OPT_FUSION = 111                 /**< int 0/1, default 1: fuse Conv with a following
+                                               BatchNormalization, residual Add and
+                                               Relu/Clip/LeakyRelu when nothing observes
+                                               the values in between (no quantizer, not a
+                                               model output). While any activation
+                                               quantizer is active or calibrating, only
+                                               the bit-exact
+                                               Conv+activation fusion is done. 0 runs
+                                               every node on its own. Since: 1.0 */
 } qsim_option;
 
 /** Encoding calibration schemes (AIMET's QuantScheme). */
@@ -201,7 +210,8 @@ QSIM_API qsim_status qsim_sim_options_create(qsim_sim_options **out);
 QSIM_API void qsim_sim_options_free(qsim_sim_options *o);
 
 /** Set an integer option. Bit widths are 2..32, QSIM_OPT_NUM_THREADS 0..256,
- *  QSIM_OPT_PER_CHANNEL 0/1, the scheme and data type one of their enum values.
+ *  QSIM_OPT_PER_CHANNEL and QSIM_OPT_FUSION 0/1, the scheme and data type one of
+ *  their enum values.
  *  @return QSIM_OK; QSIM_ERR_INVALID_ARGUMENT for a NULL handle, an unknown
  *          key, a string key, or a value out of bounds (the message states
  *          the bounds); the option is unchanged on error. Since: 1.0 */

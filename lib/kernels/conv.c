@@ -298,7 +298,7 @@ size_t qsim__conv_workspace(const qsim__conv *c, int64_t N, int64_t H, int64_t W
 
 /* Scratch-free direct convolution from the packed weights: only used when
  * no workspace was given and none can be allocated. */
-static void conv_direct(const conv_ctx *r, int64_t N)
+static void conv_direct(const conv_ctx *r, int64_t N, int accumulate)
 {
     const qsim__conv *c = r->c;
     const qsim__conv_desc *d = &c->d;
@@ -320,6 +320,8 @@ static void conv_direct(const conv_ctx *r, int64_t N)
                         if (iy >= 0 && iy < r->H && ix >= 0 && ix < r->W)
                             s += wp[(size_t)k * QSIM__MR] * xg[(ch * r->H + iy) * r->W + ix];
                     }
+                    if (accumulate)
+                        s += yp[oy * r->OW + ox];
                     if (c->bias)
                         s += c->bias[m];
                     yp[oy * r->OW + ox] = qsim__act_apply(s, c->ep.act, c->ep.a, c->ep.b);
@@ -368,8 +370,8 @@ static void dw_task(void *ctx, size_t task, int thread)
     (void)thread;
 }
 
-void qsim__conv_run(const qsim__conv *c, qsim__pool *pool, const float *x, int64_t N, int64_t H,
-                    int64_t W, float *y, void *workspace)
+static void conv_run(const qsim__conv *c, qsim__pool *pool, const float *x, int64_t N, int64_t H,
+                     int64_t W, float *y, void *workspace, int accumulate)
 {
     conv_ctx r = {.c = c, .x = x, .y = y, .H = H, .W = W, .N = (size_t)N,
                   .im2col = qsim__im2col_block__generic};
@@ -379,6 +381,8 @@ void qsim__conv_run(const qsim__conv *c, qsim__pool *pool, const float *x, int64
 #endif
     qsim__conv_out_size(&c->d, H, W, &r.OH, &r.OW);
     if (N <= 0 || r.OH <= 0 || r.OW <= 0)
+        return;
+    if (c->kind == KIND_DEPTHWISE && accumulate)
         return;
     if (c->kind == KIND_DEPTHWISE) {
         dw_ctx t = {.r = &r, .kern = qsim__k_f32_dwconv__generic};
@@ -396,6 +400,8 @@ void qsim__conv_run(const qsim__conv *c, qsim__pool *pool, const float *x, int64
     size_t pre;
     if (!setup_job(c, &r, N, &j, &pre))
         return;
+    /* beta 1: the residual in y joins the first k-block's sum */
+    j.beta = accumulate ? 1.0f : 0.0f;
     float *ws = workspace;
     void *own = NULL;
     if (!ws && (j.ws_floats || pre)) {
@@ -403,7 +409,7 @@ void qsim__conv_run(const qsim__conv *c, qsim__pool *pool, const float *x, int64
         size_t bytes = total_ws(&j, pre, qsim__pool_threads(pool));
         own = bytes != SIZE_MAX ? qsim__malloc_aligned(bytes) : NULL;
         if (!own) {
-            conv_direct(&r, N);
+            conv_direct(&r, N, accumulate);
             return;
         }
         ws = own;
@@ -417,4 +423,57 @@ void qsim__conv_run(const qsim__conv *c, qsim__pool *pool, const float *x, int64
     j.ws = ws;
     qsim__gemm_run(pool, &j);
     qsim__free_aligned(own);
+}
+
+void qsim__conv_run(const qsim__conv *c, qsim__pool *pool, const float *x, int64_t N, int64_t H,
+                    int64_t W, float *y, void *workspace)
+{
+    conv_run(c, pool, x, N, H, W, y, workspace, 0);
+}
+
+void qsim__conv_run_accumulate(const qsim__conv *c, qsim__pool *pool, const float *x, int64_t N,
+                               int64_t H, int64_t W, float *y, void *workspace)
+{
+    conv_run(c, pool, x, N, H, W, y, workspace, 1);
+}
+
+int qsim__conv_is_depthwise(const qsim__conv *c)
+{
+    return c->kind == KIND_DEPTHWISE;
+}
+
+void qsim__conv_set_epilogue(qsim__conv *c, const qsim__epilogue *ep)
+{
+    if (ep)
+        c->ep = *ep;
+    else
+        memset(&c->ep, 0, sizeof c->ep);
+}
+
+qsim_status qsim__conv_fold_affine(qsim__conv *c, const double *mul, const double *add)
+{
+    size_t M = (size_t)c->d.M;
+    if (!c->bias) {
+        if (!(c->bias = qsim__calloc(M, sizeof(float))))
+            return qsim__oom();
+    }
+    for (size_t m = 0; m < M; m++)
+        c->bias[m] = (float)((double)c->bias[m] * mul[m] + add[m]);
+    if (c->kind == KIND_DEPTHWISE) {
+        size_t khw = (size_t)(c->d.kh * c->d.kw);
+        for (size_t m = 0; m < M; m++)
+            for (size_t k = 0; k < khw; k++)
+                c->wdw[m * khw + k] = (float)((double)c->wdw[m * khw + k] * mul[m]);
+        return QSIM_OK;
+    }
+    /* packed: per group, panels of MR rows over K (rows past Mg stay 0) */
+    size_t Mg = (size_t)c->Mg;
+    for (size_t m = 0; m < M; m++) {
+        size_t g = m / Mg, mg = m % Mg;
+        float *wp = c->wpack + g * c->wpack_group + (mg / QSIM__MR) * c->K * QSIM__MR +
+                    mg % QSIM__MR;
+        for (size_t k = 0; k < c->K; k++)
+            wp[k * QSIM__MR] = (float)((double)wp[k * QSIM__MR] * mul[m]);
+    }
+    return QSIM_OK;
 }

@@ -39,4 +39,18 @@ size_t qsim__conv_workspace(const qsim__conv *c, int64_t N, int64_t H, int64_t W
 void qsim__conv_run(const qsim__conv *c, qsim__pool *pool, const float *x, int64_t N, int64_t H,
                     int64_t W, float *y, void *workspace);
 
+/* Plan-level fusion (lib/sim/fuse.c) edits a packed conv it owns: */
+/* 1 for the direct depthwise kind (group == C == M). */
+int qsim__conv_is_depthwise(const qsim__conv *c);
+/* Fold y' = y * mul[m] + add[m] per output channel into the weights and
+ * bias (each rounded once from double), e.g. a following BatchNormalization. */
+qsim_status qsim__conv_fold_affine(qsim__conv *c, const double *mul, const double *add);
+/* Replace the activation epilogue (ep NULL = none). */
+void qsim__conv_set_epilogue(qsim__conv *c, const qsim__epilogue *ep);
+/* As qsim__conv_run, but y already holds a tensor of the output's shape
+ * (a residual) that is added to the product before the bias and the
+ * activation. Not for depthwise convs (returns without writing). */
+void qsim__conv_run_accumulate(const qsim__conv *c, qsim__pool *pool, const float *x, int64_t N,
+                               int64_t H, int64_t W, float *y, void *workspace);
+
 #endif

@@ -11,6 +11,11 @@
 #define MC_MAX 144    /* rows per block: 24 MR panels (A block 144 KiB) */
 /* A prepacked (conv weights): measured best on this EPYC with KC 256 */
 #define MC_MAX_PACKED 132
+/* C written in one k-block and at least this big: stored around the
+ * caches (it cannot stay in them, and a normal store also reads the line).
+ * Above the L3 of common x86 parts (32 MiB): smaller outputs are better
+ * left in the cache for the next layer. */
+#define STREAM_MIN_BYTES ((size_t)32 << 20)
 #define MIN_TASKS 8   /* split finer when a product has fewer blocks */
 /* with A prepacked, splitting N costs nothing but re-reading A: finer
  * tasks balance better */
@@ -52,13 +57,15 @@ int qsim__gemm_plan(qsim__gemm_job *j)
     /* A task covers mt rows (mc is only the cache block inside it) and nc
      * columns: enough tasks to share among threads, decided from the shape
      * alone. Splitting M repacks B per task and splitting N repacks A, so
-     * with A prepacked split N first, else the larger side. */
+     * with A prepacked split N first (down to 128 columns: narrower blocks
+     * re-stream big weights, e.g. resnet18 layer4 at batch 8, ~5%), else
+     * the larger side. */
     size_t mt = round_up(j->M ? j->M : 1, QSIM__MR);
     for (;;) {
         size_t tasks = div_up(j->M, mt) * div_up(j->N, nc) * j->nbatch;
         if (tasks >= (j->a_packed ? MIN_TASKS_PACKED : MIN_TASKS))
             break;
-        int split_n = j->a_packed ? nc > 4 * QSIM__NR
+        int split_n = j->a_packed ? nc > 8 * QSIM__NR
                                   : nc > 2 * QSIM__NR && !(mt > 4 * QSIM__MR && mt >= nc / 2);
         if (split_n)
             nc = round_up(nc / 2, QSIM__NR);
@@ -127,7 +134,7 @@ static void gemm_task(void *ctx, size_t task, int thread)
     size_t npan_n = div_up(nb, QSIM__NR);
     qsim__ukr_out o = {
         .alpha = j->alpha, .beta = j->beta, .act = j->act, .act_a = j->act_a,
-        .act_b = j->act_b,
+        .act_b = j->act_b, .stream = j->stream,
     };
     for (size_t kb = 0; kb < nkb; kb++) {
         size_t k0, kc;
@@ -194,10 +201,22 @@ static void gemm_task(void *ctx, size_t task, int thread)
     }
 }
 
+static void gemm_task_fenced(void *ctx, size_t task, int thread)
+{
+    gemm_task(ctx, task, thread);
+    /* non-temporal stores are weakly ordered: make them visible before the
+     * pool reports the task done */
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
 void qsim__gemm_run(qsim__pool *pool, qsim__gemm_job *j)
 {
-    size_t tasks = j->mblocks * j->nblocks * j->nbatch;
-    qsim__pool_run(pool, tasks, gemm_task, j);
+    size_t tasks = j->mblocks * j->nblocks * j->nbatch, cbytes;
+    j->stream = qsim__kblocks(j->K) == 1 && j->beta == 0.0f &&
+                qsim__mul_size(j->M, j->N, &cbytes) &&
+                qsim__mul_size(cbytes, j->nbatch * sizeof(float), &cbytes) &&
+                cbytes >= STREAM_MIN_BYTES;
+    qsim__pool_run(pool, tasks, j->stream ? gemm_task_fenced : gemm_task, j);
 }
 
 /* ---- public entry points ---- */

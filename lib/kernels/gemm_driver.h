@@ -41,6 +41,7 @@ struct qsim__gemm_job {
      * batch small images into one product this way) */
     size_t img_cols, img_stride;
     float alpha, beta;
+    int stream;          /* set by qsim__gemm_run: non-temporal C stores */
     const float *bias;
     int bias_per_row;
     int act;

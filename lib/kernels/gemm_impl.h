@@ -29,6 +29,8 @@ typedef struct qsim__ukr_out {
     int act;
     float act_a, act_b;
     float *acc_out;      /* non-NULL: only write the raw MR x NR tile here */
+    int stream;          /* C is written once and is too big for the caches: full
+                            tiles may use non-temporal stores (same values) */
 } qsim__ukr_out;
 
 /* C[mr x nr] (row stride ldc) <- acc of a (MR x kc panel) times b (kc x NR). */

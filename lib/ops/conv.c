@@ -2,6 +2,7 @@
  * once when constant) and ConvTranspose (1-D to 3-D: GEMM into columns, then col2im). */
 #include "op.h"
 
+#include "conv_take.h"
 #include "oputil.h"
 #include "../core/alloc.h"
 #include "../core/error.h"
@@ -457,3 +458,25 @@ static const qsim__op_desc convt_op = {"ConvTranspose", 0, convt_init, convt_inf
                                        qsim__op_free_none};
 
 const qsim__op_desc *const qsim__ops_conv[] = {&conv_op, &convt_op, NULL};
+
+/* ---- for the engine's fusion pass ---------------------------------------- */
+
+qsim_status qsim__conv_op_take(void *state, const qsim__node *n, const qsim__tview *in,
+                               size_t n_in, qsim__conv **out)
+{
+    conv_state *s = state;
+    *out = NULL;
+    if (!s || n_in < 2 || !has_const_weights(in, n_in))
+        return qsim__fail(QSIM_ERR_INTERNAL, "%s: fusion needs constant weights",
+                          qsim__node_label(n));
+    qsim__conv_desc d;
+    qsim__shape os;
+    QSIM__TRY(conv_plan(n, s->group, in, n_in, &d, &os));
+    if (s->conv && memcmp(&s->desc, &d, sizeof d) == 0) {
+        *out = s->conv;
+        s->conv = NULL;
+        return QSIM_OK;
+    }
+    const float *b = qsim__in_present(in, n_in, 2) ? in[2].data : NULL;
+    return qsim__conv_create(&d, in[1].data, b, NULL, out);
+}

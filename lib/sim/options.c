@@ -34,6 +34,7 @@ static const key_info keys[] = {
     {QSIM_OPT_PER_CHANNEL, "QSIM_OPT_PER_CHANNEL", KEY_INT, 0, 1},
     {QSIM_OPT_KERNELS, "QSIM_OPT_KERNELS", KEY_STRING, 0, 0},
     {QSIM_OPT_QDQ_LOW_BIT, "QSIM_OPT_QDQ_LOW_BIT", KEY_STRING, 0, 0},
+    {QSIM_OPT_FUSION, "QSIM_OPT_FUSION", KEY_INT, 0, 1},
 };
 
 static const key_info *find_key(qsim_option key)
@@ -60,6 +61,7 @@ void qsim__options_defaults(qsim_sim_options *o)
     o->per_channel = 0;
     o->kernels_generic = 0;
     o->qdq_low_bit_clip = 0;
+    o->fusion = 1;
 }
 
 qsim_status qsim__options_copy(qsim_sim_options *dst, const qsim_sim_options *src)
@@ -134,6 +136,7 @@ qsim_status qsim_sim_options_set_int(qsim_sim_options *o, qsim_option key, int64
     case QSIM_OPT_DEFAULT_DATA_TYPE: o->data_type = v; break;
     case QSIM_OPT_NUM_THREADS: o->num_threads = v; break;
     case QSIM_OPT_PER_CHANNEL: o->per_channel = v; break;
+    case QSIM_OPT_FUSION: o->fusion = v; break;
     default:
         return qsim__fail(QSIM_ERR_INTERNAL, "qsim_sim_options_set_int: %s not handled",
                           k->name);

@@ -23,6 +23,7 @@ struct qsim_sim_options {
     int per_channel;          /* 0/1 */
     int kernels_generic;      /* QSIM_OPT_KERNELS "generic" */
     int qdq_low_bit_clip;     /* QSIM_OPT_QDQ_LOW_BIT "clip" */
+    int fusion;               /* QSIM_OPT_FUSION 0/1 */
 };
 
 /* Fill o with the defaults (config_file NULL, nothing allocated). */

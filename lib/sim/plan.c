@@ -27,6 +27,10 @@ void qsim__plan_free(qsim__plan *p)
     qsim__free(p->vals);
     qsim__free(p->sched);
     qsim__free(p->mode);
+    if (p->fused)
+        for (size_t i = 0; i < p->n_nodes; i++)
+            qsim__fused_free(p->fused[i]);
+    qsim__free(p->fused);
     qsim__free(p->views);
     if (p->omitted)
         for (size_t i = 0; i < p->n_nodes; i++)
@@ -443,7 +447,7 @@ static qsim_status layout(qsim_sim *s, qsim__plan *p)
 
     /* roots: aliases share their input's root */
     for (size_t k = 0; k < p->n_sched; k++) {
-        const qsim__node *n = &g->nodes[p->sched[k]];
+        const qsim__node *n = qsim__plan_step_node(s, p, k);
         for (size_t o = 0; o < n->n_outputs; o++)
             if (n->outputs[o] >= 0)
                 vals[n->outputs[o]].def = (int32_t)k;
@@ -452,7 +456,7 @@ static qsim_status layout(qsim_sim *s, qsim__plan *p)
     }
     /* last use of every value (not root yet) */
     for (size_t k = 0; k < p->n_sched; k++) {
-        const qsim__node *n = &g->nodes[p->sched[k]];
+        const qsim__node *n = qsim__plan_step_node(s, p, k);
         for (size_t i = 0; i < n->n_inputs; i++)
             if (n->inputs[i] >= 0 && vals[n->inputs[i]].last < (int32_t)k)
                 vals[n->inputs[i]].last = (int32_t)k;
@@ -472,9 +476,13 @@ static qsim_status layout(qsim_sim *s, qsim__plan *p)
     }
     /* in-place: output 0 takes input 0's buffer when input 0 dies here */
     for (size_t k = 0; k < p->n_sched; k++) {
-        const qsim__node *n = &g->nodes[p->sched[k]];
-        const qsim__op_desc *op = s->nodes[p->sched[k]].op;
-        if (p->mode[k] != QSIM__NODE_RUN || !(op->flags & QSIM__OP_INPLACE) || n->n_inputs < 1 ||
+        const qsim__node *n = qsim__plan_step_node(s, p, k);
+        /* a fused group with a residual writes over it (input 0) */
+        int inplace = p->mode[k] == QSIM__NODE_FUSED
+                          ? p->fused[k]->res >= 0
+                          : p->mode[k] == QSIM__NODE_RUN &&
+                                (s->nodes[p->sched[k]].op->flags & QSIM__OP_INPLACE);
+        if (!inplace || n->n_inputs < 1 ||
             n->inputs[0] < 0 || n->n_outputs < 1 || n->outputs[0] < 0)
             continue;
         int32_t in0 = n->inputs[0], out0 = n->outputs[0];
@@ -547,13 +555,14 @@ qsim_status qsim__plan_build(qsim_sim *s, qsim__plan **out)
     p->folded = qsim__calloc(nv, sizeof *p->folded);
     p->sched = qsim__calloc(nn, sizeof *p->sched);
     p->mode = qsim__calloc(nn, sizeof *p->mode);
+    p->fused = qsim__calloc(nn, sizeof *p->fused);
     p->in_shapes = qsim__calloc(ni, sizeof *p->in_shapes);
     p->in_dtypes = qsim__calloc(ni, sizeof *p->in_dtypes);
     p->in_data = qsim__calloc(ni, sizeof *p->in_data);
     p->n_nodes = g->n_nodes;
     p->omitted = qsim__calloc(nn, sizeof *p->omitted);
     qsim_status st = QSIM_OK;
-    if (!p->vals || !p->folded || !p->sched || !p->mode || !p->in_shapes || !p->in_dtypes ||
+    if (!p->vals || !p->folded || !p->sched || !p->mode || !p->fused || !p->in_shapes || !p->in_dtypes ||
         !p->in_data || !p->omitted) {
         st = qsim__oom();
         goto fail;
@@ -594,7 +603,8 @@ qsim_status qsim__plan_build(qsim_sim *s, qsim__plan **out)
             memcpy(p->in_data[i], t->data, bytes);
         }
     }
-    if ((st = infer_all(s, p)) != QSIM_OK || (st = layout(s, p)) != QSIM_OK)
+    if ((st = infer_all(s, p)) != QSIM_OK || (st = qsim__fuse_plan(s, p)) != QSIM_OK ||
+        (st = layout(s, p)) != QSIM_OK)
         goto fail;
     *out = p;
     return QSIM_OK;

@@ -48,6 +48,12 @@ qsim_status qsim__run_plan(qsim_sim *s)
     for (size_t k = 0; k < p->n_sched; k++) {
         if (p->mode[k] == QSIM__NODE_ALIAS)
             continue;
+        if (p->mode[k] == QSIM__NODE_FUSED) {
+            const qsim__fused *f = p->fused[k];
+            QSIM__TRY(qsim__fused_run(s, p, f, &ex));
+            QSIM__TRY(call_hook(s, f->out));
+            continue;
+        }
         size_t ni = (size_t)p->sched[k];
         const qsim__node *n = &g->nodes[ni];
         const qsim__node_rt *rt = &s->nodes[ni];

@@ -64,7 +64,20 @@ enum {
     QSIM__NODE_RUN = 0,       /* op->run */
     QSIM__NODE_ALIAS,         /* output 0 shares input 0's bytes: nothing to do */
     QSIM__NODE_COPY,          /* an ALIAS op whose output needs its own buffer */
+    QSIM__NODE_FUSED,         /* a fused group (fuse.c): plan->fused[step] */
 };
+
+struct qsim__conv;
+
+/* A fused group (fuse.c): Conv [-> BatchNormalization] [-> Add(residual)]
+ * [-> Relu | Clip | LeakyRelu], run as one conv at the group's last node. */
+typedef struct qsim__fused {
+    struct qsim__conv *conv;  /* owned: BN folded in, the activation as epilogue */
+    int32_t x, res, out;      /* values: conv input, residual (-1: none), output */
+    int32_t ins[2], outs[1];
+    qsim__node node;          /* inputs {res, x} or {x}, outputs {out}: what the
+                                 layout sees (not a graph node) */
+} qsim__fused;
 
 typedef struct qsim__rtval {
     int dtype;
@@ -88,6 +101,7 @@ typedef struct qsim__plan {
     qsim__tensor **folded;    /* per value: computed at plan time (owned) */
     int32_t *sched;           /* node indices in run order */
     uint8_t *mode;            /* per scheduled step: QSIM__NODE_* */
+    qsim__fused **fused;      /* per scheduled step: the group when FUSED (owned) */
     size_t n_sched;
     void *arena;
     size_t arena_bytes;
@@ -156,6 +170,20 @@ int qsim__plan_matches(const qsim_sim *s, const qsim__plan *p);
 /* Tests: above n arena buffers the layout switches from greedy-by-size to
  * first fit in schedule order (default 4096). */
 void qsim__plan_set_greedy_max(size_t n);
+
+/* fuse.c: after scheduling, before the layout: replace fusable chains by
+ * QSIM__NODE_FUSED steps. Values inside a group (one consumer, not a graph
+ * output, no hook) become QSIM__VAL_UNUSED. When any value has a hook (a
+ * quantizer, a capture) only bit-exact fusions happen (the activation
+ * epilogue); BN folding and the residual add change rounding. */
+qsim_status qsim__fuse_plan(qsim_sim *s, qsim__plan *p);
+qsim_status qsim__fused_run(qsim_sim *s, const qsim__plan *p, const qsim__fused *f,
+                            const qsim__exec *ex);
+void qsim__fused_free(qsim__fused *f);
+/* The node scheduled at step k (a fused group's synthesized node). */
+const qsim__node *qsim__plan_step_node(const qsim_sim *s, const qsim__plan *p, size_t k);
+/* Tests and benchmarks: 0 turns fusion off process-wide (default 1). */
+void qsim__plan_set_fusion(int on);
 
 /* run.c: execute the current plan. */
 qsim_status qsim__run_plan(qsim_sim *s);

@@ -257,6 +257,116 @@ def symbolic_batch():
         add_run("symbolic_batch", tag, x, (e / e.sum(axis=1, keepdims=True)).astype(np.float32), 1e-5)
 
 
+def np_conv(x, w, b, stride, pad, group):
+    """NCHW convolution, symmetric pads, by explicit loops over the kernel."""
+    n, c, h, wd = x.shape
+    m, cg, kh, kw = w.shape
+    xp = np.pad(x.astype(np.float64), ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    oh = (h + 2 * pad - kh) // stride + 1
+    ow = (wd + 2 * pad - kw) // stride + 1
+    y = np.zeros((n, m, oh, ow))
+    mg = m // group
+    for o in range(m):
+        g = o // mg
+        for ky in range(kh):
+            for kx in range(kw):
+                patch = xp[:, g * cg:(g + 1) * cg, ky:ky + stride * oh:stride,
+                           kx:kx + stride * ow:stride]
+                y[:, o] += np.einsum("nchw,c->nhw", patch, w[o, :, ky, kx].astype(np.float64))
+    if b is not None:
+        y += b.astype(np.float64)[None, :, None, None]
+    return y
+
+
+def np_bn(x, p, eps=1e-5):
+    s, b, mean, var = (a.astype(np.float64)[None, :, None, None] for a in p)
+    return (x - mean) / np.sqrt(var + eps) * s + b
+
+
+def fuse_models():
+    """Chains the engine fuses (tests/test_fuse.c): Conv+BN+Relu, Conv+BN+Add
+    (residual)+Relu, depthwise stride-2 Conv+BN+Clip(0, 6), 1x1 Conv+LeakyRelu,
+    Conv+BN+Add without activation; and ones it must not fuse whole: a conv
+    output that is also a graph output ('c6'), one with two consumers ('c7').
+    Odd spatial sizes; BN with non-trivial statistics. Reference: numpy."""
+    F = TensorProto.FLOAT
+    rng = np.random.default_rng(7)
+    inits, nodes = [], []
+
+    def init(name, a):
+        inits.append(numpy_helper.from_array(a.astype(np.float32), name))
+        return a.astype(np.float32)
+
+    def bn_params(name, c):
+        p = (rng.uniform(0.5, 1.5, c), rng.normal(0, 0.2, c), rng.normal(0, 0.3, c),
+             rng.uniform(0.5, 2.0, c))
+        return [init(name + suf, a) for suf, a in zip(("_s", "_b", "_m", "_v"), p)]
+
+    W = {}
+    W["w1"] = init("w1", rng.normal(0, 0.2, (16, 8, 3, 3)))
+    W["b1"] = init("b1", rng.normal(0, 0.1, 16))
+    W["w2"] = init("w2", rng.normal(0, 0.1, (16, 16, 3, 3)))
+    W["w3"] = init("w3", rng.normal(0, 0.3, (16, 1, 3, 3)))
+    W["w4"] = init("w4", rng.normal(0, 0.2, (8, 16, 1, 1)))
+    W["w5"] = init("w5", rng.normal(0, 0.2, (8, 16, 1, 1)))
+    W["b5"] = init("b5", rng.normal(0, 0.1, 8))
+    W["w6"] = init("w6", rng.normal(0, 0.2, (8, 8, 3, 3)))
+    W["w7"] = init("w7", rng.normal(0, 0.2, (8, 8, 1, 1)))
+    bn = {k: bn_params(k, c) for k, c in (("bn1", 16), ("bn2", 16), ("bn3", 16), ("bn4", 8))}
+    init("lo", np.array(0.0))
+    init("hi", np.array(6.0))
+    mk = helper.make_node
+    nodes += [
+        mk("Conv", ["x", "w1", "b1"], ["c1"], pads=[1, 1, 1, 1]),
+        mk("BatchNormalization", ["c1"] + [k + s for k in ["bn1"] for s in ("_s", "_b", "_m", "_v")], ["n1"]),
+        mk("Relu", ["n1"], ["r1"]),
+        mk("Conv", ["r1", "w2"], ["c2"], pads=[1, 1, 1, 1]),
+        mk("BatchNormalization", ["c2", "bn2_s", "bn2_b", "bn2_m", "bn2_v"], ["n2"]),
+        mk("Add", ["r1", "n2"], ["a2"]),
+        mk("Relu", ["a2"], ["r2"]),
+        mk("Conv", ["r2", "w3"], ["c3"], pads=[1, 1, 1, 1], strides=[2, 2], group=16),
+        mk("BatchNormalization", ["c3", "bn3_s", "bn3_b", "bn3_m", "bn3_v"], ["n3"]),
+        mk("Clip", ["n3", "lo", "hi"], ["k3"]),
+        mk("Conv", ["k3", "w5", "b5"], ["c5"]),
+        mk("LeakyRelu", ["c5"], ["l5"], alpha=0.1),
+        mk("Conv", ["k3", "w4"], ["c4"]),
+        mk("BatchNormalization", ["c4", "bn4_s", "bn4_b", "bn4_m", "bn4_v"], ["n4"]),
+        mk("Add", ["n4", "l5"], ["a4"]),
+        mk("Conv", ["a4", "w6"], ["c6"], pads=[1, 1, 1, 1]),
+        mk("Relu", ["c6"], ["r6"]),
+        mk("Conv", ["r6", "w7"], ["c7"]),
+        mk("Relu", ["c7"], ["r7"]),
+        mk("Add", ["r7", "c7"], ["y"]),
+    ]
+    save_model("fuse_chain", nodes, [helper.make_tensor_value_info("x", F, ["N", 8, 9, 11])],
+               [helper.make_tensor_value_info("y", F, ["N", 8, 5, 6]),
+                helper.make_tensor_value_info("c6", F, ["N", 8, 5, 6])], inits, 13)
+    relu = lambda v: np.maximum(v, 0)
+    for tag, n in (("b1", 1), ("b3", 3)):
+        x = rng.normal(0, 1, (n, 8, 9, 11)).astype(np.float32)
+        r1 = relu(np_bn(np_conv(x, W["w1"], W["b1"], 1, 1, 1), bn["bn1"]))
+        r2 = relu(r1 + np_bn(np_conv(r1, W["w2"], None, 1, 1, 1), bn["bn2"]))
+        k3 = np.clip(np_bn(np_conv(r2, W["w3"], None, 2, 1, 16), bn["bn3"]), 0, 6)
+        c5 = np_conv(k3, W["w5"], W["b5"], 1, 0, 1)
+        l5 = np.where(c5 < 0, 0.1 * c5, c5)
+        a4 = np_bn(np_conv(k3, W["w4"], None, 1, 0, 1), bn["bn4"]) + l5
+        c6 = np_conv(a4, W["w6"], None, 1, 1, 1)
+        c7 = np_conv(relu(c6), W["w7"], None, 1, 0, 1)
+        y = relu(c7) + c7
+        add_run("fuse_chain", tag, x, y.astype(np.float32), 1e-5)
+    # the opset-6 forms: BatchNormalization-6 (spatial), Clip-6 attributes
+    nodes = [mk("Conv", ["x", "w1", "b1"], ["c1"], pads=[1, 1, 1, 1]),
+             mk("BatchNormalization", ["c1", "bn1_s", "bn1_b", "bn1_m", "bn1_v"], ["n1"],
+                epsilon=1e-3, is_test=1),
+             mk("Clip", ["n1"], ["y"], min=-0.5, max=1.25)]
+    save_model("fuse_opset6", nodes, [helper.make_tensor_value_info("x", F, [2, 8, 9, 11])],
+               [helper.make_tensor_value_info("y", F, [2, 16, 9, 11])],
+               [i for i in inits if i.name in ("w1", "b1") or i.name.startswith("bn1")], 6)
+    x = rng.normal(0, 1, (2, 8, 9, 11)).astype(np.float32)
+    y = np.clip(np_bn(np_conv(x, W["w1"], W["b1"], 1, 1, 1), bn["bn1"], 1e-3), -0.5, 1.25)
+    add_run("fuse_opset6", "r", x, y.astype(np.float32), 1e-5)
+
+
 def api_models():
     """Small models for tests/test_sim.c (no reference outputs)."""
     F = TensorProto.FLOAT
@@ -343,6 +453,7 @@ def main():
         opset11()
         constant_weights()
         symbolic_batch()
+        fuse_models()
         transformer()
     if "vision" in which:
         vision_models()

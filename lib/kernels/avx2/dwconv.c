@@ -1,9 +1,11 @@
-/* AVX2 depthwise convolution of one plane. Outputs whose taps are all in
- * bounds horizontally go 8 at a time (stride 1: unaligned loads; stride 2:
- * pairs with the even elements kept; other strides: gathers); the borders
- * use the scalar formula. Taps are summed in (ky, kx) order, skipping rows
- * in the padding, then the bias is added (as in the generic kernel, but with
- * FMA, so results differ in the last bits). */
+/* AVX2 depthwise convolution of one plane. 3x3 with stride 1 or 2 (the
+ * MobileNet case) runs entirely in vectors from padded row copies (dw3x3).
+ * Other shapes: outputs whose taps are all in bounds horizontally go 8 at a
+ * time (stride 1: unaligned loads; stride 2: pairs with the even elements
+ * kept; other strides: gathers); the borders use the scalar formula. Taps
+ * are summed in (ky, kx) order, then the bias is added (as in the generic
+ * kernel, but with FMA, so results differ in the last bits; 3x3 also adds
+ * the padding's zeros). */
 #include "kernels/conv_impl.h"
 
 #include <immintrin.h>
@@ -52,16 +54,32 @@ static inline __m256 activate(__m256 acc, const qsim__dw_args *a, __m256 lo, __m
     return acc;
 }
 
-/* 3x3, dilation 1, stride 1 or 2: the nine weights stay in registers, the
- * three input rows are checked once per output row, and the interior tail
- * (stride 1) is one masked vector instead of scalar outputs. */
+/* d[c] = src[c - pl] where that is in the row, else 0, for c in [0, L):
+ * masked loads, no libc calls per row. */
+static void pad_row(const qsim__dw_args *a, int64_t L, const float *src, float *d)
+{
+    const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i wv = _mm256_set1_epi32((int)a->W), neg1 = _mm256_set1_epi32(-1);
+    for (int64_t c = 0; c < L; c += 8) {
+        int64_t ix = c - a->pl;
+        if (ix >= 0 && ix + 8 <= a->W) {
+            _mm256_storeu_ps(d + c, _mm256_loadu_ps(src + ix));
+            continue;
+        }
+        __m256i iv = _mm256_add_epi32(_mm256_set1_epi32((int)ix), iota);
+        __m256i m = _mm256_and_si256(_mm256_cmpgt_epi32(iv, neg1), _mm256_cmpgt_epi32(wv, iv));
+        /* masked-off lanes (outside the row) are never read */
+        _mm256_storeu_ps(d + c, _mm256_maskload_ps(src + ix, m));
+    }
+}
+
 /* Small maps (14x14, 7x7, ...): borders are most of the work, so the plane
  * is copied with its zero padding into a stack buffer wide enough for whole
  * vectors, and every output goes through plain vector loads. */
 #define SMALL_FLOATS 4096
 
-static int dw3x3_small(const qsim__dw_args *a, const __m256 *w, __m256 bias, __m256 lo,
-                       __m256 hi)
+static __attribute__((noinline)) int dw3x3_small(const qsim__dw_args *a, const __m256 *w,
+                                                 __m256 bias, __m256 lo, __m256 hi)
 {
     const int64_t sw = a->sw;
     int64_t ov = (a->OW + 7) / 8 * 8;               /* outputs covered by vectors */
@@ -71,18 +89,18 @@ static int dw3x3_small(const qsim__dw_args *a, const __m256 *w, __m256 bias, __m
     if (hp * wp > SMALL_FLOATS)
         return 0;
     float buf[SMALL_FLOATS];
-    /* columns [pl, pl + ncopy) hold input, the rest are zeros */
-    int64_t ncopy = a->W < wp - a->pl ? a->W : wp - a->pl;
-    if (ncopy < 0)
-        ncopy = 0;
+    /* column c holds x[iy][c - pl] where that is in the row, else 0 */
     for (int64_t r = 0; r < hp; r++) {
         int64_t iy = r - a->pt;
         float *br = buf + r * wp;
+        if (iy >= 0 && iy < a->H) {
+            pad_row(a, wp, a->x + iy * a->W, br);
+            continue;
+        }
         for (int64_t c = 0; c < wp; c += 8)
             _mm256_storeu_ps(br + c, _mm256_setzero_ps());
-        if (iy >= 0 && iy < a->H && ncopy > 0)
-            memcpy(br + a->pl, a->x + iy * a->W, (size_t)ncopy * sizeof(float));
     }
+    const int64_t plane = a->OH * a->OW;
     const __m256i idx = _mm256_setzero_si256();
     for (int64_t oy = 0; oy < a->OH; oy++) {
         float *yr = a->y + oy * a->OW;
@@ -95,7 +113,8 @@ static int dw3x3_small(const qsim__dw_args *a, const __m256 *w, __m256 bias, __m
                 acc = _mm256_fmadd_ps(w[3 * ky + 2], load8(p + 2, sw, idx), acc);
             }
             acc = activate(_mm256_add_ps(acc, bias), a, lo, hi);
-            if (ox + 8 <= a->OW) {
+            /* a tail may spill into later rows of this plane (see dw3x3_rows) */
+            if (ox + 8 <= a->OW || oy * a->OW + ox + 8 <= plane) {
                 _mm256_storeu_ps(yr + ox, acc);
             } else {
                 float out[8];
@@ -108,86 +127,126 @@ static int dw3x3_small(const qsim__dw_args *a, const __m256 *w, __m256 bias, __m
     return 1;
 }
 
-static void dw3x3(const qsim__dw_args *a)
+/* 3x3, dilation 1, stride 1 or 2: every output goes through whole vectors
+ * (no scalar borders). Each input row is copied once, with its zero
+ * padding, into a ring of three row buffers wide enough for the last vector
+ * (rows in the padding read a zero row); stride 2 rows are stored split
+ * into even and odd elements so that all three taps are plain loads
+ * (output ox reads even[ox], odd[ox], even[ox + 1]). */
+#define ROW_MAX 1024   /* padded row floats; wider planes take the general path */
+
+typedef struct rows3 {
+    const qsim__dw_args *a;
+    int64_t L, half;        /* padded row length (multiple of 16); stride 2: L / 2 */
+    int64_t tag[3];         /* input row held by each slot, -1 none */
+    float *slot[3];
+    const float *zero;
+    float *tmp;             /* stride 2: the padded row before the split */
+} rows3;
+
+static const float *get_row(rows3 *r, int64_t iy)
 {
-    const int64_t sw = a->sw, W = a->W;
+    const qsim__dw_args *a = r->a;
+    if (iy < 0 || iy >= a->H)
+        return r->zero;
+    /* rows are asked for in increasing order: a miss replaces the oldest
+     * (never one of the current output row's, which are all newer) */
+    int k = 0;
+    for (int i = 0; i < 3; i++) {
+        if (r->tag[i] == iy)
+            return r->slot[i];
+        if (r->tag[i] < r->tag[k])
+            k = i;
+    }
+    float *d = r->slot[k];
+    r->tag[k] = iy;
+    const float *src = a->x + iy * a->W;
+    if (a->sw == 1) {
+        pad_row(a, r->L, src, d);
+        return d;
+    }
+    pad_row(a, r->L, src, r->tmp);
+    for (int64_t c = 0; c < r->L; c += 16) {
+        __m256 lo = _mm256_loadu_ps(r->tmp + c), hi = _mm256_loadu_ps(r->tmp + c + 8);
+        __m256 ev = _mm256_shuffle_ps(lo, hi, 0x88), od = _mm256_shuffle_ps(lo, hi, 0xDD);
+        ev = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(ev), 0xD8));
+        od = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(od), 0xD8));
+        _mm256_storeu_ps(d + c / 2, ev);
+        _mm256_storeu_ps(d + r->half + c / 2, od);
+    }
+    return d;
+}
+
+/* Kept out of line: each has a big stack buffer (probed page by page). */
+static __attribute__((noinline)) int dw3x3_rows(const qsim__dw_args *a, const __m256 *w,
+                                                __m256 bias, __m256 lo, __m256 hi)
+{
+    const int64_t sw = a->sw;
+    int64_t ov = (a->OW + 7) / 8 * 8;               /* outputs covered by vectors */
+    int64_t L = ((ov - 1) * sw + 4 + 15) / 16 * 16;
+    if (L > ROW_MAX)
+        return 0;
+    float buf[5 * ROW_MAX];
+    rows3 r = {.a = a, .L = L, .half = L / 2, .tag = {-1, -1, -1},
+               .slot = {buf, buf + ROW_MAX, buf + 2 * ROW_MAX},
+               .zero = buf + 3 * ROW_MAX, .tmp = buf + 4 * ROW_MAX};
+    memset(buf + 3 * ROW_MAX, 0, (size_t)L * sizeof(float));
+    const int64_t plane = a->OH * a->OW;
+    for (int64_t oy = 0; oy < a->OH; oy++) {
+        const float *p[3];
+        for (int ky = 0; ky < 3; ky++)
+            p[ky] = get_row(&r, oy * a->sh - a->pt + ky);
+        float *yr = a->y + oy * a->OW;
+        for (int64_t ox = 0; ox < ov; ox += 8) {
+            __m256 acc = _mm256_setzero_ps();
+            for (int ky = 0; ky < 3; ky++) {
+                const float *q = p[ky];
+                if (sw == 1) {
+                    acc = _mm256_fmadd_ps(w[3 * ky], _mm256_loadu_ps(q + ox), acc);
+                    acc = _mm256_fmadd_ps(w[3 * ky + 1], _mm256_loadu_ps(q + ox + 1), acc);
+                    acc = _mm256_fmadd_ps(w[3 * ky + 2], _mm256_loadu_ps(q + ox + 2), acc);
+                } else {
+                    acc = _mm256_fmadd_ps(w[3 * ky], _mm256_loadu_ps(q + ox), acc);
+                    acc = _mm256_fmadd_ps(w[3 * ky + 1], _mm256_loadu_ps(q + r.half + ox),
+                                          acc);
+                    acc = _mm256_fmadd_ps(w[3 * ky + 2], _mm256_loadu_ps(q + ox + 1), acc);
+                }
+            }
+            acc = activate(_mm256_add_ps(acc, bias), a, lo, hi);
+            /* a tail vector may spill into the next rows of this plane
+             * (written again later, rows go in order): masked stores are
+             * slow on some CPUs. Not past the plane: another task's. */
+            if (ox + 8 <= a->OW || oy * a->OW + ox + 8 <= plane) {
+                _mm256_storeu_ps(yr + ox, acc);
+            } else {
+                float t[8];
+                _mm256_storeu_ps(t, acc);
+                for (int64_t i = 0; i < a->OW - ox; i++)
+                    yr[ox + i] = t[i];
+            }
+        }
+    }
+    return 1;
+}
+
+static int dw3x3(const qsim__dw_args *a)
+{
     __m256 w[9];
     for (int i = 0; i < 9; i++)
         w[i] = _mm256_broadcast_ss(a->w + i);
     const __m256 bias = _mm256_set1_ps(a->bias);
     const __m256 lo = _mm256_set1_ps(a->act_a), hi = _mm256_set1_ps(a->act_b);
-    const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    /* small planes: one padded copy of the whole plane is cheaper */
     if (a->W <= 32 && dw3x3_small(a, w, bias, lo, hi))
-        return;
-    /* outputs with all three columns in the row: ox*sw - pl >= 0 and
-     * ox*sw - pl + 2 <= W - 1; vectors also need the elements they load */
-    int64_t ox_lo = (a->pl + sw - 1) / sw;
-    int64_t in_num = W - 3 + a->pl;
-    int64_t ox_in = in_num < 0 ? 0 : in_num / sw + 1;   /* interior is [ox_lo, ox_in) */
-    if (ox_in > a->OW)
-        ox_in = a->OW;
-    int64_t span = 7 * sw + 2 + (sw == 2 ? 1 : 0);
-    int64_t vnum = W - 1 + a->pl - span;
-    int64_t ox_last = vnum < 0 ? -1 : vnum / sw;
-    for (int64_t oy = 0; oy < a->OH; oy++) {
-        float *yr = a->y + oy * a->OW;
-        const float *rows[3];
-        int valid[3];
-        for (int ky = 0; ky < 3; ky++) {
-            int64_t iy = oy * a->sh - a->pt + ky;
-            valid[ky] = iy >= 0 && iy < a->H;
-            rows[ky] = valid[ky] ? a->x + iy * W - a->pl : a->x;
-        }
-        int64_t ox = 0;
-        for (; ox < ox_lo && ox < a->OW; ox++)
-            yr[ox] = one_output(a, oy, ox);
-        for (; ox <= ox_last && ox + 8 <= a->OW; ox += 8) {
-            __m256 acc = _mm256_setzero_ps();
-            for (int ky = 0; ky < 3; ky++) {
-                if (!valid[ky])
-                    continue;
-                const float *p = rows[ky] + ox * sw;
-                if (sw == 1) {
-                    acc = _mm256_fmadd_ps(w[3 * ky], _mm256_loadu_ps(p), acc);
-                    acc = _mm256_fmadd_ps(w[3 * ky + 1], _mm256_loadu_ps(p + 1), acc);
-                    acc = _mm256_fmadd_ps(w[3 * ky + 2], _mm256_loadu_ps(p + 2), acc);
-                } else {
-                    __m256 e0 = load8(p, 2, iota), e1 = load8(p + 1, 2, iota);
-                    __m256 e2 = load8(p + 2, 2, iota);
-                    acc = _mm256_fmadd_ps(w[3 * ky], e0, acc);
-                    acc = _mm256_fmadd_ps(w[3 * ky + 1], e1, acc);
-                    acc = _mm256_fmadd_ps(w[3 * ky + 2], e2, acc);
-                }
-            }
-            _mm256_storeu_ps(yr + ox, activate(_mm256_add_ps(acc, bias), a, lo, hi));
-        }
-        if (sw == 1 && ox >= ox_lo && ox < ox_in) {
-            /* the rest of the interior: lanes [0, n) only */
-            int64_t n = ox_in - ox;
-            __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), iota);
-            __m256 acc = _mm256_setzero_ps();
-            for (int ky = 0; ky < 3; ky++) {
-                if (!valid[ky])
-                    continue;
-                const float *p = rows[ky] + ox;
-                acc = _mm256_fmadd_ps(w[3 * ky], _mm256_maskload_ps(p, m), acc);
-                acc = _mm256_fmadd_ps(w[3 * ky + 1], _mm256_maskload_ps(p + 1, m), acc);
-                acc = _mm256_fmadd_ps(w[3 * ky + 2], _mm256_maskload_ps(p + 2, m), acc);
-            }
-            _mm256_maskstore_ps(yr + ox, m, activate(_mm256_add_ps(acc, bias), a, lo, hi));
-            ox = ox_in;
-        }
-        for (; ox < a->OW; ox++)
-            yr[ox] = one_output(a, oy, ox);
-    }
+        return 1;
+    return dw3x3_rows(a, w, bias, lo, hi);
 }
 
 void qsim__k_f32_dwconv__avx2(const qsim__dw_args *a)
 {
-    if (a->kh == 3 && a->kw == 3 && a->dh == 1 && a->dw == 1 && (a->sw == 1 || a->sw == 2)) {
-        dw3x3(a);
+    if (a->kh == 3 && a->kw == 3 && a->dh == 1 && a->dw == 1 && (a->sw == 1 || a->sw == 2) &&
+        dw3x3(a))
         return;
-    }
     const int64_t sw = a->sw, W = a->W;
     /* ox is vectorizable when every element a load touches is in the row:
      * from ox*sw - pl up to (ox+7)*sw - pl + (kw-1)*dw (+1 for stride 2,

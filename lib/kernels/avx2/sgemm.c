@@ -4,6 +4,7 @@
 #include "kernels/gemm_impl.h"
 
 #include <immintrin.h>
+#include <stdint.h>
 
 static inline __m256 epi(__m256 v, const float *cp, int first, int last, __m256 alpha,
                          __m256 beta, int use_beta, float brow, const float *bcol, int act,
@@ -78,8 +79,13 @@ void qsim__k_f32_gemm_6x16__avx2(size_t kc, const float *a, const float *b, floa
             __m256 v0 = epi(rows[2 * i], cp, first, last, alpha, beta, ub, br, bc, act, lo, hi);
             __m256 v1 = epi(rows[2 * i + 1], cp + 8, first, last, alpha, beta, ub, br,
                             bc ? bc + 8 : NULL, act, lo, hi);
-            _mm256_storeu_ps(cp, v0);
-            _mm256_storeu_ps(cp + 8, v1);
+            if (o->stream && !((uintptr_t)cp & 31)) {
+                _mm256_stream_ps(cp, v0);
+                _mm256_stream_ps(cp + 8, v1);
+            } else {
+                _mm256_storeu_ps(cp, v0);
+                _mm256_storeu_ps(cp + 8, v1);
+            }
         }
         return;
     }
