@@ -106,6 +106,10 @@ typedef struct qsim__ada_layer {
     size_t nenc;
     const float *bias; /* G*n, already times Gemm beta, or NULL */
     float out_scale;   /* Gemm alpha, else 1 */
+    /* Optional per-output-channel affine inside the loss, before act:
+     * z = ch_scale[col] * y + ch_shift[col] for prediction and target (an
+     * inference BatchNormalization that follows the layer). NULL: none. */
+    const float *ch_scale, *ch_shift;
     qsim__ada_act act;
 } qsim__ada_layer;
 
@@ -129,6 +133,17 @@ typedef void (*qsim__ada_progress)(void *ctx, uint64_t done, uint64_t total);
 qsim_status qsim__ada_optimize(qsim__pool *pool, const qsim__ada_layer *L, const qsim__ada_data *d,
                                const qsim_adaround_params *p, float *wmat, uint8_t *up,
                                qsim__ada_result *res, qsim__ada_progress prog, void *prog_ctx);
+
+/* Direct-formulation products for grouped layers with tiny groups
+ * (group_small.c): applies when groups > 1 and n*k <= 64. Y[rows, N] =
+ * s*X*W^T + bias per group; grad = s * dY^T X per group, with part scratch
+ * of qsim__ada_gs_tasks(rows) * N * k floats. */
+int qsim__ada_gs_applies(const qsim__ada_view *v);
+size_t qsim__ada_gs_tasks(size_t rows);
+void qsim__ada_gs_forward(qsim__pool *pool, const qsim__ada_view *v, float s, const float *X,
+                          const float *W, const float *bias, float *Y, size_t rows);
+void qsim__ada_gs_backward(qsim__pool *pool, const qsim__ada_view *v, float s, float *dY,
+                           const float *X, float *grad, size_t rows, float *part);
 
 /* The minibatch sampler (documented for independent re-implementation):
  * splitmix64 seeded with `seed`; a permutation perm of [0, S) starting as
