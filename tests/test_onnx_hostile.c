@@ -79,6 +79,16 @@ static const struct bad_case bad_cases[] = {
     {"bad_constant_novalue", QSIM_ERR_PARSE, "node 'empty_const' (Constant)", "no value"},
     {"bad_sparse_constant", QSIM_ERR_UNSUPPORTED, "node 'sparse_const' (Constant)", "sparse"},
     {"bad_output_undefined", QSIM_ERR_PARSE, "graph output 'y'", NULL},
+    {"bad_int4_raw_short", QSIM_ERR_PARSE, "initializer 'w4_short'",
+     "needs 3 (two values per byte) (data too short)"},
+    {"bad_int4_raw_long", QSIM_ERR_PARSE, "initializer 'w4_long'", "of uint4 needs 2"},
+    {"bad_int4_typed_count", QSIM_ERR_PARSE, "initializer 'w4_typed'",
+     "int32_data has 3 values"},
+    {"bad_int4_typed_value", QSIM_ERR_PARSE, "initializer 'w4_val'", "int32_data[0] = 300"},
+    {"bad_int4_huge", QSIM_ERR_SHAPE, "initializer 'w4_huge'",
+     "exceeds the tensor size limit"},
+    {"bad_int4_dims_overflow", QSIM_ERR_SHAPE, "initializer 'w4_ovf'", NULL},
+    {"bad_int4_constant", QSIM_ERR_PARSE, "const4", "needs 2"},
 };
 
 static void bad_models(void **state)

@@ -100,6 +100,13 @@ static void test_options_strings(void **state)
     assert_int_equal(qsim_sim_options_set_string(o, QSIM_OPT_KERNELS, "auto"), QSIM_OK);
     assert_int_equal(qsim_sim_options_set_string(o, QSIM_OPT_KERNELS, "avx512"),
                      QSIM_ERR_INVALID_ARGUMENT);
+    assert_int_equal(qsim_sim_options_set_string(o, QSIM_OPT_QDQ_LOW_BIT, "clip"), QSIM_OK);
+    assert_int_equal(qsim_sim_options_set_string(o, QSIM_OPT_QDQ_LOW_BIT, "int4"), QSIM_OK);
+    assert_int_equal(qsim_sim_options_set_string(o, QSIM_OPT_QDQ_LOW_BIT, "int8"),
+                     QSIM_ERR_INVALID_ARGUMENT);
+    expect_msg("\"clip\"");
+    assert_int_equal(qsim_sim_options_set_int(o, QSIM_OPT_QDQ_LOW_BIT, 1),
+                     QSIM_ERR_INVALID_ARGUMENT);
     assert_int_equal(qsim_sim_options_set_string(o, QSIM_OPT_CONFIG_FILE, "/tmp/x.json"), QSIM_OK);
     assert_int_equal(qsim_sim_options_set_string(o, QSIM_OPT_CONFIG_FILE, "/tmp/y.json"), QSIM_OK);
     assert_int_equal(qsim_sim_options_set_string(o, QSIM_OPT_CONFIG_FILE, ""),

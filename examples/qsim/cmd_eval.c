@@ -15,7 +15,9 @@ static const char usage[] =
     "                        IDX images); default: the first --calib-limit\n"
     "                        images of --data\n"
     "  --calib-limit N       calibration samples (default 512)\n"
+    "  --adaround-limit N    AdaRound samples (default: --calib-limit)\n"
     "  --limit N             evaluate the first N images only\n"
+    "  --no-fp32             skip the float model (no 'fp32 top-1' line)\n"
     "  --fp16 OPTYPE|TENSOR, --param-bw, --act-bw, --scheme, --percentile,\n"
     "  --per-channel, --config, --adaround, --iterations, --threads, --batch,\n"
     "  --mean, --std         as for qsim quantize\n"
@@ -27,7 +29,8 @@ int cli_cmd_eval(int argc, char **argv)
     cli_quant_opts o;
     cli_quant_opts_init(&o);
     const char *model = NULL, *enc = NULL, *data = NULL, *labels = NULL, *calib = NULL;
-    const char *calib_limit_s = NULL;
+    const char *calib_limit_s = NULL, *ada_limit_s = NULL;
+    int no_fp32 = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -39,11 +42,16 @@ int cli_cmd_eval(int argc, char **argv)
             return CLI_EXIT_USAGE;
         if (r > 0)
             continue;
+        if (strcmp(a, "--no-fp32") == 0) {
+            no_fp32 = 1;
+            continue;
+        }
         const char **slot = strcmp(a, "--encodings") == 0     ? &enc
                             : strcmp(a, "--data") == 0        ? &data
                             : strcmp(a, "--labels") == 0      ? &labels
                             : strcmp(a, "--calib") == 0       ? &calib
                             : strcmp(a, "--calib-limit") == 0 ? &calib_limit_s
+                            : strcmp(a, "--adaround-limit") == 0 ? &ada_limit_s
                                                               : NULL;
         if (slot) {
             if (i + 1 >= argc) {
@@ -64,6 +72,10 @@ int cli_cmd_eval(int argc, char **argv)
     size_t calib_limit = 512;
     if (calib_limit_s &&
         cli_parse_size("eval", "--calib-limit", calib_limit_s, 1, (size_t)1 << 40, &calib_limit))
+        return CLI_EXIT_USAGE;
+    size_t ada_limit = calib_limit;
+    if (ada_limit_s &&
+        cli_parse_size("eval", "--adaround-limit", ada_limit_s, 1, (size_t)1 << 40, &ada_limit))
         return CLI_EXIT_USAGE;
     if (!model || !data || !labels) {
         fprintf(stderr, "qsim eval: %s is required (see qsim eval --help)\n",
@@ -89,16 +101,17 @@ int cli_cmd_eval(int argc, char **argv)
     }
     if (cli_build_sim("eval", m, &o, &q) != QSIM_OK)
         goto done;
-    if (cli_build_sim("eval", m, &o, &fp) != QSIM_OK)
+    if (!no_fp32 && cli_build_sim("eval", m, &o, &fp) != QSIM_OK)
         goto done;
-    if ((st = cli_set_all_enabled(fp, 0)) != QSIM_OK) {
+    if (fp && (st = cli_set_all_enabled(fp, 0)) != QSIM_OK) {
         cli_report("eval", st);
         goto done;
     }
     if (cli_dataset_load_labeled("eval", m, data, labels, &o, o.limit, &test) != 0)
         goto done;
     if (calib) {
-        if (cli_dataset_load("eval", m, calib, &o, calib_limit, &cal) != 0)
+        if (cli_dataset_load("eval", m, calib, &o,
+                             ada_limit > calib_limit ? ada_limit : calib_limit, &cal) != 0)
             goto done;
         calp = &cal;
     }
@@ -106,7 +119,7 @@ int cli_cmd_eval(int argc, char **argv)
         cli_report("eval", st);
         goto done;
     }
-    if (o.adaround && (st = cli_adaround(q, calp, &o, calib_limit)) != QSIM_OK) {
+    if (o.adaround && (st = cli_adaround(q, calp, &o, ada_limit)) != QSIM_OK) {
         cli_report("eval", st);
         goto done;
     }
@@ -117,9 +130,11 @@ int cli_cmd_eval(int argc, char **argv)
     size_t c_fp = 0, c_q = 0;
     cli_progress p;
     double t0 = cli_now();
-    cli_progress_start(&p, "eval fp32");
-    st = cli_top1(fp, &test, o.batch, &p, &c_fp);
-    cli_progress_end(&p);
+    if (fp) {
+        cli_progress_start(&p, "eval fp32");
+        st = cli_top1(fp, &test, o.batch, &p, &c_fp);
+        cli_progress_end(&p);
+    }
     double t1 = cli_now();
     if (st == QSIM_OK) {
         cli_progress_start(&p, "eval quant");
@@ -131,8 +146,9 @@ int cli_cmd_eval(int argc, char **argv)
         goto done;
     }
     double t2 = cli_now();
-    printf("fp32 top-1 %.4f (%zu/%zu)  %.1f s\n", (double)c_fp / (double)test.n, c_fp, test.n,
-           t1 - t0);
+    if (fp)
+        printf("fp32 top-1 %.4f (%zu/%zu)  %.1f s\n", (double)c_fp / (double)test.n, c_fp,
+               test.n, t1 - t0);
     printf("quant top-1 %.4f (%zu/%zu)  %.1f s\n", (double)c_q / (double)test.n, c_q, test.n,
            t2 - t1);
     rc = CLI_EXIT_OK;

@@ -160,11 +160,22 @@ typedef enum qsim_option {
     QSIM_OPT_NUM_THREADS = 106,           /**< int 0..256; 0 = one per online core (default) */
     QSIM_OPT_ENCODING_VERSION = 107,      /**< string "1.0.0" (default), "0.6.1" or "2.0.0" */
     QSIM_OPT_PER_CHANNEL = 108,           /**< int 0/1, default 0 */
-    QSIM_OPT_KERNELS = 109                /**< string "auto" (default) or "generic": a sim
+    QSIM_OPT_KERNELS = 109,               /**< string "auto" (default) or "generic": a sim
                                                created with "generic" pins the portable
                                                kernels for the whole process (kernel
                                                dispatch is global), like the environment
                                                variable QSIM_FORCE_GENERIC=1 */
+    QSIM_OPT_QDQ_LOW_BIT = 110            /**< string, how qsim_export_qdq() writes int
+                                               quantizers below 8 bits: "int4" (default;
+                                               4 bit as opset-21 int4/uint4 Q/DQ, other
+                                               widths refused) or "clip" (2..7 bit as a
+                                               Clip to the quantizer's float range, then
+                                               an int8/uint8 Q/DQ pair: no opset-21 types,
+                                               so 8- and low-bit models stay at opset 13;
+                                               the model gets metadata_props
+                                               "qsim.qdq_low_bit" = "clip", which
+                                               qsim_sim_create_from_qdq() reads back).
+                                               Since: 1.0 */
 } qsim_option;
 
 /** Encoding calibration schemes (AIMET's QuantScheme). */
@@ -197,7 +208,8 @@ QSIM_API void qsim_sim_options_free(qsim_sim_options *o);
 QSIM_API qsim_status qsim_sim_options_set_int(qsim_sim_options *o, qsim_option key, int64_t value);
 
 /** Set a string option (QSIM_OPT_PERCENTILE, QSIM_OPT_CONFIG_FILE,
- *  QSIM_OPT_ENCODING_VERSION, QSIM_OPT_KERNELS). The string is copied.
+ *  QSIM_OPT_ENCODING_VERSION, QSIM_OPT_KERNELS, QSIM_OPT_QDQ_LOW_BIT). The
+ *  string is copied.
  *  @return QSIM_OK; QSIM_ERR_INVALID_ARGUMENT for a NULL handle or value, an
  *          unknown key, an integer key or a bad value. Since: 1.0 */
 QSIM_API qsim_status qsim_sim_options_set_string(qsim_sim_options *o, qsim_option key,
@@ -487,13 +499,19 @@ QSIM_API qsim_status qsim_export(const qsim_sim *s, const char *dir, const char 
  *  outputs keep their names. Scale = delta (float32); signed symmetric
  *  encodings become int4/int8/int16 with zero point 0, all others
  *  uint4/uint8/uint16 with zero point -offset. The ai.onnx opset is raised
- *  to 13 (8-bit only) or 21 (any 4- or 16-bit quantizer). Weights are the
- *  sim's current float weights. The sim is not changed.
+ *  to 13 (8-bit only) or 21 (any 4- or 16-bit quantizer). With the sim
+ *  option QSIM_OPT_QDQ_LOW_BIT "clip", 2..7-bit quantizers are written as
+ *  Min(x, max) -> Max(., min) (the encoding's float range, per channel for
+ *  per-channel quantizers) before an int8/uint8 pair, which is exact and
+ *  needs no opset-21 type, and the model gets metadata_props
+ *  "qsim.qdq_low_bit" = "clip". Weights are the sim's current float
+ *  weights. The sim is not changed.
  *  Note: onnxruntime's QuantizeLinear rounds half to even, the sim half
  *  away from zero, so exact ties can differ by one step.
  *  @return QSIM_OK, QSIM_ERR_INVALID_ARGUMENT, QSIM_ERR_STATE (inside
  *          compute_encodings or adaround), QSIM_ERR_UNSUPPORTED (a bitwidth
- *          other than 4, 8, 16; a model below opset 11 or with attributes
+ *          other than 4, 8, 16, or 2..8 and 16 with "clip"; a model below
+ *          opset 11 or with attributes
  *          the raised opset turned into inputs; over 2 GB), QSIM_ERR_IO,
  *          QSIM_ERR_OUT_OF_MEMORY.
  *  Since: 1.0 */
@@ -502,8 +520,9 @@ QSIM_API qsim_status qsim_export_qdq(const qsim_sim *s, const char *path);
 /** Create a sim from a QDQ ONNX model (as written by qsim_export_qdq(), or
  *  onnxruntime's quantizer with Q/DQ pairs on float tensors): every
  *  QuantizeLinear -> DequantizeLinear pair (constant float32 scale,
- *  uint8/int8/uint16/int16 zero point shared by both nodes, per-tensor or
- *  per-axis) and every Cast(float16) -> Cast(float) pair is removed from
+ *  uint4/int4/uint8/int8/uint16/int16 zero point shared by both nodes,
+ *  per-tensor or per-axis; bitwidth from the zero point type) and every
+ *  Cast(float16) -> Cast(float) pair is removed from
  *  the float graph (consumers reconnected; the tensor keeps the pair's
  *  input name, or its output name when that is a graph output), and the
  *  quantizer the sim places on that tensor gets the pair's encoding
@@ -513,11 +532,16 @@ QSIM_API qsim_status qsim_export_qdq(const qsim_sim *s, const char *path);
  *  be freed. o as for qsim_sim_create() (NULL = defaults).
  *  A lone DequantizeLinear on an int initializer (onnxruntime's default
  *  weight layout) becomes a float initializer of the same name holding the
- *  dequantized values, with the DequantizeLinear's encoding. Not handled:
- *  4-bit pairs (the loader has no int4 tensors).
+ *  dequantized values, with the DequantizeLinear's encoding. In a model
+ *  marked metadata_props "qsim.qdq_low_bit" = "clip" (QSIM_OPT_QDQ_LOW_BIT),
+ *  an int8/uint8 pair fed by Max(Min(X, hi), lo) whose constant bounds are
+ *  grid points spanning 2^bw codes (bw 2..7; 2^bw - 1 symmetric codes for
+ *  strict symmetric) is a bw-bit pair on X with min = lo, max = hi; the
+ *  Min and Max go too.
  *  @return QSIM_OK, QSIM_ERR_INVALID_ARGUMENT, QSIM_ERR_UNSUPPORTED (a pair
  *          with non-constant or differing scale/zero point, another zero
- *          point type, a pair on a tensor the sim does not quantize, a
+ *          point type, a "clip" that is not a low-bit grid, a pair on a
+ *          tensor the sim does not quantize, a
  *          per-axis pair on an activation), the statuses of
  *          qsim_sim_create(), QSIM_ERR_OUT_OF_MEMORY.
  *  Ownership: *out is the caller's; release with qsim_sim_free().

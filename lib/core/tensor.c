@@ -12,10 +12,16 @@ size_t qsim__dtype_size(int dtype)
     switch (dtype) {
     case QSIM__DT_FLOAT: case QSIM__DT_INT32: case QSIM__DT_UINT32: return 4;
     case QSIM__DT_UINT8: case QSIM__DT_INT8: case QSIM__DT_BOOL: return 1;
+    case QSIM__DT_UINT4: case QSIM__DT_INT4: return 1; /* unpacked, see tensor.h */
     case QSIM__DT_UINT16: case QSIM__DT_INT16: case QSIM__DT_FLOAT16: case QSIM__DT_BFLOAT16: return 2;
     case QSIM__DT_INT64: case QSIM__DT_DOUBLE: case QSIM__DT_UINT64: return 8;
     default: return 0;
     }
+}
+
+int qsim__dtype_is_4bit(int dtype)
+{
+    return dtype == QSIM__DT_UINT4 || dtype == QSIM__DT_INT4;
 }
 
 const char *qsim__dtype_name(int dtype)

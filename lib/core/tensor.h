@@ -31,11 +31,20 @@ typedef enum qsim__dtype {
 } qsim__dtype;
 
 /* Bytes per element as the engine stores it (bool as 1 byte); 0 for types
- * the engine does not hold in memory (string, undefined, 4-bit). */
+ * the engine does not hold in memory (string, undefined). int4/uint4 are
+ * held unpacked, one value per byte (int4 sign-extended like int8, uint4
+ * like uint8, always within [-8, 7] / [0, 15]); only the ONNX files pack
+ * them two per byte (qsim__int4_packed_size). */
 size_t qsim__dtype_size(int dtype);
 /* "float", "int64", ... ; "dtype(N)" style names for unknown values are
  * written into a static per-thread buffer. */
 const char *qsim__dtype_name(int dtype);
+
+/* 1 for int4/uint4, 0 otherwise. */
+int qsim__dtype_is_4bit(int dtype);
+/* Bytes of numel int4/uint4 values packed two per byte (low nibble first;
+ * an odd count leaves the last high nibble as padding). */
+static inline size_t qsim__int4_packed_size(size_t numel) { return numel / 2 + numel % 2; }
 
 typedef struct qsim__shape {
     int rank;                         /* 0 = scalar */

@@ -1,7 +1,9 @@
 /* TensorProto -> qsim__tensor. The data may be in raw_data (little-endian
  * bytes), in one of the typed repeated fields, or in an external file. The
  * amount of data must match the declared shape exactly: both shorter and
- * longer data are errors, since either means the model is corrupt. */
+ * longer data are errors, since either means the model is corrupt.
+ * int4/uint4 are stored packed two per byte and unpacked here (one byte
+ * per value, see core/tensor.h). */
 #include "loader.h"
 
 #include "../core/alloc.h"
@@ -117,11 +119,61 @@ static size_t typed_count(const Onnx__TensorProto *tp)
            tp->n_uint64_data + tp->n_string_data;
 }
 
+/* int4/uint4 (ONNX 1.16, opset 21): two values per byte, the first in the
+ * low nibble; an odd count pads the last high nibble (ignored). Unpacked
+ * into one byte each, int4 sign-extended. src holds packed_size bytes. */
+static void unpack4(const uint8_t *src, size_t numel, int is_signed, uint8_t *dst)
+{
+    for (size_t i = 0; i < numel; i++) {
+        unsigned nib = (i & 1) ? (unsigned)src[i / 2] >> 4 : (unsigned)src[i / 2] & 0xfu;
+        dst[i] = is_signed ? (uint8_t)(int8_t)((int)(nib ^ 8u) - 8) : (uint8_t)nib;
+    }
+}
+
+/* 4-bit int32_data: one packed byte per entry. Negative entries are
+ * accepted as the same byte written as int8; anything else is corrupt. */
+static qsim_status unpack4_typed(const Onnx__TensorProto *tp, const char *what, qsim__tensor *t)
+{
+    size_t nb = qsim__int4_packed_size(t->numel);
+    uint8_t *tmp = qsim__malloc(nb ? nb : 1);
+    if (!tmp)
+        return qsim__oom();
+    for (size_t i = 0; i < nb; i++) {
+        int32_t v = tp->int32_data[i];
+        if (v < -128 || v > 255) {
+            qsim__free(tmp);
+            return qsim__fail(QSIM_ERR_PARSE, "%s: int32_data[%zu] = %" PRId32 " is not a byte of "
+                              "two packed %s values", what, i, v, qsim__dtype_name(t->dtype));
+        }
+        tmp[i] = (uint8_t)(v & 0xff);
+    }
+    unpack4(tmp, t->numel, t->dtype == QSIM__DT_INT4, t->data);
+    qsim__free(tmp);
+    return QSIM_OK;
+}
+
+/* Read packed 4-bit external data (bytes = packed size) and unpack. */
+static qsim_status read_external4(int fd, uint64_t offset, const char *what, qsim__tensor *t,
+                                  size_t bytes)
+{
+    uint8_t *tmp = qsim__malloc(bytes ? bytes : 1);
+    if (!tmp) {
+        close(fd);
+        return qsim__oom();
+    }
+    qsim_status st = qsim__onnx_read_external(fd, offset, what, tmp, bytes);
+    if (st == QSIM_OK)
+        unpack4(tmp, t->numel, t->dtype == QSIM__DT_INT4, t->data);
+    qsim__free(tmp);
+    return st;
+}
+
 qsim_status qsim__onnx_decode_tensor(const qsim__onnx_ctx *ctx, const Onnx__TensorProto *tp,
                                      const char *what, qsim__tensor **out)
 {
     int dtype = tp->has_data_type ? tp->data_type : 0;
     size_t es = qsim__dtype_size(dtype);
+    int four = qsim__dtype_is_4bit(dtype);
     if (es == 0)
         return qsim__fail(QSIM_ERR_UNSUPPORTED, "%s: element type %s is not supported", what,
                           qsim__dtype_name(dtype));
@@ -131,29 +183,35 @@ qsim_status qsim__onnx_decode_tensor(const qsim__onnx_ctx *ctx, const Onnx__Tens
     if (!qsim__mul_size(numel, es, &bytes) || bytes > QSIM__MAX_TENSOR_BYTES)
         return qsim__fail(QSIM_ERR_SHAPE, "%s: shape %s of %s exceeds the tensor size limit", what,
                           shape_text(&shape), qsim__dtype_name(dtype));
+    /* bytes in the file (raw_data, external data); 4-bit types are packed */
+    size_t stored = four ? qsim__int4_packed_size(numel) : bytes;
     int external = tp->has_data_location &&
                    tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
     if (!external && tp->has_raw_data && typed_count(tp) > 0)
         return qsim__fail(QSIM_ERR_PARSE, "%s: has both raw_data and typed data", what);
-    if (!external && tp->has_raw_data && tp->raw_data.len != bytes)
+    if (!external && tp->has_raw_data && tp->raw_data.len != stored)
         return qsim__fail(QSIM_ERR_PARSE,
-                          "%s: raw_data has %zu bytes but shape %s of %s needs %zu (data too %s)",
+                          "%s: raw_data has %zu bytes but shape %s of %s needs %zu%s (data too %s)",
                           what, tp->raw_data.len, shape_text(&shape), qsim__dtype_name(dtype),
-                          bytes, tp->raw_data.len < bytes ? "short" : "long");
+                          stored, four ? " (two values per byte)" : "",
+                          tp->raw_data.len < stored ? "short" : "long");
     /* Check that the data is all there before allocating for the shape,
      * so a small file cannot make us allocate gigabytes. */
     if (!external && !tp->has_raw_data) {
         const char *field;
         size_t have = typed_field(tp, dtype, &field);
-        if (have != numel)
-            return qsim__fail(QSIM_ERR_PARSE, "%s: %s has %zu values but shape %s of %s needs %zu (%s)",
-                              what, field, have, shape_text(&shape), qsim__dtype_name(dtype),
-                              numel, have < numel ? "data too short" : "data too long");
+        size_t need = four ? stored : numel;
+        if (have != need)
+            return qsim__fail(QSIM_ERR_PARSE,
+                              "%s: %s has %zu values but shape %s of %s needs %zu%s (%s)", what,
+                              field, have, shape_text(&shape), qsim__dtype_name(dtype), need,
+                              four ? " (two values per entry)" : "",
+                              have < need ? "data too short" : "data too long");
     }
     int fd = -1;
     uint64_t offset = 0;
     if (external)
-        QSIM__TRY(qsim__onnx_open_external(ctx, tp, what, bytes, &fd, &offset));
+        QSIM__TRY(qsim__onnx_open_external(ctx, tp, what, stored, &fd, &offset));
 
     qsim__tensor *t;
     qsim_status st = qsim__tensor_new(dtype, &shape, what, &t);
@@ -162,14 +220,20 @@ qsim_status qsim__onnx_decode_tensor(const qsim__onnx_ctx *ctx, const Onnx__Tens
             close(fd);
         return st;
     }
-    if (external) {
+    if (external && four) {
+        st = read_external4(fd, offset, what, t, stored);
+    } else if (external) {
         st = qsim__onnx_read_external(fd, offset, what, t->data, bytes);
         if (st == QSIM_OK)
             from_le(t->data, numel, es);
+    } else if (tp->has_raw_data && four) {
+        unpack4(tp->raw_data.data, numel, dtype == QSIM__DT_INT4, t->data);
     } else if (tp->has_raw_data) {
         if (bytes)
             memcpy(t->data, tp->raw_data.data, bytes);
         from_le(t->data, numel, es);
+    } else if (four) {
+        st = unpack4_typed(tp, what, t);
     } else {
         st = decode_typed(tp, what, t);
     }

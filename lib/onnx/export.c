@@ -7,14 +7,27 @@
 
 #include "../core/alloc.h"
 #include "../core/error.h"
-#include "../quant/json_io.h"
+#include "../core/fileio.h"
 #include "loader.h"
 
 #include <string.h>
 
-/* A TensorProto holding t's bytes inline; names and dims borrowed from src. */
-static void inline_tensor(const Onnx__TensorProto *src, const qsim__tensor *t,
-                          Onnx__TensorProto *dst)
+/* Pack unpacked int4/uint4 values two per byte, low nibble first. */
+static uint8_t *pack4(const qsim__tensor *t)
+{
+    size_t nb = qsim__int4_packed_size(t->numel);
+    uint8_t *d = qsim__calloc(nb ? nb : 1, 1);
+    const uint8_t *s = t->data;
+    if (d)
+        for (size_t i = 0; i < t->numel; i++)
+            d[i / 2] = (uint8_t)(d[i / 2] | ((s[i] & 0xfu) << (4 * (i & 1))));
+    return d;
+}
+
+/* A TensorProto holding t's bytes inline; names and dims borrowed from src.
+ * 4-bit tensors are packed into a new buffer (*packed, the caller frees). */
+static qsim_status inline_tensor(const Onnx__TensorProto *src, const qsim__tensor *t,
+                                 Onnx__TensorProto *dst, uint8_t **packed)
 {
     onnx__tensor_proto__init(dst);
     dst->n_dims = src->n_dims;
@@ -26,6 +39,13 @@ static void inline_tensor(const Onnx__TensorProto *src, const qsim__tensor *t,
     dst->has_raw_data = 1;
     dst->raw_data.len = t->numel * qsim__dtype_size(t->dtype);
     dst->raw_data.data = t->data;
+    if (qsim__dtype_is_4bit(t->dtype)) {
+        if (!(*packed = pack4(t)))
+            return qsim__oom();
+        dst->raw_data.len = qsim__int4_packed_size(t->numel);
+        dst->raw_data.data = *packed;
+    }
+    return QSIM_OK;
 }
 
 qsim_status qsim__onnx_export(const qsim_model *m, const qsim__tensor *const *replace,
@@ -62,10 +82,12 @@ qsim_status qsim__onnx_export_edit_mem(const qsim_model *m, const qsim__tensor *
     Onnx__AttributeProto *attr_copies = qsim__calloc(nn ? nn : 1, sizeof *attr_copies);
     Onnx__TensorProto *attr_tensors = qsim__calloc(nn ? nn : 1, sizeof *attr_tensors);
     Onnx__AttributeProto ***attr_ptrs = qsim__calloc(nn ? nn : 1, sizeof *attr_ptrs);
+    /* packed copies of 4-bit tensors: [0, ni) initializers, [ni, ni+nn) nodes */
+    uint8_t **packed = qsim__calloc(ni + nn + 1, sizeof *packed);
     uint8_t *buf = NULL;
     qsim_status st = QSIM_OK;
     if (!tps || !tpp || !nodes || !node_copies || !attr_copies || !attr_tensors ||
-        !attr_ptrs) {
+        !attr_ptrs || !packed) {
         st = qsim__oom();
         goto out;
     }
@@ -86,7 +108,8 @@ qsim_status qsim__onnx_export_edit_mem(const qsim_model *m, const qsim__tensor *
             tpp[i] = (Onnx__TensorProto *)src; /* typed data still in the proto */
             continue;
         }
-        inline_tensor(src, t, &tps[i]);
+        if ((st = inline_tensor(src, t, &tps[i], &packed[i])) != QSIM_OK)
+            goto out;
         tpp[i] = &tps[i];
     }
     graph.initializer = tpp;
@@ -112,7 +135,9 @@ qsim_status qsim__onnx_export_edit_mem(const qsim_model *m, const qsim__tensor *
         }
         memcpy(attr_ptrs[i], np->attribute, np->n_attribute * sizeof **attr_ptrs);
         attr_copies[i] = *np->attribute[k];
-        inline_tensor(np->attribute[k]->t, replace[v], &attr_tensors[i]);
+        if ((st = inline_tensor(np->attribute[k]->t, replace[v], &attr_tensors[i],
+                                &packed[ni + i])) != QSIM_OK)
+            goto out;
         attr_copies[i].t = &attr_tensors[i];
         attr_ptrs[i][k] = &attr_copies[i];
         node_copies[i] = *np;
@@ -146,6 +171,10 @@ qsim_status qsim__onnx_export_edit_mem(const qsim_model *m, const qsim__tensor *
     }
 out:
     qsim__free(buf);
+    if (packed)
+        for (size_t i = 0; i < ni + nn; i++)
+            qsim__free(packed[i]);
+    qsim__free(packed);
     if (attr_ptrs)
         for (size_t i = 0; i < nn; i++)
             qsim__free(attr_ptrs[i]);

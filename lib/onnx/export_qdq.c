@@ -168,6 +168,56 @@ static Onnx__TensorProto *new_init(arena *a, const char *name, int type, const q
     return t;
 }
 
+/* A Clip bound: a float scalar per-tensor, or shaped [1..C..1] (C at axis
+ * of a rank-r tensor) per-channel so Min/Max broadcast it per channel. */
+static Onnx__TensorProto *bound_init(arena *a, const char *name, const float *v,
+                                     const qsim__qdq_pair *p, int rank)
+{
+    Onnx__TensorProto *t = acalloc(a, 1, sizeof *t);
+    int64_t *dims = acalloc(a, rank > 0 ? (size_t)rank : 1, sizeof *dims);
+    uint8_t *d = acalloc(a, p->channels, sizeof(float));
+    if (!t || !dims || !d)
+        return NULL;
+    onnx__tensor_proto__init(t);
+    t->name = (char *)name;
+    t->has_data_type = 1;
+    t->data_type = ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT;
+    if (p->axis >= 0) {
+        for (int i = 0; i < rank; i++)
+            dims[i] = i == p->axis ? (int64_t)p->channels : 1;
+        t->n_dims = (size_t)rank;
+        t->dims = dims;
+    }
+    memcpy(d, v, p->channels * sizeof(float));
+    t->has_raw_data = 1;
+    t->raw_data.len = p->channels * sizeof(float);
+    t->raw_data.data = d;
+    return t;
+}
+
+/* Append metadata_props "qsim.qdq_low_bit" = "clip" (replacing one the
+ * model may already have). */
+static qsim_status mark_clip(arena *a, Onnx__ModelProto *model)
+{
+    size_t n = model->n_metadata_props;
+    Onnx__StringStringEntryProto **md = acalloc(a, n + 1, sizeof *md);
+    Onnx__StringStringEntryProto *e = acalloc(a, 1, sizeof *e);
+    if (!md || !e)
+        return qsim__oom();
+    onnx__string_string_entry_proto__init(e);
+    e->key = (char *)QSIM__QDQ_CLIP_KEY;
+    e->value = (char *)QSIM__QDQ_CLIP_VALUE;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!model->metadata_props[i]->key ||
+            strcmp(model->metadata_props[i]->key, QSIM__QDQ_CLIP_KEY))
+            md[k++] = model->metadata_props[i];
+    md[k++] = e;
+    model->metadata_props = md;
+    model->n_metadata_props = k;
+    return QSIM_OK;
+}
+
 static qsim_status edit(void *model_v, void *ctx_v)
 {
     Onnx__ModelProto *model = model_v;
@@ -176,13 +226,16 @@ static qsim_status edit(void *model_v, void *ctx_v)
     const qsim__graph *g = &c->m->graph;
     Onnx__GraphProto *gp = model->graph;
     size_t np = c->n_pairs, nn = gp->n_node, ni = gp->n_initializer;
-    /* every pair adds 2 nodes, an int pair 2 initializers */
-    Onnx__NodeProto **nodes = acalloc(a, nn + 2 * np, sizeof *nodes);
-    Onnx__TensorProto **inits = acalloc(a, ni + 2 * np, sizeof *inits);
-    Onnx__NodeProto **pair_nodes = acalloc(a, 2 * np, sizeof *pair_nodes);
+    /* every pair adds 2 nodes (4 with a clip), an int pair 2 initializers
+     * (4 with a clip); pair i's nodes are pair_nodes[4i ..], n_pn[i] of them */
+    Onnx__NodeProto **nodes = acalloc(a, nn + 4 * np, sizeof *nodes);
+    Onnx__TensorProto **inits = acalloc(a, ni + 4 * np, sizeof *inits);
+    Onnx__NodeProto **pair_nodes = acalloc(a, 4 * np, sizeof *pair_nodes);
+    size_t *n_pn = acalloc(a, np, sizeof *n_pn);
+    int any_clip = 0;
     /* proto node index -> first pair following it (+1), chained by next */
     size_t *after = acalloc(a, nn + 1, sizeof *after), *next = acalloc(a, np, sizeof *next);
-    if (!nodes || !inits || !pair_nodes || !after || !next)
+    if (!nodes || !inits || !pair_nodes || !n_pn || !after || !next)
         return qsim__oom();
     memcpy(inits, gp->initializer, ni * sizeof *inits);
     size_t n_init = ni;
@@ -195,12 +248,38 @@ static qsim_status edit(void *model_v, void *ctx_v)
             Onnx__AttributeProto *to32 = int_attr(a, "to", ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT);
             const char *mid = aname(a, o, "_fp16");
             const char *in1[1] = {pn->write}, *in2[1] = {mid};
-            pair_nodes[2 * i] = new_node(a, "Cast", aname(a, o, "_cast_fp16"), 1, in1, mid, to16);
-            pair_nodes[2 * i + 1] = new_node(a, "Cast", aname(a, o, "_cast_fp32"), 1, in2, pn->read,
+            pair_nodes[4 * i] = new_node(a, "Cast", aname(a, o, "_cast_fp16"), 1, in1, mid, to16);
+            pair_nodes[4 * i + 1] = new_node(a, "Cast", aname(a, o, "_cast_fp32"), 1, in2, pn->read,
                                              to32);
-            if (!to16 || !to32 || !mid || !pair_nodes[2 * i] || !pair_nodes[2 * i + 1])
+            n_pn[i] = 2;
+            if (!to16 || !to32 || !mid || !pair_nodes[4 * i] || !pair_nodes[4 * i + 1])
                 return qsim__oom();
             continue;
+        }
+        const char *qsrc = pn->write;
+        if (p->clip_lo) {
+            /* Min(x, hi) -> Max(., lo): the quantizer's float range */
+            const char *hn = aname(a, o, "_clip_hi"), *ln = aname(a, o, "_clip_lo");
+            const char *mn = aname(a, o, "_clip_min"), *cn = aname(a, o, "_clipped");
+            if (!hn || !ln || !mn || !cn)
+                return qsim__oom();
+            int rank = g->values[p->value].rank;
+            if (p->axis >= 0 && rank <= p->axis)
+                return qsim__fail(QSIM_ERR_INTERNAL, "exporting QDQ: per-channel tensor '%s' has "
+                                  "no known rank", o);
+            Onnx__TensorProto *ht = bound_init(a, hn, p->clip_hi, p, rank);
+            Onnx__TensorProto *lt = bound_init(a, ln, p->clip_lo, p, rank);
+            const char *min_in[2] = {pn->write, hn}, *max_in[2] = {mn, ln};
+            pair_nodes[4 * i] = new_node(a, "Min", aname(a, o, "_ClipMin"), 2, min_in, mn, NULL);
+            pair_nodes[4 * i + 1] = new_node(a, "Max", aname(a, o, "_ClipMax"), 2, max_in, cn,
+                                             NULL);
+            if (!ht || !lt || !pair_nodes[4 * i] || !pair_nodes[4 * i + 1])
+                return qsim__oom();
+            inits[n_init++] = ht;
+            inits[n_init++] = lt;
+            n_pn[i] = 2;
+            qsrc = cn;
+            any_clip = 1;
         }
         const char *sn = aname(a, o, "_scale"), *zn = aname(a, o, "_zero_point");
         const char *qn = aname(a, o, "_quantized");
@@ -210,13 +289,15 @@ static qsim_status edit(void *model_v, void *ctx_v)
         Onnx__TensorProto *zt = new_init(a, zn, p->zp_type, p, 1);
         Onnx__AttributeProto *ax1 = p->axis >= 0 ? int_attr(a, "axis", p->axis) : NULL;
         Onnx__AttributeProto *ax2 = p->axis >= 0 ? int_attr(a, "axis", p->axis) : NULL;
-        const char *qin[3] = {pn->write, sn, zn}, *dqin[3] = {qn, sn, zn};
-        pair_nodes[2 * i] = new_node(a, "QuantizeLinear", aname(a, o, "_QuantizeLinear"), 3, qin,
-                                     qn, ax1);
-        pair_nodes[2 * i + 1] = new_node(a, "DequantizeLinear", aname(a, o, "_DequantizeLinear"),
-                                         3, dqin, pn->read, ax2);
-        if (!st || !zt || (p->axis >= 0 && (!ax1 || !ax2)) || !pair_nodes[2 * i] ||
-            !pair_nodes[2 * i + 1])
+        const char *qin[3] = {qsrc, sn, zn}, *dqin[3] = {qn, sn, zn};
+        size_t k0 = 4 * i + n_pn[i];
+        pair_nodes[k0] = new_node(a, "QuantizeLinear", aname(a, o, "_QuantizeLinear"), 3, qin,
+                                  qn, ax1);
+        pair_nodes[k0 + 1] = new_node(a, "DequantizeLinear", aname(a, o, "_DequantizeLinear"),
+                                      3, dqin, pn->read, ax2);
+        n_pn[i] += 2;
+        if (!st || !zt || (p->axis >= 0 && (!ax1 || !ax2)) || !pair_nodes[k0] ||
+            !pair_nodes[k0 + 1])
             return qsim__oom();
         inits[n_init++] = st;
         inits[n_init++] = zt;
@@ -231,10 +312,9 @@ static qsim_status edit(void *model_v, void *ctx_v)
         after[slot] = i + 1;
     }
     size_t k = 0;
-    for (size_t j = after[0]; j; j = next[j - 1]) {
-        nodes[k++] = pair_nodes[2 * (j - 1)];
-        nodes[k++] = pair_nodes[2 * (j - 1) + 1];
-    }
+    for (size_t j = after[0]; j; j = next[j - 1])
+        for (size_t e = 0; e < n_pn[j - 1]; e++)
+            nodes[k++] = pair_nodes[4 * (j - 1) + e];
     for (size_t ix = 0; ix < nn; ix++) {
         Onnx__NodeProto *src = gp->node[ix];
         int changed = 0;
@@ -267,13 +347,14 @@ static qsim_status edit(void *model_v, void *ctx_v)
             cp->output = outs;
             nodes[k++] = cp;
         }
-        for (size_t j = after[ix + 1]; j; j = next[j - 1]) {
-            nodes[k++] = pair_nodes[2 * (j - 1)];
-            nodes[k++] = pair_nodes[2 * (j - 1) + 1];
-        }
+        for (size_t j = after[ix + 1]; j; j = next[j - 1])
+            for (size_t e = 0; e < n_pn[j - 1]; e++)
+                nodes[k++] = pair_nodes[4 * (j - 1) + e];
     }
     gp->node = nodes;
     gp->n_node = k;
+    if (any_clip)
+        QSIM__TRY(mark_clip(a, model));
     gp->initializer = inits;
     gp->n_initializer = n_init;
     /* opset and IR version (opset 21 needs IR 10, 13 needs IR 7) */
@@ -334,7 +415,8 @@ qsim_status qsim__onnx_export_qdq(const qsim_model *m, const qsim__tensor *const
     }
     static const char *const sfx[] = {"_dq", "_fp", "_fp16", "_scale", "_zero_point",
                                       "_quantized", "_QuantizeLinear", "_DequantizeLinear",
-                                      "_cast_fp16", "_cast_fp32"};
+                                      "_cast_fp16", "_cast_fp32", "_clip_hi", "_clip_lo",
+                                      "_clip_min", "_clipped", "_ClipMin", "_ClipMax"};
     for (size_t i = 0; i < n_pairs && st == QSIM_OK; i++) {
         const qsim__value *v = &g->values[pairs[i].value];
         pair_names *pn = &c.names[i];

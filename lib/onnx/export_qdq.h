@@ -26,7 +26,17 @@ typedef struct qsim__qdq_pair {
     size_t channels;
     const float *scale;
     const int32_t *zero_point;
+    /* QSIM_OPT_QDQ_LOW_BIT "clip": when clip_lo is set, the pair is preceded
+     * by Min(x, clip_hi) -> Max(., clip_lo) (channels entries each: float
+     * scalars per-tensor, shaped [1..C..1] along axis per-channel), the
+     * quantizer's float range, so an int8/uint8 pair acts as a narrower
+     * grid. The model then gets metadata_props "qsim.qdq_low_bit" = "clip". */
+    const float *clip_lo, *clip_hi;
 } qsim__qdq_pair;
+
+/* The metadata_props entry of "clip" models (read back by the importer). */
+#define QSIM__QDQ_CLIP_KEY "qsim.qdq_low_bit"
+#define QSIM__QDQ_CLIP_VALUE "clip"
 
 /* Write m with the pairs inserted: for a model input or a constant the
  * consumers are rewired to the dequantized copy "<name>_dq"; for a node

@@ -226,7 +226,9 @@ static qsim_status build_initializers(const qsim__onnx_ctx *ctx, Onnx__GraphProt
         QSIM__TRY(qsim__onnx_decode_tensor(ctx, tp, what, &v->constant));
         set_from_tensor(v, v->constant);
         g->param_count += v->constant->numel;
-        g->param_bytes += (uint64_t)v->constant->numel * qsim__dtype_size(v->constant->dtype);
+        g->param_bytes += qsim__dtype_is_4bit(v->constant->dtype)
+                              ? (uint64_t)qsim__int4_packed_size(v->constant->numel)
+                              : (uint64_t)v->constant->numel * qsim__dtype_size(v->constant->dtype);
         /* The decoded copy is authoritative: drop the proto's payload now
          * rather than holding the weights twice (see graph.h, proto). */
         if (tp->has_raw_data) {

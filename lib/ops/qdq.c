@@ -1,6 +1,8 @@
 /* Op family 'qdq': QuantizeLinear / DequantizeLinear, per tensor or per
- * axis (opset 13+), integer types uint8/int8/uint16/int16/int32. Rounding is
- * half to even (rint in the default mode) with saturation, as ONNX says. */
+ * axis (opset 13+), integer types uint8/int8/uint16/int16/int32 and (opset
+ * 21) int4/uint4, which the engine holds one per byte like int8/uint8 and
+ * saturates to [-8, 7] / [0, 15]. Rounding is half to even (rint in the
+ * default mode) with saturation, as ONNX says. */
 #include "op.h"
 
 #include "oputil.h"
@@ -19,12 +21,15 @@ typedef struct qdq_plan {
 static int int_type_ok(int t)
 {
     return t == QSIM__DT_UINT8 || t == QSIM__DT_INT8 || t == QSIM__DT_UINT16 ||
-           t == QSIM__DT_INT16 || t == QSIM__DT_INT32;
+           t == QSIM__DT_INT16 || t == QSIM__DT_INT32 || t == QSIM__DT_UINT4 ||
+           t == QSIM__DT_INT4;
 }
 
 static void type_range(int t, double *lo, double *hi)
 {
     switch (t) {
+    case QSIM__DT_UINT4: *lo = 0; *hi = 15; break;
+    case QSIM__DT_INT4: *lo = -8; *hi = 7; break;
     case QSIM__DT_UINT8: *lo = 0; *hi = 255; break;
     case QSIM__DT_INT8: *lo = -128; *hi = 127; break;
     case QSIM__DT_UINT16: *lo = 0; *hi = 65535; break;
@@ -201,9 +206,11 @@ static qsim_status qdq_run(void *state, const qsim__node *n, const qsim__exec *e
     void *x = in[0].data, *y = out[0].data;
     switch (p.qtype) {
     case QSIM__DT_UINT8:
+    case QSIM__DT_UINT4: /* held as uint8 */
         quant ? quant_u8(&p, x, sc, y, lo, hi) : dequant_u8(&p, x, sc, y);
         break;
     case QSIM__DT_INT8:
+    case QSIM__DT_INT4: /* held as int8 */
         quant ? quant_s8(&p, x, sc, y, lo, hi) : dequant_s8(&p, x, sc, y);
         break;
     case QSIM__DT_UINT16:

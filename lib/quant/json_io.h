@@ -1,5 +1,5 @@
 /* Shared jansson plumbing for the JSON modules (encodings, quantsim config):
- * allocator routing, loading with located errors, atomic writing. */
+ * allocator routing, loading with located errors. */
 #ifndef QSIM_QUANT_JSON_IO_H
 #define QSIM_QUANT_JSON_IO_H
 
@@ -7,6 +7,8 @@
 
 #include <jansson.h>
 #include <qsim/qsim.h>
+
+#include "core/fileio.h" /* qsim__write_file_atomic */
 
 /* Largest JSON file read into memory. Encodings of big per-channel models
  * run to tens of MB; jansson needs roughly 10-20x the text size in values,
@@ -40,11 +42,6 @@ qsim_status qsim__json_parse(const void *data, size_t size, const char *source, 
  * QSIM_ERR_INTERNAL for a non-finite real (Python would write the non-JSON
  * NaN/Infinity; the writers validate their numbers, so never reached). */
 qsim_status qsim__json_dump_string(const json_t *root, char **out);
-
-/* Writes `size` bytes to `path` atomically: a temporary "path.tmp.XXXXXX"
- * in the same directory, fsync, rename. On failure the temporary file is
- * removed and `path` is untouched. QSIM_ERR_IO names the path. */
-qsim_status qsim__write_file_atomic(const char *path, const void *data, size_t size);
 
 /* "object", "array", "string", "integer", "real", "true", "false", "null". */
 const char *qsim__json_type_name(const json_t *v);

@@ -12,6 +12,12 @@
  *   quantizer: opset 21 (int4/uint4 and int16/uint16 QuantizeLinear).
  *   Other bitwidths have no ONNX type: QSIM_ERR_UNSUPPORTED.
  * - FP16 quantizers: Cast(to float16) + Cast(to float).
+ * - QSIM_OPT_QDQ_LOW_BIT "clip": 2..7-bit quantizers become int8/uint8
+ *   pairs (as above, with int8/uint8 types) preceded by Min(x, max) ->
+ *   Max(., min) on the encoding's float range: that is the sim's own first
+ *   step (x clamped to [(float)min, (float)max]), and inside it the 8-bit
+ *   QuantizeLinear never reaches a code outside the low-bit grid, so the
+ *   model is exact at opset 13 (onnx 1.12's checker knows it).
  * Raising the opset is refused for models older than opset 11 and for ops
  * whose attributes became inputs in between (Squeeze axes at 13,
  * Reduce* axes at 18, ...), since the model would no longer be valid. */
@@ -61,17 +67,21 @@ static qsim_status check_opset(const qsim__graph *g, int64_t target, const char 
     return QSIM_OK;
 }
 
-/* Fill pair p for int quantizer q; scale/zp arrays have q->channels entries. */
-static qsim_status int_pair(const qsim_quantizer *q, qsim__qdq_pair *p, float *scale, int32_t *zp)
+/* Fill pair p for int quantizer q; scale/zp (and with clip, lo/hi) arrays
+ * have q->channels entries. clip: QSIM_OPT_QDQ_LOW_BIT "clip". */
+static qsim_status int_pair(const qsim_quantizer *q, int clip, qsim__qdq_pair *p, float *scale,
+                            int32_t *zp, float *lo, float *hi)
 {
     int bw = q->enc[0].bw;
     for (size_t c = 1; c < q->channels; c++)
         if (q->enc[c].bw != bw)
             return qsim__fail(QSIM_ERR_UNSUPPORTED, "qsim_export_qdq: quantizer '%s': channels "
                               "have different bitwidths", q->name);
-    if (bw != 4 && bw != 8 && bw != 16)
+    int low = clip && bw >= 2 && bw < 8; /* an 8-bit pair behind a clip */
+    if (bw != 4 && bw != 8 && bw != 16 && !low)
         return qsim__fail(QSIM_ERR_UNSUPPORTED, "qsim_export_qdq: quantizer '%s': bitwidth %d has "
-                          "no ONNX QuantizeLinear type (4, 8 and 16 do)", q->name, bw);
+                          "no ONNX QuantizeLinear type (4, 8 and 16 do; 2..7 with "
+                          "QSIM_OPT_QDQ_LOW_BIT \"clip\")", q->name, bw);
     int64_t half = (int64_t)1 << (bw - 1), full = ((int64_t)1 << bw) - 1;
     int is_signed = q->symmetric;
     for (size_t c = 0; c < q->channels && is_signed; c++)
@@ -82,6 +92,11 @@ static qsim_status int_pair(const qsim_quantizer *q, qsim__qdq_pair *p, float *s
         if (!(scale[c] > 0.0f) || scale[c] > 3.0e38f)
             return qsim__fail(QSIM_ERR_UNSUPPORTED, "qsim_export_qdq: quantizer '%s' channel %zu: "
                               "scale %g is not a positive float32", q->name, c, e->delta);
+        if (low) {
+            /* exactly the sim's clamp: x to [(float)min, (float)max] */
+            lo[c] = (float)e->min;
+            hi[c] = (float)e->max;
+        }
         if (is_signed) {
             zp[c] = 0;
         } else {
@@ -94,7 +109,9 @@ static qsim_status int_pair(const qsim_quantizer *q, qsim__qdq_pair *p, float *s
     }
     static const int types[2][3] = {{21, 2, 4}, {22, 3, 5}}; /* [signed][4, 8, 16 bit] */
     p->kind = QSIM__QDQ_INT;
-    p->zp_type = types[is_signed][bw == 4 ? 0 : bw == 8 ? 1 : 2];
+    p->zp_type = types[is_signed][low ? 1 : bw == 4 ? 0 : bw == 8 ? 1 : 2];
+    p->clip_lo = low ? lo : NULL;
+    p->clip_hi = low ? hi : NULL;
     p->axis = q->axis;
     p->channels = q->channels;
     p->scale = scale;
@@ -119,10 +136,12 @@ qsim_status qsim_export_qdq(const qsim_sim *s, const char *path)
     qsim__qdq_pair *pairs = qsim__calloc(n ? n : 1, sizeof *pairs);
     float *scales = qsim__calloc(total ? total : 1, sizeof *scales);
     int32_t *zps = qsim__calloc(total ? total : 1, sizeof *zps);
+    float *los = qsim__calloc(total ? total : 1, sizeof *los);
+    float *his = qsim__calloc(total ? total : 1, sizeof *his);
     const qsim__tensor **replace = qsim__calloc(s->g->n_values ? s->g->n_values : 1,
                                                 sizeof *replace);
     qsim_status st = QSIM_OK;
-    if (!pairs || !scales || !zps || !replace) {
+    if (!pairs || !scales || !zps || !los || !his || !replace) {
         st = qsim__oom();
         goto out;
     }
@@ -144,7 +163,8 @@ qsim_status qsim_export_qdq(const qsim_sim *s, const char *path)
         }
         if (!q->enc)
             continue;
-        st = int_pair(q, p, scales + used, zps + used);
+        st = int_pair(q, s->opts.qdq_low_bit_clip, p, scales + used, zps + used, los + used,
+                      his + used);
         used += q->channels;
         if (p->zp_type != 2 && p->zp_type != 3)
             opset = 21;
@@ -161,6 +181,8 @@ out:
     qsim__free(pairs);
     qsim__free(scales);
     qsim__free(zps);
+    qsim__free(los);
+    qsim__free(his);
     qsim__free(replace);
     return st;
 }

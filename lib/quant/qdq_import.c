@@ -16,6 +16,7 @@
 #include "../core/alloc.h"
 #include "../core/error.h"
 #include "../onnx/export.h"
+#include "../onnx/export_qdq.h"
 #include "../onnx/loader.h"
 
 #include <math.h>
@@ -23,9 +24,10 @@
 
 typedef struct qpair {
     int32_t q_node, dq_node;      /* graph node indices */
+    int32_t min_node, max_node;   /* the "clip" Min -> Max before q_node, or -1 */
     int32_t x, y, z;              /* values */
     int fp16;
-    int bw, is_signed;
+    int bw, is_signed, strict;
     int axis;                     /* -1 per-tensor */
     size_t channels;
     qsim__encoding *enc;          /* channels entries (int pairs) */
@@ -64,8 +66,10 @@ static int same_const(const qsim__graph *g, int32_t a, int32_t b)
 static int64_t zp_at(const qsim__tensor *t, size_t i)
 {
     switch (t->dtype) {
-    case QSIM__DT_UINT8: return ((const uint8_t *)t->data)[i];
-    case QSIM__DT_INT8: return ((const int8_t *)t->data)[i];
+    case QSIM__DT_UINT8:
+    case QSIM__DT_UINT4: return ((const uint8_t *)t->data)[i]; /* 4-bit: one per byte */
+    case QSIM__DT_INT8:
+    case QSIM__DT_INT4: return ((const int8_t *)t->data)[i];
     case QSIM__DT_UINT16: return ((const uint16_t *)t->data)[i];
     case QSIM__DT_INT16: return ((const int16_t *)t->data)[i];
     default: return 0;
@@ -81,12 +85,13 @@ static qsim_status encodings_from(const qsim__graph *g, const qsim__tensor *s,
                           "expected", lbl);
     int dt = z ? z->dtype : QSIM__DT_UINT8;
     int bw = dt == QSIM__DT_UINT8 || dt == QSIM__DT_INT8 ? 8
-             : dt == QSIM__DT_UINT16 || dt == QSIM__DT_INT16 ? 16 : 0;
+             : dt == QSIM__DT_UINT16 || dt == QSIM__DT_INT16 ? 16
+             : qsim__dtype_is_4bit(dt) ? 4 : 0;
     if (!bw)
-        return qsim__fail(QSIM_ERR_UNSUPPORTED, "%s: zero point type %s (supported: uint8, int8, "
-                          "uint16, int16)", lbl, qsim__dtype_name(dt));
+        return qsim__fail(QSIM_ERR_UNSUPPORTED, "%s: zero point type %s (supported: uint4, int4, "
+                          "uint8, int8, uint16, int16)", lbl, qsim__dtype_name(dt));
     p->bw = bw;
-    p->is_signed = dt == QSIM__DT_INT8 || dt == QSIM__DT_INT16;
+    p->is_signed = dt == QSIM__DT_INT8 || dt == QSIM__DT_INT16 || dt == QSIM__DT_INT4;
     p->channels = s->numel;
     p->axis = -1;
     if (s->shape.rank == 1 && s->numel > 1) {
@@ -116,8 +121,94 @@ static qsim_status encodings_from(const qsim__graph *g, const qsim__tensor *s,
     return QSIM_OK;
 }
 
-/* The int pair on Q node qn, or *ok = 0 when qn is not one. */
-static qsim_status int_pair(const qsim__graph *g, int32_t qn, qpair *p, int *ok)
+/* The only reader of value v is a node of type op (read at input slot 0):
+ * its index, else -1. */
+static int32_t sole_reader(const qsim__graph *g, int32_t v, const char *op)
+{
+    if (v < 0 || g->values[v].n_consumers != 1 || g->values[v].is_graph_output)
+        return -1;
+    int32_t n = g->values[v].consumers[0];
+    const qsim__node *nd = &g->nodes[n];
+    return is_onnx(nd, op) && nd->n_inputs >= 1 && nd->inputs[0] == v ? n : -1;
+}
+
+/* A "clip" model (QSIM_OPT_QDQ_LOW_BIT): QuantizeLinear's input is
+ * Max(Min(X, hi), lo), each read only by the next. On a match p->x is X
+ * and the two nodes are noted; *lo / *hi get the bound constants. */
+static void find_clip(const qsim__graph *g, const qsim__node *q, qpair *p,
+                      const qsim__tensor **lo, const qsim__tensor **hi)
+{
+    *lo = *hi = NULL;
+    int32_t cv = q->inputs[0];
+    int32_t mx = cv >= 0 ? g->values[cv].producer : -1;
+    if (mx < 0 || !is_onnx(&g->nodes[mx], "Max") || g->nodes[mx].n_inputs != 2 ||
+        g->values[cv].n_consumers != 1 || g->values[cv].is_graph_output)
+        return;
+    int32_t mv = g->nodes[mx].inputs[0], lv = g->nodes[mx].inputs[1];
+    int32_t mn = mv >= 0 ? g->values[mv].producer : -1;
+    if (mn < 0 || lv < 0 || !is_onnx(&g->nodes[mn], "Min") || g->nodes[mn].n_inputs != 2 ||
+        sole_reader(g, mv, "Max") != mx || g->nodes[mn].inputs[0] < 0 ||
+        g->nodes[mn].inputs[1] < 0)
+        return;
+    const qsim__tensor *l = g->values[lv].constant, *h = g->values[g->nodes[mn].inputs[1]].constant;
+    if (!l || !h || l->dtype != QSIM__DT_FLOAT || h->dtype != QSIM__DT_FLOAT)
+        return;
+    *lo = l;
+    *hi = h;
+    p->min_node = mn;
+    p->max_node = mx;
+    p->x = g->nodes[mn].inputs[0];
+}
+
+/* The low-bit grid a clip [lo, hi] cuts out of the 8-bit pair: bounds on
+ * the grid of every channel's scale, 2^bw codes (2..7 bit) or 2^bw - 1
+ * symmetric around 0 (strict symmetric), inside the zero point type. */
+static qsim_status clip_grid(const qsim__tensor *lo, const qsim__tensor *hi, const char *lbl,
+                             qpair *p, const qsim__tensor *z)
+{
+    if ((lo->numel != 1 && lo->numel != p->channels) || hi->numel != lo->numel)
+        return qsim__fail(QSIM_ERR_UNSUPPORTED, "%s: clip bounds have %zu/%zu values for %zu "
+                          "channels", lbl, lo->numel, hi->numel, p->channels);
+    int bw = 0, strict = 0;
+    for (size_t c = 0; c < p->channels; c++) {
+        qsim__encoding *e = &p->enc[c];
+        double l = ((const float *)lo->data)[lo->numel == 1 ? 0 : c];
+        double h = ((const float *)hi->data)[hi->numel == 1 ? 0 : c];
+        double kl = nearbyint(l / e->delta), kh = nearbyint(h / e->delta);
+        int cb = 0, cs = 0;
+        if (isfinite(kl) && isfinite(kh) && fabs(l - kl * e->delta) <= 1e-3 * e->delta &&
+            fabs(h - kh * e->delta) <= 1e-3 * e->delta && kh > kl && kh - kl < 255) {
+            double zp = z ? (double)zp_at(z, c) : 0.0;
+            double tlo = p->is_signed ? -128.0 : 0.0, thi = p->is_signed ? 127.0 : 255.0;
+            int64_t n = (int64_t)(kh - kl) + 1;
+            for (int b = 2; b < 8 && !cb; b++) {
+                if (n == ((int64_t)1 << b))
+                    cb = b;
+                else if (n == ((int64_t)1 << b) - 1 && p->is_signed && zp == 0 && kl == -kh)
+                    cb = b, cs = 1;
+            }
+            if (kl + zp < tlo || kh + zp > thi)
+                cb = 0;
+        }
+        if (!cb || (c > 0 && (cb != bw || cs != strict)))
+            return qsim__fail(QSIM_ERR_UNSUPPORTED, "%s: the clip [%g, %g] before it is not a "
+                              "2..7-bit grid of scale %g (channel %zu)%s", lbl, l, h, e->delta,
+                              c, cb ? " like the other channels'" : "");
+        bw = cb;
+        strict = cs;
+        e->bw = cb;
+        e->offset = (int64_t)kl;
+        e->min = l; /* exactly the clip: the sim clamps to (float)min, (float)max */
+        e->max = h;
+    }
+    p->bw = bw;
+    p->strict = strict;
+    return QSIM_OK;
+}
+
+/* The int pair on Q node qn, or *ok = 0 when qn is not one. clip: the
+ * model is marked as a "clip" export. */
+static qsim_status int_pair(const qsim__graph *g, int32_t qn, int clip, qpair *p, int *ok)
 {
     const qsim__node *q = &g->nodes[qn];
     *ok = 0;
@@ -143,10 +234,16 @@ static qsim_status int_pair(const qsim__graph *g, int32_t qn, qpair *p, int *ok)
                           "shared with its DequantizeLinear", lbl);
     p->q_node = qn;
     p->dq_node = y->consumers[0];
+    p->min_node = p->max_node = -1;
     p->x = q->inputs[0];
     p->y = q->outputs[0];
     p->z = dq->outputs[0];
+    const qsim__tensor *lo = NULL, *hi = NULL;
+    if (clip && (!z || z->dtype == QSIM__DT_INT8 || z->dtype == QSIM__DT_UINT8))
+        find_clip(g, q, p, &lo, &hi);
     QSIM__TRY(encodings_from(g, s, z, qa, lbl, p));
+    if (lo)
+        QSIM__TRY(clip_grid(lo, hi, lbl, p, z));
     *ok = 1;
     return QSIM_OK;
 }
@@ -176,6 +273,7 @@ static qsim_status lone_dq(const qsim__graph *g, int32_t dn, qpair *p, int *ok)
     int64_t axis = 1;
     QSIM__TRY(qsim__attr_int(dq, "axis", 1, &axis));
     p->q_node = -1;
+    p->min_node = p->max_node = -1;
     p->dq_node = dn;
     p->x = dq->inputs[0];
     p->y = -1;
@@ -221,6 +319,7 @@ static void fp16_pair(const qsim__graph *g, int32_t cn, qpair *p, int *ok)
     if (!cast_to(c2, QSIM__DT_FLOAT) || c2->outputs[0] < 0)
         return;
     p->q_node = cn;
+    p->min_node = p->max_node = -1;
     p->dq_node = y->consumers[0];
     p->x = c->inputs[0];
     p->y = c->outputs[0];
@@ -373,8 +472,8 @@ static qsim_status apply(qsim_sim *s, import_ctx *c, const char *what)
         q->bitwidth = p->bw;
         q->symmetric = p->is_signed;
         for (size_t ch = 0; ch < p->channels && q->symmetric; ch++)
-            q->symmetric = p->enc[ch].offset == -((int64_t)1 << (p->bw - 1));
-        q->strict = 0;
+            q->symmetric = p->enc[ch].offset == -((int64_t)1 << (p->bw - 1)) + p->strict;
+        q->strict = p->strict && q->symmetric;
         q->unsigned_sym = 0;
         st = qsim__quant_freeze(q, p->enc);
     }
@@ -412,12 +511,18 @@ qsim_status qsim_sim_create_from_qdq(const qsim_model *m, const qsim_sim_options
         st = qsim__oom();
         goto out;
     }
+    int clip = 0; /* metadata_props "qsim.qdq_low_bit" = "clip" */
+    const Onnx__ModelProto *mp = m->proto;
+    for (size_t i = 0; mp && i < mp->n_metadata_props; i++)
+        clip |= mp->metadata_props[i]->key && mp->metadata_props[i]->value &&
+                !strcmp(mp->metadata_props[i]->key, QSIM__QDQ_CLIP_KEY) &&
+                !strcmp(mp->metadata_props[i]->value, QSIM__QDQ_CLIP_VALUE);
     for (size_t i = 0; i < g->n_nodes && st == QSIM_OK; i++) {
         const qsim__node *n = &g->nodes[i];
         qpair *p = &c.pairs[c.n];
         int ok = 0;
         if (is_onnx(n, "QuantizeLinear"))
-            st = int_pair(g, (int32_t)i, p, &ok);
+            st = int_pair(g, (int32_t)i, clip, p, &ok);
         else if (is_onnx(n, "Cast"))
             fp16_pair(g, (int32_t)i, p, &ok);
         else if (is_onnx(n, "DequantizeLinear") && n->inputs[0] >= 0 &&
@@ -441,6 +546,12 @@ qsim_status qsim_sim_create_from_qdq(const qsim_model *m, const qsim_sim_options
         }
         if (r == 0 && p->y >= 0)
             r = qsim__strmap_put(c.drop_name, g->values[p->y].name, (void *)1);
+        if (r == 0 && p->min_node >= 0)
+            r = qsim__strmap_put(c.drop_name, g->values[g->nodes[p->min_node].outputs[0]].name,
+                                 (void *)1);
+        if (r == 0 && p->max_node >= 0)
+            r = qsim__strmap_put(c.drop_name, g->values[g->nodes[p->max_node].outputs[0]].name,
+                                 (void *)1);
         if (r == 0 && p->wf)
             r = qsim__strmap_put(c.float_init, x->name, p);
         if (r == 0)
@@ -451,6 +562,10 @@ qsim_status qsim_sim_create_from_qdq(const qsim_model *m, const qsim_sim_options
         }
         if (p->q_node >= 0)
             c.drop_node[g->nodes[p->q_node].proto_index] = 1;
+        if (p->min_node >= 0) {
+            c.drop_node[g->nodes[p->min_node].proto_index] = 1;
+            c.drop_node[g->nodes[p->max_node].proto_index] = 1;
+        }
         c.drop_node[g->nodes[p->dq_node].proto_index] = 1;
         c.n++;
     }

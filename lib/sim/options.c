@@ -33,6 +33,7 @@ static const key_info keys[] = {
     {QSIM_OPT_ENCODING_VERSION, "QSIM_OPT_ENCODING_VERSION", KEY_STRING, 0, 0},
     {QSIM_OPT_PER_CHANNEL, "QSIM_OPT_PER_CHANNEL", KEY_INT, 0, 1},
     {QSIM_OPT_KERNELS, "QSIM_OPT_KERNELS", KEY_STRING, 0, 0},
+    {QSIM_OPT_QDQ_LOW_BIT, "QSIM_OPT_QDQ_LOW_BIT", KEY_STRING, 0, 0},
 };
 
 static const key_info *find_key(qsim_option key)
@@ -58,6 +59,7 @@ void qsim__options_defaults(qsim_sim_options *o)
     strcpy(o->encoding_version, "1.0.0");
     o->per_channel = 0;
     o->kernels_generic = 0;
+    o->qdq_low_bit_clip = 0;
 }
 
 qsim_status qsim__options_copy(qsim_sim_options *dst, const qsim_sim_options *src)
@@ -211,6 +213,17 @@ qsim_status qsim_sim_options_set_string(qsim_sim_options *o, qsim_option key, co
             return qsim__fail(QSIM_ERR_INVALID_ARGUMENT,
                               "qsim_sim_options_set_string: %s = '%.40s' is not one of "
                               "\"auto\", \"generic\"",
+                              k->name, value);
+        return QSIM_OK;
+    case QSIM_OPT_QDQ_LOW_BIT:
+        if (strcmp(value, "int4") == 0)
+            o->qdq_low_bit_clip = 0;
+        else if (strcmp(value, "clip") == 0)
+            o->qdq_low_bit_clip = 1;
+        else
+            return qsim__fail(QSIM_ERR_INVALID_ARGUMENT,
+                              "qsim_sim_options_set_string: %s = '%.40s' is not one of "
+                              "\"int4\", \"clip\"",
                               k->name, value);
         return QSIM_OK;
     default:

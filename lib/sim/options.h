@@ -22,6 +22,7 @@ struct qsim_sim_options {
     char encoding_version[8]; /* "1.0.0", "0.6.1" or "2.0.0" */
     int per_channel;          /* 0/1 */
     int kernels_generic;      /* QSIM_OPT_KERNELS "generic" */
+    int qdq_low_bit_clip;     /* QSIM_OPT_QDQ_LOW_BIT "clip" */
 };
 
 /* Fill o with the defaults (config_file NULL, nothing allocated). */

@@ -342,7 +342,7 @@ static qsim_status set_input(qsim_sim *s, const char *fn, const char *name, int3
                           "%s: input '%s' is %s in the model, the data given is %s%s", fn,
                           v->name, qsim__dtype_name(v->elem_type), qsim__dtype_name(elem_type),
                           elem_type == QSIM__DT_FLOAT ? " (use qsim_sim_set_input_typed)" : "");
-    if (!qsim__dtype_size(elem_type))
+    if (!qsim__dtype_size(elem_type) || qsim__dtype_is_4bit(elem_type))
         return qsim__fail(QSIM_ERR_UNSUPPORTED, "%s: input '%s': element type %s is not supported",
                           fn, v->name, qsim__dtype_name(elem_type));
     qsim__shape sh;

@@ -47,6 +47,7 @@ expect 2 "$qsim" quantize "$model" --calib x.gz --out "$tmp/q" --scheme nope && 
 expect 2 "$qsim" quantize "$model" --calib x.gz --out "$tmp/q" --bogus && err_has "unknown option '--bogus'" && ok "unknown option"
 expect 2 "$qsim" quantize "$model" --calib && err_has "needs a value" && ok "missing value"
 expect 2 "$qsim" eval "$model" --data x && err_has "--labels is required" && ok "eval without labels"
+expect 2 "$qsim" eval "$model" --data x --labels y --adaround-limit 0 && err_has "--adaround-limit" && ok "eval bad --adaround-limit"
 expect 2 "$qsim" demo --fats && err_has "unexpected argument" && ok "demo bad arg"
 
 # Bad files: exit 1 and the message names the file.
@@ -181,6 +182,13 @@ if expect 0 "$qsim" eval "$model" --data "$fm/t10k-images-idx3-ubyte.gz" \
   if [ -n "$quant" ] && [ $((ours - quant)) -le 20 ] && [ $((quant - ours)) -le 20 ]; then ok "W8A8 $quant within 20/1000 of FP32 $ours"
   else fail "W8A8 '$quant' vs FP32 '$ours'"; fi
 else fail "eval"; fi
+
+# --no-fp32: the same quant count as above, no fp32 line.
+if expect 0 "$qsim" eval "$model" --data "$fm/t10k-images-idx3-ubyte.gz" --no-fp32 \
+     --labels "$fm/t10k-labels-idx1-ubyte.gz" --calib "$fm/train-images-idx3-ubyte.gz" --limit 1000 &&
+   ! grep -q "^fp32" "$tmp/out" && grep -q "^quant top-1 [0-9.]* (${quant:-x}/1000)" "$tmp/out"; then
+  ok "eval --no-fp32"
+else fail "eval --no-fp32: $(cat "$tmp/out")"; fi
 
 # eval with frozen param encodings from the quantize run above.
 expect 0 "$qsim" eval "$model" --encodings "$tmp/q1.0.0/cnn.encodings" --fp16 BatchNormalization \

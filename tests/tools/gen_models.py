@@ -429,6 +429,67 @@ def model_bad_dangling(outdir):
     save(_tiny(nodes), outdir, "bad_dangling", summary=False)
 
 
+# int4 (22) / uint4 (21): two values per byte, built by hand (onnx 1.12
+# has no helpers for them).
+def _t4(name, dtype, dims, raw=None, i32=None):
+    t = TensorProto(name=name, data_type=dtype, dims=dims)
+    if raw is not None:
+        t.raw_data = bytes(raw)
+    if i32 is not None:
+        t.int32_data.extend(i32)
+    return t
+
+
+def _dq4(t, opset=21):
+    s = helper.make_tensor("s4", TensorProto.FLOAT, [], [1.0])
+    nodes = [helper.make_node("DequantizeLinear", [t.name, "s4"], ["d"], name="dq4"),
+             helper.make_node("Add", ["x", "d"], ["y"], name="add")]
+    return _tiny(nodes, [t, s], opset=opset)
+
+
+def model_bad_int4_raw_short(outdir):
+    # 5 values need 3 bytes
+    save(_dq4(_t4("w4_short", 22, [5], raw=b"\x12\x34")), outdir, "bad_int4_raw_short",
+         summary=False)
+
+
+def model_bad_int4_raw_long(outdir):
+    # 4 values need 2 bytes (as if unpacked, one per byte)
+    save(_dq4(_t4("w4_long", 21, [4], raw=b"\x01\x02\x03\x04")), outdir, "bad_int4_raw_long",
+         summary=False)
+
+
+def model_bad_int4_typed_count(outdir):
+    # 3 values need 2 int32_data entries (one packed byte each), not 3
+    save(_dq4(_t4("w4_typed", 22, [3], i32=[1, 2, 3])), outdir, "bad_int4_typed_count",
+         summary=False)
+
+
+def model_bad_int4_typed_value(outdir):
+    save(_dq4(_t4("w4_val", 22, [2], i32=[300])), outdir, "bad_int4_typed_value",
+         summary=False)
+
+
+def model_bad_int4_huge(outdir):
+    # 2^62 values would be 2^61 packed bytes; 8 bytes given
+    save(_dq4(_t4("w4_huge", 22, [2 ** 62], raw=bytes(8))), outdir, "bad_int4_huge",
+         summary=False)
+
+
+def model_bad_int4_dims_overflow(outdir):
+    save(_dq4(_t4("w4_ovf", 21, [2 ** 40, 2 ** 40], raw=bytes(8))), outdir,
+         "bad_int4_dims_overflow", summary=False)
+
+
+def model_bad_int4_constant(outdir):
+    c = _t4("cv", 22, [2, 2], raw=b"\x11")  # 4 values need 2 bytes
+    nodes = [helper.make_node("Constant", [], ["k"], name="const4", value=c),
+             helper.make_node("DequantizeLinear", ["k", "s4"], ["d"], name="dq4"),
+             helper.make_node("Add", ["x", "d"], ["y"], name="add")]
+    s = helper.make_tensor("s4", TensorProto.FLOAT, [], [1.0])
+    save(_tiny(nodes, [s], opset=21), outdir, "bad_int4_constant", summary=False)
+
+
 MODELS = {k[len("model_"):]: v for k, v in sorted(globals().items()) if k.startswith("model_")}
 
 

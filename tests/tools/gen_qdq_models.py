@@ -104,6 +104,103 @@ def opset11_model(squeeze):
     return helper.make_model(g, opset_imports=[helper.make_opsetid("", 11)], ir_version=6)
 
 
+# ---- int4 / uint4 (TensorProto types 22 / 21, opset 21): python3-onnx 1.12
+# has no helpers for them, so the tensors are built by hand: two values per
+# byte, the first in the low nibble, in raw_data or one byte per int32_data
+# entry. Packed with numpy here, independently of the C loader.
+INT4, UINT4 = 22, 21
+
+
+def pack4(vals):
+    v = np.asarray(vals, np.int64).reshape(-1) & 0xF
+    if len(v) % 2:
+        v = np.append(v, 0)
+    return (v[0::2] | (v[1::2] << 4)).astype(np.uint8)
+
+
+def t4(name, dtype, vals, dims=None, raw=True, pad=0):
+    t = TensorProto(name=name, data_type=dtype,
+                    dims=list(np.shape(vals)) if dims is None else dims)
+    b = pack4(vals)
+    if pad and len(np.asarray(vals).reshape(-1)) % 2:
+        b[-1] |= pad << 4  # junk in the padding nibble: must be ignored
+    if raw:
+        t.raw_data = b.tobytes()
+    else:
+        t.int32_data.extend(int(x) for x in b)
+    return t
+
+
+def int4_decode_model():
+    """input x [5] -> y [25]: int4/uint4 initializers (odd counts, raw and
+    int32_data, junk padding), an int4 Constant node, and QuantizeLinear
+    to int4/uint4 (saturating) -> DequantizeLinear, all concatenated."""
+    f = lambda n, v: numpy_helper.from_array(np.asarray(v, np.float32), n)
+    inits = [t4("a", INT4, [-8, -1, 0, 7, 3], pad=0xB), t4("a_zp", INT4, np.int64(-1), dims=[]),
+             t4("b", UINT4, [0, 15, 1, 8, 9], raw=False, pad=0x7),
+             t4("b_zp", UINT4, np.int64(3), dims=[], raw=False),
+             t4("z0", INT4, np.int64(0), dims=[]), t4("z2", UINT4, np.int64(2), dims=[]),
+             f("s_a", 0.5), f("s_b", 0.25), f("s_c", 1.0), f("s_x", 0.05)]
+    nodes = [helper.make_node("Constant", [], ["c"], name="c4",
+                              value=t4("cval", INT4, [5, -6, 7, -8, 1], pad=0x3)),
+             helper.make_node("DequantizeLinear", ["a", "s_a", "a_zp"], ["da"], name="dq_a"),
+             helper.make_node("DequantizeLinear", ["b", "s_b", "b_zp"], ["db"], name="dq_b"),
+             helper.make_node("DequantizeLinear", ["c", "s_c"], ["dc"], name="dq_c"),
+             helper.make_node("QuantizeLinear", ["x", "s_x", "z0"], ["q1"], name="q_s4"),
+             helper.make_node("DequantizeLinear", ["q1", "s_x", "z0"], ["d1"], name="dq_s4"),
+             helper.make_node("QuantizeLinear", ["x", "s_x", "z2"], ["q2"], name="q_u4"),
+             helper.make_node("DequantizeLinear", ["q2", "s_x", "z2"], ["d2"], name="dq_u4"),
+             helper.make_node("Concat", ["da", "db", "dc", "d1", "d2"], ["y"], axis=0)]
+    g = helper.make_graph(nodes, "int4_decode",
+                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, [5])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [25])], inits)
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", 21)], ir_version=10)
+
+
+def int4_weight_model():
+    """model(quantized_weights=True) with the weights as int4 (per-channel,
+    zero point 0) behind a lone DequantizeLinear: onnxruntime's 4-bit
+    weight layout. Opset 21."""
+    m = model(quantized_weights=True)
+    rng = np.random.default_rng(0)
+    w = (rng.standard_normal((4, 1, 3, 3)) * 0.3).astype(np.float32)
+    wsc = (np.abs(w).reshape(4, -1).max(1) / 7).astype(np.float32)
+    q = np.clip(np.round(w / wsc.reshape(-1, 1, 1, 1)), -8, 7).astype(np.int64)
+    for i, t in enumerate(m.graph.initializer):
+        if t.name == "conv.weight_quantized":
+            m.graph.initializer[i].CopyFrom(t4(t.name, INT4, q))
+        elif t.name == "conv.weight_scale":
+            m.graph.initializer[i].CopyFrom(numpy_helper.from_array(wsc, t.name))
+        elif t.name == "conv.weight_zero_point":
+            m.graph.initializer[i].CopyFrom(t4(t.name, INT4, np.zeros(4, np.int64)))
+    del m.opset_import[:]
+    m.opset_import.extend([helper.make_opsetid("", 21)])
+    m.ir_version = 10
+    return m
+
+
+def clip_model(lo, hi, meta):
+    """input [1, 4] -> Min(hi) -> Max(lo) -> Q/DQ (scale 0.1, uint8 zero
+    point 1) -> Relu -> output, as QSIM_OPT_QDQ_LOW_BIT "clip" writes a
+    4-bit quantizer when [lo, hi] = [-0.1, 1.4] (16 codes)."""
+    f = lambda n, v: numpy_helper.from_array(np.asarray(v, np.float32), n)
+    inits = [f("hi", hi), f("lo", lo), f("s", 0.1),
+             numpy_helper.from_array(np.asarray(1, np.uint8), "z")]
+    nodes = [helper.make_node("Min", ["input", "hi"], ["mn"], name="clip_min"),
+             helper.make_node("Max", ["mn", "lo"], ["mx"], name="clip_max"),
+             helper.make_node("QuantizeLinear", ["mx", "s", "z"], ["q"], name="q"),
+             helper.make_node("DequantizeLinear", ["q", "s", "z"], ["dq"], name="dq"),
+             helper.make_node("Relu", ["dq"], ["output"], name="relu")]
+    g = helper.make_graph(nodes, "clip",
+                          [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 4])],
+                          [helper.make_tensor_value_info("output", TensorProto.FLOAT, [1, 4])],
+                          inits)
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)], ir_version=7)
+    if meta:
+        helper.set_model_props(m, {"qsim.qdq_low_bit": "clip"})
+    return m
+
+
 def main():
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
@@ -118,6 +215,12 @@ def main():
                                                                     t.name))
     onnx.save(m, os.path.join(out, "bad_qdq_int32.onnx"))
     onnx.save(tie_model(), os.path.join(out, "tie_qdq.onnx"))
+    onnx.save(int4_decode_model(), os.path.join(out, "int4_decode.onnx"))
+    onnx.save(clip_model(-0.1, 1.4, True), os.path.join(out, "clip_ok.onnx"))
+    onnx.save(clip_model(-0.1, 1.4, False), os.path.join(out, "clip_nometa.onnx"))
+    onnx.save(clip_model(-0.1, 0.33, True), os.path.join(out, "clip_bad_grid.onnx"))
+    onnx.save(clip_model(-0.1, 0.5, True), os.path.join(out, "clip_bad_count.onnx"))
+    onnx.save(int4_weight_model(), os.path.join(out, "ort_qdq_int4_weights.onnx"))
     m = model(quantized_weights=True)
     onnx.checker.check_model(m, full_check=True)
     onnx.save(m, os.path.join(out, "ort_qdq_int_weights.onnx"))
