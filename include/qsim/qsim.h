@@ -338,13 +338,7 @@ typedef enum qsim_adaround_key {
      *  AIMET), 2 forces the Gram one (the exact full-data reconstruction
      *  loss through X^T X; only for layers without an activation in the
      *  loss, others fall back to direct). */
-    QSIM_ADAROUND_FORMULATION = 210,
-    /** int, 0 or 1, default 1: when a layer's only consumer is an
-     *  inference BatchNormalization with constant params, the loss compares
-     *  prediction and target after that BN's per-channel affine (and after
-     *  the activation that follows the BN). 0 is AIMET's loss on the layer
-     *  output itself. Since: 1.1 */
-    QSIM_ADAROUND_BN_IN_LOSS = 211
+    QSIM_ADAROUND_FORMULATION = 210
 } qsim_adaround_key;
 
 /** Create a parameter set holding every default.

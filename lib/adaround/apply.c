@@ -12,8 +12,6 @@
  *    samples are held.
  * 3. The rounding is optimised (layer.c), the grid values are written into
  *    the sim's copy of the weight and the encodings are frozen. */
-#include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "../core/alloc.h"
@@ -93,7 +91,6 @@ typedef struct job {
     size_t nx, ny, cap;
     float *bias;
     float *slope;
-    float *chs; /* channel affine of a following BN: scale[N], shift[N] */
 } job;
 
 static qsim_status ints2(const qsim__node *n, const char *name, size_t want, int64_t def,
@@ -221,73 +218,16 @@ static qsim_status layer_hook(void *ctx, qsim_sim *s, int32_t value, qsim__tview
     return QSIM_OK;
 }
 
-/* A BatchNormalization (inference, constant params) that is the only
- * consumer of the layer output, as z = a*y + b per channel: 1 if found.
- * Unfused BN rescales every channel by gamma/sigma, so an error in a
- * channel with a large factor matters more than AIMET's plain loss on the
- * conv output says (libqsim's difference, SPEC 8.3; the FP32 statistics
- * are used on both sides). */
-static qsim_status loss_bn(qsim_sim *s, job *j, int *found)
+/* Activation of the loss: the output's first consumer (SPEC 8.3). */
+static qsim_status loss_act(qsim_sim *s, job *j)
 {
     const qsim__graph *g = s->g;
     const qsim__value *out = &g->values[j->yv];
-    size_t N = j->L.view.groups * j->L.view.n;
-    *found = 0;
-    if (out->n_consumers != 1 || out->is_graph_output)
-        return QSIM_OK;
-    const qsim__node *c = &g->nodes[out->consumers[0]];
-    if (strcmp(c->op_type, "BatchNormalization") || c->domain[0] || c->n_inputs < 5 ||
-        c->inputs[0] != j->yv || c->n_outputs < 1 || c->outputs[0] < 0)
-        return QSIM_OK;
-    int64_t training = 0;
-    float eps = 1e-5f;
-    QSIM__TRY(qsim__attr_int(c, "training_mode", 0, &training));
-    QSIM__TRY(qsim__attr_float(c, "epsilon", 1e-5f, &eps));
-    if (training)
-        return QSIM_OK;
-    const float *prm[4];
-    for (int i = 0; i < 4; i++) {
-        int32_t v = c->inputs[1 + i];
-        const qsim__tensor *t = v >= 0 ? g->values[v].constant : NULL;
-        if (!t || t->dtype != QSIM__DT_FLOAT || t->numel != N)
-            return QSIM_OK;
-        prm[i] = t->data;
-    }
-    j->chs = qsim__malloc_array(N, 2 * sizeof(float));
-    if (!j->chs)
-        return qsim__oom();
-    for (size_t i = 0; i < N; i++) {
-        double a = (double)prm[0][i] / sqrt((double)prm[3][i] + (double)eps);
-        j->chs[i] = (float)a;
-        j->chs[N + i] = (float)((double)prm[1][i] - (double)prm[2][i] * a);
-    }
-    j->L.ch_scale = j->chs;
-    j->L.ch_shift = j->chs + N;
-    *found = 1;
-    return QSIM_OK;
-}
-
-/* Activation of the loss: the first consumer of the layer output, or of
- * the BN that follows it (SPEC 8.3). */
-static qsim_status loss_act(qsim_sim *s, job *j, const qsim_adaround_params *p)
-{
-    const qsim__graph *g = s->g;
-    int32_t yv = j->yv;
     j->L.act.kind = QSIM__ADA_ACT_NONE;
-    j->L.ch_scale = j->L.ch_shift = NULL;
-    if (p->bn_in_loss) {
-        int bn = 0;
-        QSIM__TRY(loss_bn(s, j, &bn));
-        if (bn && getenv("QSIM_EXP_BN_NOACT"))
-            return QSIM_OK;
-        if (bn)
-            yv = g->nodes[g->values[j->yv].consumers[0]].outputs[0];
-    }
-    const qsim__value *out = &g->values[yv];
     if (!out->n_consumers)
         return QSIM_OK;
     const qsim__node *c = &g->nodes[out->consumers[0]];
-    if (c->n_inputs < 1 || c->inputs[0] != yv)
+    if (c->n_inputs < 1 || c->inputs[0] != j->yv)
         return QSIM_OK;
     qsim__ada_act *a = &j->L.act;
     if (!strcmp(c->op_type, "Relu")) {
@@ -483,7 +423,7 @@ static qsim_status run_layer(qsim_sim *s, job *j, const capture *c, const uint8_
             j->bias[i] = beta * ((const float *)b->data)[b->numel == 1 ? 0 : i];
         j->L.bias = j->bias;
     }
-    QSIM__TRY(loss_act(s, j, p));
+    QSIM__TRY(loss_act(s, j));
 
     const qsim__tensor *w = qsim__quant_weight(s, q);
     qsim__tensor *nw = qsim__tensor_clone(w);
@@ -605,7 +545,6 @@ qsim_status qsim_apply_adaround(qsim_sim *s, qsim_forward_fn fn, void *user_data
     for (size_t i = 0; i < nl; i++) {
         qsim__ada_data_free(&jobs[i].d);
         qsim__free(jobs[i].bias);
-        qsim__free(jobs[i].chs);
     }
     for (size_t i = 0; i < ndone; i++) {
         qsim__tensor_free(done[i].orig);

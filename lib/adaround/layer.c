@@ -5,14 +5,12 @@
  *       -> W' = (clamp(x, 0, 2^bw-1) + offset) * delta
  * loss = recon(W') + [iter >= warm] lambda * sum(1 - |2h-1|^beta).
  * Two ways to get dRecon/dW':
- *  direct: a random minibatch of samples, Yhat = s*X*W'^T + b, then the
- *          optional channel affine (a following BN) and act on both sides,
- *          dW' = s * dYhat^T X (AIMET's, needed with an activation);
+ *  direct: a random minibatch of samples, Yhat = s*X*W'^T + b, act on both
+ *          sides, dW' = s * dYhat^T X (AIMET's, needed with an activation);
  *  Gram:   the full-data loss |s*X*W'^T + b - Y|^2 / R through
  *          G = X^T X and C = (Y-b)^T X accumulated once:
  *          dW' = (2/R)(s^2 W' G - s C). Exact, no sampling noise, and far
- *          cheaper when k is small against the minibatch rows. A channel
- *          affine a*y + b weights row r of the loss (and dW') by a_r^2.
+ *          cheaper when k is small against the minibatch rows.
  * Element-wise work is split into fixed row ranges (thread-count
  * independent), the GEMMs use the packed kernels of lib/kernels/gemm.h. */
 #include <math.h>
@@ -181,18 +179,13 @@ static void batch_task(void *vctx, size_t task, int thread)
     qsim__ada_sample_rows(v, c->d->x + s * c->d->xsz, c->X + task * P * c->K);
     const float *y = c->d->y + s * c->d->ysz;
     float *t = c->T + task * P * c->N;
-    const float *cs = c->L->ch_scale, *ch = c->L->ch_shift;
-    for (size_t i = 0; i < P * c->N; i++) {
-        size_t col = i % c->N;
-        float z = cs ? cs[col] * y[i] + ch[col] : y[i];
-        t[i] = c->L->act.kind ? act_f(&c->L->act, z, col) : z;
-    }
+    for (size_t i = 0; i < P * c->N; i++)
+        t[i] = c->L->act.kind ? act_f(&c->L->act, y[i], i % c->N) : y[i];
 }
 
 /* Yhat in place -> dYhat; returns the sum of squared errors. */
 typedef struct dy_ctx {
     const qsim__ada_act *act;
-    const float *cs, *ch; /* channel affine or NULL */
     float *Y;
     const float *T;
     size_t rows, N;
@@ -211,14 +204,12 @@ static void dy_task(void *vctx, size_t task, int thread)
     double acc = 0.0;
     for (size_t i = r0 * c->N; i < r1 * c->N; i++) {
         size_t col = i % c->N;
-        float x = c->cs ? c->cs[col] * c->Y[i] + c->ch[col] : c->Y[i];
+        float x = c->Y[i];
         float y = c->act->kind ? act_f(c->act, x, col) : x;
         float e = y - c->T[i];
         acc += (double)e * (double)e;
         float g = c->scale * e;
-        if (c->act->kind)
-            g *= act_d(c->act, x, y, col);
-        c->Y[i] = c->cs ? g * c->cs[col] : g;
+        c->Y[i] = c->act->kind ? g * act_d(c->act, x, y, col) : g;
     }
     c->part[task] = acc;
 }
@@ -250,7 +241,6 @@ static qsim_status gram_build(qsim__pool *pool, const qsim__ada_layer *L, const 
     }
     qsim__ada_layer plain = *L;
     plain.act.kind = QSIM__ADA_ACT_NONE;
-    plain.ch_scale = plain.ch_shift = NULL;
     double acc = 0.0;
     for (size_t s0 = 0; s0 < d->count; s0 += per) {
         size_t nb = d->count - s0 < per ? d->count - s0 : per;
@@ -263,8 +253,7 @@ static qsim_status gram_build(qsim__pool *pool, const qsim__ada_layer *L, const 
             for (size_t j = 0; j < N; j++) {
                 float t = T[i * N + j] - (L->bias ? L->bias[j] : 0.0f);
                 T[i * N + j] = t;
-                double wt = L->ch_scale ? (double)L->ch_scale[j] * L->ch_scale[j] : 1.0;
-                acc += wt * (double)t * (double)t;
+                acc += (double)t * (double)t;
             }
         float beta = s0 ? 1.0f : 0.0f;
         for (size_t g = 0; g < v->groups; g++) {
@@ -424,16 +413,10 @@ qsim_status qsim__ada_optimize(qsim__pool *pool, const qsim__ada_layer *L, const
                             0.0f, M + g * n * k, k, NULL, 0, NULL);
             double q = 0.0, l = 0.0;
             float c2 = (float)(2.0 / R_gram);
-            for (size_t r = 0; r < N; r++) {
-                float a2 = L->ch_scale ? L->ch_scale[r] * L->ch_scale[r] : 1.0f;
-                double qr = 0.0, lr = 0.0;
-                for (size_t i = r * k; i < (r + 1) * k; i++) {
-                    qr += (double)wsoft[i] * (double)M[i];
-                    lr += (double)wsoft[i] * (double)C[i];
-                    grad[i] = a2 * c2 * (s * s * M[i] - s * C[i]);
-                }
-                q += a2 * qr;
-                l += a2 * lr;
+            for (size_t i = 0; i < nw; i++) {
+                q += (double)wsoft[i] * (double)M[i];
+                l += (double)wsoft[i] * (double)C[i];
+                grad[i] = c2 * (s * s * M[i] - s * C[i]);
             }
             recon = ((double)s * s * q - 2.0 * s * l + yy) / R_gram;
         } else {
@@ -456,7 +439,7 @@ qsim_status qsim__ada_optimize(qsim__pool *pool, const qsim__ada_layer *L, const
                                 wsoft + g * n * k, k, 0.0f, Y + g * n, N,
                                 L->bias ? L->bias + g * n : NULL, 0, NULL);
             double R = (double)B * v->norm;
-            dy_ctx dc = {&L->act, L->ch_scale, L->ch_shift, Y, T, BP, N, (float)(2.0 / R), dy_part};
+            dy_ctx dc = {&L->act, Y, T, BP, N, (float)(2.0 / R), dy_part};
             qsim__pool_run(pool, ndy, dy_task, &dc);
             double sse = 0.0;
             for (size_t i = 0; i < ndy; i++)

@@ -106,10 +106,6 @@ typedef struct qsim__ada_layer {
     size_t nenc;
     const float *bias; /* G*n, already times Gemm beta, or NULL */
     float out_scale;   /* Gemm alpha, else 1 */
-    /* Optional per-output-channel affine inside the loss, before act:
-     * z = ch_scale[col] * y + ch_shift[col] for prediction and target (an
-     * inference BatchNormalization that follows the layer). NULL: none. */
-    const float *ch_scale, *ch_shift;
     qsim__ada_act act;
 } qsim__ada_layer;
 

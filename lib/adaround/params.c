@@ -14,7 +14,6 @@ void qsim__adaround_params_default(qsim_adaround_params *p)
     p->batch_size = 32;
     p->max_samples = 1024;
     p->formulation = QSIM__ADA_FORM_AUTO;
-    p->bn_in_loss = 1;
     p->reg_param = 0.01;
     p->beta_start = 20.0;
     p->beta_end = 2.0;
@@ -67,8 +66,6 @@ qsim_status qsim_adaround_params_set_int(qsim_adaround_params *p, qsim_adaround_
         return int_range("MAX_SAMPLES", v, 1, (int64_t)1 << 31, &p->max_samples);
     case QSIM_ADAROUND_FORMULATION:
         return int_range("FORMULATION", v, 0, 2, &p->formulation);
-    case QSIM_ADAROUND_BN_IN_LOSS:
-        return int_range("BN_IN_LOSS", v, 0, 1, &p->bn_in_loss);
     case QSIM_ADAROUND_REG_PARAM:
     case QSIM_ADAROUND_BETA_START:
     case QSIM_ADAROUND_BETA_END:
@@ -115,7 +112,6 @@ qsim_status qsim_adaround_params_set_double(qsim_adaround_params *p, qsim_adarou
     case QSIM_ADAROUND_BATCH_SIZE:
     case QSIM_ADAROUND_MAX_SAMPLES:
     case QSIM_ADAROUND_FORMULATION:
-    case QSIM_ADAROUND_BN_IN_LOSS:
         return qsim__fail(QSIM_ERR_INVALID_ARGUMENT,
                           "qsim_adaround_params_set_double: key %d is an integer key (use set_int)",
                           (int)k);

@@ -18,7 +18,6 @@ struct qsim_adaround_params {
     int64_t batch_size;
     int64_t max_samples;
     int64_t formulation;    /* QSIM__ADA_FORM_* */
-    int64_t bn_in_loss;     /* 1: a following BN's affine inside the loss */
     double reg_param, beta_start, beta_end, warm_start, lr;
 };
 
