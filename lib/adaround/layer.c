@@ -327,7 +327,7 @@ qsim_status qsim__ada_optimize(qsim__pool *pool, const qsim__ada_layer *L, const
     float *grad = qsim__malloc_array(nw, sizeof(float));
     size_t ntask = (N + ROWS_PER_TASK - 1) / ROWS_PER_TASK;
     double *reg_part = qsim__calloc(ntask, sizeof(double));
-    float *X = NULL, *T = NULL, *Y = NULL, *G = NULL, *C = NULL, *M = NULL;
+    float *X = NULL, *T = NULL, *Y = NULL, *G = NULL, *C = NULL, *M = NULL, *gpart = NULL;
     size_t *perm = NULL;
     double *dy_part = NULL;
     size_t ndy = 0;
@@ -364,6 +364,12 @@ qsim_status qsim__ada_optimize(qsim__pool *pool, const qsim__ada_layer *L, const
         Y = qsim__malloc_array(tn, sizeof *Y);
         perm = qsim__malloc_array(d->count, sizeof *perm);
         dy_part = qsim__calloc(ndy, sizeof *dy_part);
+        size_t gn;
+        if (qsim__ada_gs_applies(v) && qsim__mul_size(qsim__ada_gs_tasks(BP), nw, &gn) &&
+            !(gpart = qsim__malloc_array(gn, sizeof *gpart))) {
+            st = qsim__oom();
+            goto out;
+        }
         if (!X || !T || !Y || !perm || !dy_part) {
             st = qsim__oom();
             goto out;
@@ -425,9 +431,13 @@ qsim_status qsim__ada_optimize(qsim__pool *pool, const qsim__ada_layer *L, const
             }
             batch_ctx bc = {L, d, perm, X, T, K, N};
             qsim__pool_run(pool, B, batch_task, &bc);
-            for (size_t g = 0; g < v->groups; g++)
-                qsim__sgemm(pool, 0, 1, BP, n, k, L->out_scale, X + g * k, K, wsoft + g * n * k, k,
-                            0.0f, Y + g * n, N, L->bias ? L->bias + g * n : NULL, 0, NULL);
+            if (gpart)
+                qsim__ada_gs_forward(pool, v, L->out_scale, X, wsoft, L->bias, Y, BP);
+            else
+                for (size_t g = 0; g < v->groups; g++)
+                    qsim__sgemm(pool, 0, 1, BP, n, k, L->out_scale, X + g * k, K,
+                                wsoft + g * n * k, k, 0.0f, Y + g * n, N,
+                                L->bias ? L->bias + g * n : NULL, 0, NULL);
             double R = (double)B * v->norm;
             dy_ctx dc = {&L->act, Y, T, BP, N, (float)(2.0 / R), dy_part};
             qsim__pool_run(pool, ndy, dy_task, &dc);
@@ -435,9 +445,12 @@ qsim_status qsim__ada_optimize(qsim__pool *pool, const qsim__ada_layer *L, const
             for (size_t i = 0; i < ndy; i++)
                 sse += dy_part[i];
             recon = sse / R;
-            for (size_t g = 0; g < v->groups; g++)
-                qsim__sgemm(pool, 1, 0, n, k, BP, L->out_scale, Y + g * n, N, X + g * k, K, 0.0f,
-                            grad + g * n * k, k, NULL, 0, NULL);
+            if (gpart)
+                qsim__ada_gs_backward(pool, v, L->out_scale, Y, X, grad, BP, gpart);
+            else
+                for (size_t g = 0; g < v->groups; g++)
+                    qsim__sgemm(pool, 1, 0, n, k, BP, L->out_scale, Y + g * n, N, X + g * k, K,
+                                0.0f, grad + g * n * k, k, NULL, 0, NULL);
         }
         ec.with_reg = (double)it >= warm && p->reg_param > 0.0;
         if (ec.with_reg) {
@@ -501,5 +514,6 @@ out:
     qsim__free(M);
     qsim__free(perm);
     qsim__free(dy_part);
+    qsim__free(gpart);
     return st;
 }

@@ -130,6 +130,17 @@ qsim_status qsim__ada_optimize(qsim__pool *pool, const qsim__ada_layer *L, const
                                const qsim_adaround_params *p, float *wmat, uint8_t *up,
                                qsim__ada_result *res, qsim__ada_progress prog, void *prog_ctx);
 
+/* Direct-formulation products for grouped layers with tiny groups
+ * (group_small.c): applies when groups > 1 and n*k <= 64. Y[rows, N] =
+ * s*X*W^T + bias per group; grad = s * dY^T X per group, with part scratch
+ * of qsim__ada_gs_tasks(rows) * N * k floats. */
+int qsim__ada_gs_applies(const qsim__ada_view *v);
+size_t qsim__ada_gs_tasks(size_t rows);
+void qsim__ada_gs_forward(qsim__pool *pool, const qsim__ada_view *v, float s, const float *X,
+                          const float *W, const float *bias, float *Y, size_t rows);
+void qsim__ada_gs_backward(qsim__pool *pool, const qsim__ada_view *v, float s, float *dY,
+                           const float *X, float *grad, size_t rows, float *part);
+
 /* The minibatch sampler (documented for independent re-implementation):
  * splitmix64 seeded with `seed`; a permutation perm of [0, S) starting as
  * the identity persists across iterations; each iteration does, for
