@@ -6,7 +6,9 @@
 #include "adaround/layer.h"
 #include "adaround/params.h"
 #include "core/alloc.h"
+#include "core/cpu.h"
 #include "core/error.h"
+#include "kernels/adaround.h"
 #include "kernels/gemm.h"
 #include "quant/quantsim.h"
 
@@ -633,6 +635,91 @@ static void test_apply_oom(void **st)
     qsim_model_free(m);
 }
 
+/* The step kernel: its exp/ln against libm (double), and the AVX2 path
+ * bit-identical to the portable one (tails, every branch of the step). */
+static void test_step_kernel(void **st)
+{
+    (void)st;
+    double worst = 0.0;
+    for (int i = -8700; i <= 8800; i += 7) {
+        float x = (float)i / 100.0f;
+        double r = exp((double)x), e = fabs((double)qsim__ada_expf(x) - r) / r;
+        worst = e > worst ? e : worst;
+    }
+    assert_true(worst < 4e-7);
+    worst = 0.0;
+    for (int i = 1; i < 20000; i++) {
+        float x = (float)i / 20000.0f * (i % 3 ? 1.0f : 1e-5f);
+        double r = log((double)x), e = fabs((double)qsim__ada_logf(x) - r);
+        worst = e > worst ? e : worst;
+    }
+    assert_true(worst < 1e-6 * 12); /* |ln| up to ~12 here */
+    enum { NE = 203 };
+    unsigned r = 5;
+    float in[6][NE], out[2][5][NE];
+    for (int k = 0; k < 6; k++)
+        for (int i = 0; i < NE; i++) {
+            r = r * 1103515245u + 12345u;
+            float u = (float)((r >> 8) & 0xffff) / 65536.0f;
+            in[k][i] = k == 0 ? floorf(u * 20.0f - 12.0f)  /* wfloor */
+                     : k == 1 ? (u - 0.5f) * 4.0f         /* grad */
+                     : k == 2 ? (u - 0.5f) * 16.0f        /* alpha */
+                     : k == 3 ? (u - 0.5f) * 0.1f         /* m */
+                     : k == 4 ? u * 0.01f : 0.0f;         /* v */
+        }
+    for (int i = 0; i < NE; i++)
+        in[5][i] = 1.0f / (1.0f + expf(-in[2][i]));
+    qsim__ada_step p = {1.2f, -0.1f, 0.05f, -8.0f, 15.0f, 1, 1, 4.5f, -0.055f, 0.01f, 0.3f,
+                        0.9f, 0.999f, 0.1f, 0.001f, 1e-8f};
+    for (int mode = 0; mode < 3; mode++) {
+        p.update = mode > 0;
+        p.with_reg = mode > 1;
+        double reg[2] = {0, 0};
+        int paths = 1;
+        for (int path = 0; path < 2; path++) {
+            for (int k = 0; k < 4; k++) /* alpha, m, v, sig are updated in place */
+                memcpy(out[path][k], in[k + 2], sizeof out[path][k]);
+            float *a = out[path][0], *m = out[path][1], *v = out[path][2], *sg = out[path][3];
+            float *ws = out[path][4];
+            /* uneven runs: tails of every length */
+            for (size_t i0 = 0, n = 1; i0 < NE; i0 += n, n = n % 17 + 1) {
+                size_t len = i0 + n > NE ? NE - i0 : n;
+                const float *g = p.update ? in[1] + i0 : NULL;
+                if (path == 0)
+                    reg[0] += qsim__ada_step_f32__generic(&p, len, in[0] + i0, g, a + i0, m + i0,
+                                                          v + i0, sg + i0, ws + i0);
+#ifdef QSIM_HAVE_AVX2
+                else if (qsim__cpu_use_avx2())
+                    reg[1] += qsim__ada_step_f32__avx2(&p, len, in[0] + i0, g, a + i0, m + i0,
+                                                       v + i0, sg + i0, ws + i0);
+#endif
+            }
+#ifdef QSIM_HAVE_AVX2
+            paths = qsim__cpu_use_avx2() ? 2 : 1;
+#endif
+        }
+        if (paths == 2) {
+            assert_memory_equal(out[0], out[1], sizeof out[0]);
+            assert_true(reg[0] == reg[1]);
+        }
+        if (mode == 2)
+            assert_true(reg[0] > 0.0);
+        /* an independent double-precision step agrees closely (mode 2) */
+        for (int i = 0; mode == 2 && i < NE; i++) {
+            double sg0 = in[5][i], hr = sg0 * 1.2 - 0.1, h = hr < 0 ? 0 : hr > 1 ? 1 : hr;
+            double x = in[0][i] + h + 8.0, gh = (x >= 0 && x <= 15) ? in[1][i] * 0.05 : 0;
+            double t = 2 * h - 1, at = fabs(t);
+            if (at > 0)
+                gh += (t > 0 ? 1 : -1) * -0.055 * pow(at, 4.5) * 2;
+            double g = (hr >= 0 && hr <= 1) ? gh * 1.2 * sg0 * (1 - sg0) : 0;
+            double mm = in[3][i] * 0.9 + g * 0.1, vv = in[4][i] * 0.999 + g * g * 0.001;
+            double a = in[2][i] - 0.01 * mm / (sqrt(vv) / 0.3 + 1e-8);
+            assert_true(fabs(a - out[0][0][i]) <= 1e-5 * (1 + fabs(a)));
+            assert_true(fabs(1 / (1 + exp(-a)) - out[0][3][i]) <= 1e-6);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -644,6 +731,7 @@ int main(void)
         cmocka_unit_test(test_sigmoid),  cmocka_unit_test(test_full_direct),
         cmocka_unit_test(test_full_gram), cmocka_unit_test(test_dw_gram),
         cmocka_unit_test(test_apply_oom),  cmocka_unit_test(test_deterministic),
+        cmocka_unit_test(test_step_kernel),
     };
     /* ADA_TEST_FILTER=test_apply_oom runs one case (valgrind runs) */
     const char *flt = getenv("ADA_TEST_FILTER");

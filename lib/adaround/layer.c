@@ -19,6 +19,7 @@
 
 #include "../core/alloc.h"
 #include "../core/error.h"
+#include "../kernels/adaround.h"
 #include "../kernels/gemm.h"
 #include "layer.h"
 
@@ -62,7 +63,8 @@ static const qsim__encoding *enc_of(const qsim__ada_layer *L, size_t row)
 }
 
 /* update == 0: compute W' from alpha. update == 1: gradient step from
- * grad (at the W' of the same alpha), then W' again. */
+ * grad (at the W' of the same alpha), then W' again. One fused pass per
+ * row (lib/kernels/adaround.h; sigmoid(alpha) is kept between steps). */
 static void elem_task(void *vctx, size_t task, int thread)
 {
     (void)thread;
@@ -70,48 +72,20 @@ static void elem_task(void *vctx, size_t task, int thread)
     size_t r0 = task * ROWS_PER_TASK, r1 = r0 + ROWS_PER_TASK;
     if (r1 > c->N)
         r1 = c->N;
+    qsim__ada_step sp;
+    sp.zg = ZETA - GAMMA, sp.gamma = GAMMA;
+    sp.update = c->update, sp.with_reg = c->update && c->with_reg;
+    sp.beta_m1 = c->beta - 1.0f, sp.cd = -c->lambda * c->beta;
+    sp.step = c->step_size, sp.bc2s = c->bc2_sqrt, sp.b1 = c->b1, sp.b2 = c->b2;
+    sp.omb1 = 1.0f - c->b1, sp.omb2 = 1.0f - c->b2, sp.eps = c->eps;
     double reg = 0.0;
     for (size_t r = r0; r < r1; r++) {
         const qsim__encoding *e = enc_of(c->L, r);
-        float delta = (float)e->delta, off = (float)e->offset;
-        float qmax = (float)(ldexp(1.0, e->bw) - 1.0);
-        for (size_t j = r * c->k; j < (r + 1) * c->k; j++) {
-            /* sigmoid(alpha) is kept from the previous step (one expf) */
-            float a = c->alpha[j];
-            float sg = c->sig[j];
-            float hraw = sg * (ZETA - GAMMA) + GAMMA;
-            float h = hraw < 0.0f ? 0.0f : (hraw > 1.0f ? 1.0f : hraw);
-            if (c->update) {
-                float x = c->wfloor[j] + h - off;
-                float gh = (x >= 0.0f && x <= qmax) ? c->grad[j] * delta : 0.0f;
-                if (c->with_reg) {
-                    float t = 2.0f * h - 1.0f, at = fabsf(t);
-                    float pm1 = at > 0.0f ? powf(at, c->beta - 1.0f) : 0.0f;
-                    reg += (double)(1.0f - (at > 0.0f ? pm1 * at : powf(at, c->beta)));
-                    if (at > 0.0f) {
-                        float d = -c->lambda * c->beta * pm1 * 2.0f;
-                        gh += t > 0.0f ? d : -d;
-                    }
-                }
-                float g = (hraw >= 0.0f && hraw <= 1.0f) ? gh * (ZETA - GAMMA) * sg * (1.0f - sg)
-                                                         : 0.0f;
-                /* torch.optim.Adam (no weight decay, no amsgrad) in float32. */
-                float m = c->m[j] * c->b1 + g * (1.0f - c->b1);
-                float v = c->v[j] * c->b2 + g * g * (1.0f - c->b2);
-                c->m[j] = m;
-                c->v[j] = v;
-                float denom = sqrtf(v) / c->bc2_sqrt + c->eps;
-                a = a - c->step_size * (m / denom);
-                c->alpha[j] = a;
-                sg = 1.0f / (1.0f + expf(-a));
-                c->sig[j] = sg;
-                hraw = sg * (ZETA - GAMMA) + GAMMA;
-                h = hraw < 0.0f ? 0.0f : (hraw > 1.0f ? 1.0f : hraw);
-            }
-            float x = c->wfloor[j] + h - off;
-            x = x < 0.0f ? 0.0f : (x > qmax ? qmax : x);
-            c->wsoft[j] = (x + off) * delta;
-        }
+        sp.delta = (float)e->delta, sp.off = (float)e->offset;
+        sp.qmax = (float)(ldexp(1.0, e->bw) - 1.0);
+        size_t j = r * c->k;
+        reg += qsim__ada_step_f32(&sp, c->k, c->wfloor + j, c->update ? c->grad + j : NULL,
+                                  c->alpha + j, c->m + j, c->v + j, c->sig + j, c->wsoft + j);
     }
     if (c->reg_part)
         c->reg_part[task] = reg;
