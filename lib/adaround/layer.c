@@ -142,6 +142,7 @@ typedef struct batch_ctx {
     const size_t *idx;
     float *X, *T; /* [B*P, K], [B*P, N] */
     size_t K, N;
+    const float *xrows; /* optional: every sample's rows (the im2col cache) */
 } batch_ctx;
 
 static void batch_task(void *vctx, size_t task, int thread)
@@ -150,7 +151,10 @@ static void batch_task(void *vctx, size_t task, int thread)
     batch_ctx *c = vctx;
     const qsim__ada_view *v = &c->L->view;
     size_t s = c->idx[task], P = v->rows;
-    qsim__ada_sample_rows(v, c->d->x + s * c->d->xsz, c->X + task * P * c->K);
+    if (c->xrows)
+        memcpy(c->X + task * P * c->K, c->xrows + s * P * c->K, P * c->K * sizeof(float));
+    else
+        qsim__ada_sample_rows(v, c->d->x + s * c->d->xsz, c->X + task * P * c->K);
     const float *y = c->d->y + s * c->d->ysz;
     float *t = c->T + task * P * c->N;
     for (size_t i = 0; i < P * c->N; i++)
@@ -220,7 +224,7 @@ static qsim_status gram_build(qsim__pool *pool, const qsim__ada_layer *L, const 
         size_t nb = d->count - s0 < per ? d->count - s0 : per;
         for (size_t i = 0; i < nb; i++)
             idx[i] = s0 + i;
-        batch_ctx bc = {&plain, d, idx, X, T, K, N};
+        batch_ctx bc = {&plain, d, idx, X, T, K, N, NULL};
         qsim__pool_run(pool, nb, batch_task, &bc);
         size_t R = nb * P;
         for (size_t i = 0; i < R; i++)
@@ -242,6 +246,48 @@ static qsim_status gram_build(qsim__pool *pool, const qsim__ada_layer *L, const 
     qsim__free(X);
     qsim__free(T);
     qsim__free(idx);
+    return QSIM_OK;
+}
+
+/* ---- step helpers -------------------------------------------------------- */
+
+/* im2col rows of every cached sample, built once for the direct steps when
+ * they fit QSIM__ADA_XCACHE_BYTES (layer.h): a step then copies contiguous
+ * rows instead of gathering patches. */
+typedef struct xcache_ctx {
+    const qsim__ada_view *v;
+    const qsim__ada_data *d;
+    float *rows;
+    size_t per; /* floats per sample: P*K */
+} xcache_ctx;
+
+static void xcache_task(void *vctx, size_t task, int thread)
+{
+    (void)thread;
+    xcache_ctx *c = vctx;
+    qsim__ada_sample_rows(c->v, c->d->x + task * c->d->xsz, c->rows + task * c->per);
+}
+
+static float *xcache_build(qsim__pool *pool, const qsim__ada_view *v, const qsim__ada_data *d)
+{
+    size_t per, all, bytes;
+    if (v->kind != QSIM__ADA_CONV || !qsim__mul_size(v->rows, v->groups * v->k, &per) ||
+        !qsim__mul_size(per, d->count, &all) || !qsim__mul_size(all, sizeof(float), &bytes) ||
+        bytes > QSIM__ADA_XCACHE_BYTES)
+        return NULL;
+    float *rows = qsim__malloc_array(all, sizeof(float));
+    if (!rows) /* only a speed-up: go on without it */
+        return NULL;
+    xcache_ctx c = {v, d, rows, per};
+    qsim__pool_run(pool, d->count, xcache_task, &c);
+    return rows;
+}
+
+/* G of every group packed once for the Gram steps' W' * G. */
+static qsim_status gram_pack(const qsim__ada_view *v, const float *G, qsim__packed_b **gp)
+{
+    for (size_t g = 0; g < v->groups; g++)
+        QSIM__TRY(qsim__pack_b(0, v->k, v->k, G + g * v->k * v->k, v->k, &gp[g]));
     return QSIM_OK;
 }
 
@@ -301,7 +347,8 @@ qsim_status qsim__ada_optimize(qsim__pool *pool, const qsim__ada_layer *L, const
     float *grad = qsim__malloc_array(nw, sizeof(float));
     size_t ntask = (N + ROWS_PER_TASK - 1) / ROWS_PER_TASK;
     double *reg_part = qsim__calloc(ntask, sizeof(double));
-    float *X = NULL, *T = NULL, *Y = NULL, *G = NULL, *C = NULL, *M = NULL;
+    float *X = NULL, *T = NULL, *Y = NULL, *G = NULL, *C = NULL, *M = NULL, *xrows = NULL;
+    qsim__packed_b **gp = NULL;
     size_t *perm = NULL;
     double *dy_part = NULL;
     size_t ndy = 0;
@@ -326,6 +373,12 @@ qsim_status qsim__ada_optimize(qsim__pool *pool, const qsim__ada_layer *L, const
         st = gram_build(pool, L, d, G, C, &yy);
         if (st != QSIM_OK)
             goto out;
+        if (!(gp = qsim__calloc(v->groups, sizeof *gp))) {
+            st = qsim__oom();
+            goto out;
+        }
+        if ((st = gram_pack(v, G, gp)) != QSIM_OK)
+            goto out;
     } else {
         size_t xn, tn;
         if (!qsim__mul_size(BP, K, &xn) || !qsim__mul_size(BP, N, &tn)) {
@@ -344,6 +397,7 @@ qsim_status qsim__ada_optimize(qsim__pool *pool, const qsim__ada_layer *L, const
         }
         for (size_t i = 0; i < d->count; i++)
             perm[i] = i;
+        xrows = xcache_build(pool, v, d);
     }
 
     /* alpha so that h(alpha) = W/delta - floor(W/delta). */
@@ -377,8 +431,8 @@ qsim_status qsim__ada_optimize(qsim__pool *pool, const qsim__ada_layer *L, const
         if (form == QSIM__ADA_FORM_GRAM) {
             float s = L->out_scale;
             for (size_t g = 0; g < v->groups; g++)
-                qsim__sgemm(pool, 0, 0, n, k, k, 1.0f, wsoft + g * n * k, k, G + g * k * k, k,
-                            0.0f, M + g * n * k, k, NULL, 0, NULL);
+                qsim__sgemm_packed(pool, 0, n, wsoft + g * n * k, k, gp[g], M + g * n * k, k,
+                                   NULL, NULL);
             double q = 0.0, l = 0.0;
             float c2 = (float)(2.0 / R_gram);
             for (size_t i = 0; i < nw; i++) {
@@ -397,7 +451,7 @@ qsim_status qsim__ada_optimize(qsim__pool *pool, const qsim__ada_layer *L, const
                     perm[j] = t;
                 }
             }
-            batch_ctx bc = {L, d, perm, X, T, K, N};
+            batch_ctx bc = {L, d, perm, X, T, K, N, xrows};
             qsim__pool_run(pool, B, batch_task, &bc);
             for (size_t g = 0; g < v->groups; g++)
                 qsim__sgemm(pool, 0, 1, BP, n, k, L->out_scale, X + g * k, K, wsoft + g * n * k, k,
@@ -471,6 +525,10 @@ out:
     qsim__free(T);
     qsim__free(Y);
     qsim__free(G);
+    qsim__free(xrows);
+    for (size_t g = 0; gp && g < v->groups; g++)
+        qsim__packed_b_free(gp[g]);
+    qsim__free(gp);
     qsim__free(C);
     qsim__free(M);
     qsim__free(perm);

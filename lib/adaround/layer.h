@@ -119,6 +119,11 @@ typedef struct qsim__ada_result {
     float *round_trace; /* optional, ditto */
 } qsim__ada_result;
 
+/* The direct formulation keeps every sample's im2col rows (count * P * K
+ * floats) when they fit this many bytes, instead of gathering the patches
+ * of the minibatch at every step. */
+#define QSIM__ADA_XCACHE_BYTES ((size_t)512 << 20)
+
 typedef void (*qsim__ada_progress)(void *ctx, uint64_t done, uint64_t total);
 
 /* Optimise the rounding of wmat (in: FP32 weights in Wmat layout; out: the
