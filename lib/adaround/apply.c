@@ -175,6 +175,9 @@ static qsim_status loss_act(qsim_sim *s, job *j)
         a->kind = QSIM__ADA_ACT_SIGMOID;
     } else if (!strcmp(c->op_type, "Tanh")) {
         a->kind = QSIM__ADA_ACT_TANH;
+    } else if (!strcmp(c->op_type, "Softmax") &&
+               (j->L.view.kind == QSIM__ADA_CONV || j->L.view.rows == 1)) {
+        a->kind = QSIM__ADA_ACT_SOFTMAX; /* over dim 1 (AIMET), not 3-D MatMul's T */
     } else if (!strcmp(c->op_type, "LeakyRelu")) {
         a->kind = QSIM__ADA_ACT_LEAKY;
         QSIM__TRY(qsim__attr_float(c, "alpha", 0.01f, &a->a));

@@ -134,6 +134,20 @@ static float act_d(const qsim__ada_act *a, float x, float y, size_t col)
     }
 }
 
+/* Softmax over each row of N (dim 1 of NCHW and of [B, N] outputs). */
+static void softmax_row(const float *x, float *y, size_t N)
+{
+    float mx = x[0], sum = 0.0f;
+    for (size_t j = 1; j < N; j++)
+        mx = x[j] > mx ? x[j] : mx;
+    for (size_t j = 0; j < N; j++) {
+        y[j] = expf(x[j] - mx);
+        sum += y[j];
+    }
+    for (size_t j = 0; j < N; j++)
+        y[j] /= sum;
+}
+
 /* ---- direct formulation: minibatch rows -------------------------------- */
 
 typedef struct batch_ctx {
@@ -159,6 +173,8 @@ static void batch_task(void *vctx, size_t task, int thread)
     float *t = c->T + task * P * c->N;
     for (size_t i = 0; i < P * c->N; i++)
         t[i] = c->L->act.kind ? act_f(&c->L->act, y[i], i % c->N) : y[i];
+    for (size_t r = 0; c->L->act.kind == QSIM__ADA_ACT_SOFTMAX && r < P; r++)
+        softmax_row(t + r * c->N, t + r * c->N, c->N);
 }
 
 /* Yhat in place -> dYhat; returns the sum of squared errors. */
@@ -171,6 +187,27 @@ typedef struct dy_ctx {
     double *part;
 } dy_ctx;
 
+/* Softmax rows: y = softmax(x), e = y - T, g = scale*e,
+ * dx_i = y_i * (g_i - sum_j g_j y_j); returns the sum of e^2. */
+static double dy_softmax_rows(dy_ctx *c, size_t r0, size_t r1)
+{
+    double acc = 0.0;
+    for (size_t r = r0; r < r1; r++) {
+        float *x = c->Y + r * c->N;
+        const float *t = c->T + r * c->N;
+        softmax_row(x, x, c->N);
+        float dot = 0.0f;
+        for (size_t j = 0; j < c->N; j++) {
+            float e = x[j] - t[j];
+            acc += (double)e * (double)e;
+            dot += c->scale * e * x[j];
+        }
+        for (size_t j = 0; j < c->N; j++)
+            x[j] = x[j] * (c->scale * (x[j] - t[j]) - dot);
+    }
+    return acc;
+}
+
 #define DY_ROWS 64
 static void dy_task(void *vctx, size_t task, int thread)
 {
@@ -179,6 +216,10 @@ static void dy_task(void *vctx, size_t task, int thread)
     size_t r0 = task * DY_ROWS, r1 = r0 + DY_ROWS;
     if (r1 > c->rows)
         r1 = c->rows;
+    if (c->act->kind == QSIM__ADA_ACT_SOFTMAX) {
+        c->part[task] = dy_softmax_rows(c, r0, r1);
+        return;
+    }
     double acc = 0.0;
     for (size_t i = r0 * c->N; i < r1 * c->N; i++) {
         size_t col = i % c->N;

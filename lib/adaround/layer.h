@@ -89,6 +89,7 @@ enum {
     QSIM__ADA_ACT_PRELU, /* slope[col % nslope] */
     QSIM__ADA_ACT_SIGMOID,
     QSIM__ADA_ACT_TANH,
+    QSIM__ADA_ACT_SOFTMAX, /* over dim 1: the N columns of each row */
 };
 typedef struct qsim__ada_act {
     int kind;
