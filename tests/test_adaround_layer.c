@@ -686,12 +686,11 @@ static void test_rng(void **st)
 
 /* The result depends only on the seed: the same for 1 and 2 threads, and
  * for the same seed twice (both formulations). */
-static void test_deterministic(void **st)
+static void deterministic(int64_t groups)
 {
-    (void)st;
     qsim__ada_view v;
     int64_t s1[2] = {1, 1}, pads[4] = {1, 1, 1, 1};
-    assert_int_equal(qsim__ada_view_conv(&v, 8, 9, 9, 16, 1, 3, 3, s1, s1, pads), QSIM_OK);
+    assert_int_equal(qsim__ada_view_conv(&v, 8, 9, 9, 16, groups, 3, 3, s1, s1, pads), QSIM_OK);
     qsim__ada_data d;
     assert_int_equal(qsim__ada_data_init(&d, &v, 40), QSIM_OK);
     unsigned r = 11;
@@ -707,14 +706,18 @@ static void test_deterministic(void **st)
         }
         assert_int_equal(qsim__ada_data_add(&d, &v, x, y), QSIM_OK);
     }
-    size_t nw = v.n * v.k;
+    size_t nw = v.groups * v.n * v.k;
     float *w0 = malloc(nw * sizeof *w0), *wa = malloc(nw * sizeof *wa), *wb = malloc(nw * sizeof *wb);
     for (size_t i = 0; i < nw; i++) {
         r = r * 1103515245u + 12345u;
         w0[i] = (float)((r >> 8) & 0xffff) / 163840.0f - 0.2f;
     }
     qsim__encoding e = {-0.2, 0.2, 0.4 / 15, -7, 4};
+    float bias[16];
+    for (int i = 0; i < 16; i++)
+        bias[i] = 0.01f * (float)(i - 8);
     qsim__ada_layer L = {.view = v, .enc = &e, .nenc = 1, .out_scale = 1.0f};
+    L.bias = groups > 1 ? bias : NULL;
     L.act.kind = QSIM__ADA_ACT_NONE;
     qsim_adaround_params p;
     qsim__adaround_params_default(&p);
@@ -737,6 +740,13 @@ static void test_deterministic(void **st)
     qsim__pool_free(pool);
     free(x), free(y), free(w0), free(wa), free(wb);
     qsim__ada_data_free(&d);
+}
+
+static void test_deterministic(void **st)
+{
+    (void)st;
+    deterministic(1);
+    deterministic(4); /* grouped: the batched group products and the bias pass */
 }
 
 static qsim_status feed_random(qsim_sim *s, void *ud)

@@ -324,12 +324,72 @@ static float *xcache_build(qsim__pool *pool, const qsim__ada_view *v, const qsim
     return rows;
 }
 
-/* G of every group packed once for the Gram steps' W' * G. */
+/* G packed once for the Gram steps' W' * G (one group; grouped layers run
+ * all groups as one batched product instead). */
 static qsim_status gram_pack(const qsim__ada_view *v, const float *G, qsim__packed_b **gp)
 {
-    for (size_t g = 0; g < v->groups; g++)
-        QSIM__TRY(qsim__pack_b(0, v->k, v->k, G + g * v->k * v->k, v->k, &gp[g]));
+    if (v->groups == 1)
+        QSIM__TRY(qsim__pack_b(0, v->k, v->k, G, v->k, &gp[0]));
     return QSIM_OK;
+}
+
+/* M_g = W'_g G_g for every group. */
+static void gram_product(qsim__pool *pool, const qsim__ada_view *v, const float *wsoft,
+                         const float *G, qsim__packed_b *const *gp, float *M)
+{
+    size_t n = v->n, k = v->k;
+    if (v->groups == 1)
+        qsim__sgemm_packed(pool, 0, n, wsoft, k, gp[0], M, k, NULL, NULL);
+    else
+        qsim__sgemm_batch(pool, v->groups, 0, 0, n, k, k, 1.0f, wsoft, k, n * k, G, k, k * k, 0.0f,
+                          M, k, n * k, NULL, 0, NULL);
+}
+
+typedef struct bias_ctx {
+    float *Y;
+    const float *bias;
+    size_t rows, N;
+} bias_ctx;
+
+#define BIAS_ROWS 256
+static void bias_task(void *vctx, size_t task, int thread)
+{
+    (void)thread;
+    bias_ctx *c = vctx;
+    size_t r1 = (task + 1) * BIAS_ROWS < c->rows ? (task + 1) * BIAS_ROWS : c->rows;
+    for (size_t r = task * BIAS_ROWS; r < r1; r++)
+        for (size_t j = 0; j < c->N; j++)
+            c->Y[r * c->N + j] += c->bias[j];
+}
+
+/* Yhat[BP, N] = s * X W'^T + b, group by group (grouped layers: one batched
+ * product, whose small per-group GEMMs share the threads, then the bias). */
+static void direct_forward(qsim__pool *pool, const qsim__ada_layer *L, const float *X,
+                           const float *wsoft, float *Y, size_t BP)
+{
+    const qsim__ada_view *v = &L->view;
+    size_t n = v->n, k = v->k, N = v->groups * n, K = v->groups * k;
+    if (v->groups == 1) {
+        qsim__sgemm(pool, 0, 1, BP, n, k, L->out_scale, X, K, wsoft, k, 0.0f, Y, N, L->bias, 0,
+                    NULL);
+        return;
+    }
+    qsim__sgemm_batch(pool, v->groups, 0, 1, BP, n, k, L->out_scale, X, K, k, wsoft, k, n * k,
+                      0.0f, Y, N, n, NULL, 0, NULL);
+    if (L->bias) {
+        bias_ctx bc = {Y, L->bias, BP, N};
+        qsim__pool_run(pool, (BP + BIAS_ROWS - 1) / BIAS_ROWS, bias_task, &bc);
+    }
+}
+
+/* dW'_g = s * dY_g^T X_g for every group. */
+static void direct_grad(qsim__pool *pool, const qsim__ada_layer *L, const float *dY,
+                        const float *X, float *grad, size_t BP)
+{
+    const qsim__ada_view *v = &L->view;
+    size_t n = v->n, k = v->k, N = v->groups * n, K = v->groups * k;
+    qsim__sgemm_batch(pool, v->groups, 1, 0, n, k, BP, L->out_scale, dY, N, n, X, K, k, 0.0f, grad,
+                      k, n * k, NULL, 0, NULL);
 }
 
 /* ---- driver ------------------------------------------------------------ */
@@ -364,7 +424,7 @@ qsim_status qsim__ada_optimize(qsim__pool *pool, const qsim__ada_layer *L, const
     QSIM__TRY(check_layer(L, d));
     double t0 = now_s();
     const qsim__ada_view *v = &L->view;
-    size_t N = v->groups * v->n, K = v->groups * v->k, k = v->k, n = v->n, P = v->rows;
+    size_t N = v->groups * v->n, K = v->groups * v->k, k = v->k, P = v->rows;
     size_t nw = N * k;
     size_t B = (size_t)p->batch_size < d->count ? (size_t)p->batch_size : d->count;
     size_t BP = B * P;
@@ -471,9 +531,7 @@ qsim_status qsim__ada_optimize(qsim__pool *pool, const qsim__ada_layer *L, const
         double recon;
         if (form == QSIM__ADA_FORM_GRAM) {
             float s = L->out_scale;
-            for (size_t g = 0; g < v->groups; g++)
-                qsim__sgemm_packed(pool, 0, n, wsoft + g * n * k, k, gp[g], M + g * n * k, k,
-                                   NULL, NULL);
+            gram_product(pool, v, wsoft, G, gp, M);
             double q = 0.0, l = 0.0;
             float c2 = (float)(2.0 / R_gram);
             for (size_t i = 0; i < nw; i++) {
@@ -494,9 +552,7 @@ qsim_status qsim__ada_optimize(qsim__pool *pool, const qsim__ada_layer *L, const
             }
             batch_ctx bc = {L, d, perm, X, T, K, N, xrows};
             qsim__pool_run(pool, B, batch_task, &bc);
-            for (size_t g = 0; g < v->groups; g++)
-                qsim__sgemm(pool, 0, 1, BP, n, k, L->out_scale, X + g * k, K, wsoft + g * n * k, k,
-                            0.0f, Y + g * n, N, L->bias ? L->bias + g * n : NULL, 0, NULL);
+            direct_forward(pool, L, X, wsoft, Y, BP);
             double R = (double)B * v->norm;
             dy_ctx dc = {&L->act, Y, T, BP, N, (float)(2.0 / R), dy_part};
             qsim__pool_run(pool, ndy, dy_task, &dc);
@@ -504,9 +560,7 @@ qsim_status qsim__ada_optimize(qsim__pool *pool, const qsim__ada_layer *L, const
             for (size_t i = 0; i < ndy; i++)
                 sse += dy_part[i];
             recon = sse / R;
-            for (size_t g = 0; g < v->groups; g++)
-                qsim__sgemm(pool, 1, 0, n, k, BP, L->out_scale, Y + g * n, N, X + g * k, K, 0.0f,
-                            grad + g * n * k, k, NULL, 0, NULL);
+            direct_grad(pool, L, Y, X, grad, BP);
         }
         ec.with_reg = (double)it >= warm && p->reg_param > 0.0;
         if (ec.with_reg) {
