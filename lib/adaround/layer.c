@@ -388,8 +388,11 @@ static void direct_grad(qsim__pool *pool, const qsim__ada_layer *L, const float 
 {
     const qsim__ada_view *v = &L->view;
     size_t n = v->n, k = v->k, N = v->groups * n, K = v->groups * k;
-    qsim__sgemm_batch(pool, v->groups, 1, 0, n, k, BP, L->out_scale, dY, N, n, X, K, k, 0.0f, grad,
-                      k, n * k, NULL, 0, NULL);
+    if (v->groups == 1)
+        qsim__sgemm(pool, 1, 0, n, k, BP, L->out_scale, dY, N, X, K, 0.0f, grad, k, NULL, 0, NULL);
+    else
+        qsim__sgemm_batch(pool, v->groups, 1, 0, n, k, BP, L->out_scale, dY, N, n, X, K, k, 0.0f,
+                          grad, k, n * k, NULL, 0, NULL);
 }
 
 /* ---- driver ------------------------------------------------------------ */
