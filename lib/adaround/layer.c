@@ -345,56 +345,6 @@ static void gram_product(qsim__pool *pool, const qsim__ada_view *v, const float 
                           M, k, n * k, NULL, 0, NULL);
 }
 
-typedef struct bias_ctx {
-    float *Y;
-    const float *bias;
-    size_t rows, N;
-} bias_ctx;
-
-#define BIAS_ROWS 256
-static void bias_task(void *vctx, size_t task, int thread)
-{
-    (void)thread;
-    bias_ctx *c = vctx;
-    size_t r1 = (task + 1) * BIAS_ROWS < c->rows ? (task + 1) * BIAS_ROWS : c->rows;
-    for (size_t r = task * BIAS_ROWS; r < r1; r++)
-        for (size_t j = 0; j < c->N; j++)
-            c->Y[r * c->N + j] += c->bias[j];
-}
-
-/* Yhat[BP, N] = s * X W'^T + b, group by group (grouped layers: one batched
- * product, whose small per-group GEMMs share the threads, then the bias). */
-static void direct_forward(qsim__pool *pool, const qsim__ada_layer *L, const float *X,
-                           const float *wsoft, float *Y, size_t BP)
-{
-    const qsim__ada_view *v = &L->view;
-    size_t n = v->n, k = v->k, N = v->groups * n, K = v->groups * k;
-    if (v->groups == 1) {
-        qsim__sgemm(pool, 0, 1, BP, n, k, L->out_scale, X, K, wsoft, k, 0.0f, Y, N, L->bias, 0,
-                    NULL);
-        return;
-    }
-    qsim__sgemm_batch(pool, v->groups, 0, 1, BP, n, k, L->out_scale, X, K, k, wsoft, k, n * k,
-                      0.0f, Y, N, n, NULL, 0, NULL);
-    if (L->bias) {
-        bias_ctx bc = {Y, L->bias, BP, N};
-        qsim__pool_run(pool, (BP + BIAS_ROWS - 1) / BIAS_ROWS, bias_task, &bc);
-    }
-}
-
-/* dW'_g = s * dY_g^T X_g for every group. */
-static void direct_grad(qsim__pool *pool, const qsim__ada_layer *L, const float *dY,
-                        const float *X, float *grad, size_t BP)
-{
-    const qsim__ada_view *v = &L->view;
-    size_t n = v->n, k = v->k, N = v->groups * n, K = v->groups * k;
-    if (v->groups == 1)
-        qsim__sgemm(pool, 1, 0, n, k, BP, L->out_scale, dY, N, X, K, 0.0f, grad, k, NULL, 0, NULL);
-    else
-        qsim__sgemm_batch(pool, v->groups, 1, 0, n, k, BP, L->out_scale, dY, N, n, X, K, k, 0.0f,
-                          grad, k, n * k, NULL, 0, NULL);
-}
-
 /* ---- driver ------------------------------------------------------------ */
 
 static qsim_status check_layer(const qsim__ada_layer *L, const qsim__ada_data *d)
@@ -427,7 +377,7 @@ qsim_status qsim__ada_optimize(qsim__pool *pool, const qsim__ada_layer *L, const
     QSIM__TRY(check_layer(L, d));
     double t0 = now_s();
     const qsim__ada_view *v = &L->view;
-    size_t N = v->groups * v->n, K = v->groups * v->k, k = v->k, P = v->rows;
+    size_t N = v->groups * v->n, K = v->groups * v->k, k = v->k, n = v->n, P = v->rows;
     size_t nw = N * k;
     size_t B = (size_t)p->batch_size < d->count ? (size_t)p->batch_size : d->count;
     size_t BP = B * P;
@@ -555,7 +505,9 @@ qsim_status qsim__ada_optimize(qsim__pool *pool, const qsim__ada_layer *L, const
             }
             batch_ctx bc = {L, d, perm, X, T, K, N, xrows};
             qsim__pool_run(pool, B, batch_task, &bc);
-            direct_forward(pool, L, X, wsoft, Y, BP);
+            for (size_t g = 0; g < v->groups; g++)
+                qsim__sgemm(pool, 0, 1, BP, n, k, L->out_scale, X + g * k, K, wsoft + g * n * k, k,
+                            0.0f, Y + g * n, N, L->bias ? L->bias + g * n : NULL, 0, NULL);
             double R = (double)B * v->norm;
             dy_ctx dc = {&L->act, Y, T, BP, N, (float)(2.0 / R), dy_part};
             qsim__pool_run(pool, ndy, dy_task, &dc);
@@ -563,7 +515,9 @@ qsim_status qsim__ada_optimize(qsim__pool *pool, const qsim__ada_layer *L, const
             for (size_t i = 0; i < ndy; i++)
                 sse += dy_part[i];
             recon = sse / R;
-            direct_grad(pool, L, Y, X, grad, BP);
+            for (size_t g = 0; g < v->groups; g++)
+                qsim__sgemm(pool, 1, 0, n, k, BP, L->out_scale, Y + g * n, N, X + g * k, K, 0.0f,
+                            grad + g * n * k, k, NULL, 0, NULL);
         }
         ec.with_reg = (double)it >= warm && p->reg_param > 0.0;
         if (ec.with_reg) {
