@@ -401,12 +401,13 @@ qsim_status qsim__ada_optimize(qsim__pool *pool, const qsim__ada_layer *L, const
     float *grad = qsim__malloc_array(nw, sizeof(float));
     size_t ntask = (N + ROWS_PER_TASK - 1) / ROWS_PER_TASK;
     double *reg_part = qsim__calloc(ntask, sizeof(double));
-    float *X = NULL, *T = NULL, *Y = NULL, *G = NULL, *C = NULL, *M = NULL, *xrows = NULL;
-    qsim__packed_b **gp = NULL;
+    float *X = NULL, *T = NULL, *Y = NULL, *G = NULL, *C = NULL, *M = NULL;
     size_t *perm = NULL;
     double *dy_part = NULL;
     size_t ndy = 0;
     double yy = 0.0;
+    float *xrows = NULL;         /* direct: im2col cache */
+    qsim__packed_b **gp = NULL;  /* Gram: G packed */
     if (!alpha || !mom || !vel || !wfl || !wsoft || !sig || !grad || !reg_part) {
         st = qsim__oom();
         goto out;
