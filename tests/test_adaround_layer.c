@@ -6,10 +6,13 @@
 #include "adaround/layer.h"
 #include "adaround/params.h"
 #include "core/alloc.h"
+#include "core/cpu.h"
 #include "core/error.h"
+#include "kernels/adaround.h"
 #include "kernels/gemm.h"
 #include "quant/quantsim.h"
 
+#include <inttypes.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -147,10 +150,11 @@ static double full_mse(const tcase *c, const qsim__ada_view *v, const qsim__ada_
 {
     size_t N = v->groups * v->n, K = v->groups * v->k, P = v->rows;
     float *xr = malloc(P * K * sizeof *xr);
+    double *yr = malloc(2 * N * sizeof *yr), *tr = yr + N;
     double acc = 0.0;
     for (size_t s = 0; s < d->count; s++) {
         qsim__ada_sample_rows(v, d->x + s * d->xsz, xr);
-        for (size_t p = 0; p < P; p++)
+        for (size_t p = 0; p < P; p++) {
             for (size_t o = 0; o < N; o++) {
                 size_t g = o / v->n;
                 double y = 0.0;
@@ -158,13 +162,25 @@ static double full_mse(const tcase *c, const qsim__ada_view *v, const qsim__ada_
                     y += (double)xr[p * K + g * v->k + j] * wmat[o * v->k + j];
                 y = y * L->out_scale + (L->bias ? L->bias[o] : 0.0);
                 double t = d->y[s * d->ysz + p * N + o];
-                y = ref_act(c, y, o, L->act.slope, L->act.nslope);
-                t = ref_act(c, t, o, L->act.slope, L->act.nslope);
-                acc += (y - t) * (y - t);
+                yr[o] = ref_act(c, y, o, L->act.slope, L->act.nslope);
+                tr[o] = ref_act(c, t, o, L->act.slope, L->act.nslope);
             }
+            if (c->act == QSIM__ADA_ACT_SOFTMAX) /* over the N outputs of the row */
+                for (int k2 = 0; k2 < 2; k2++) {
+                    double *r = k2 ? tr : yr, mx = r[0], sum = 0.0;
+                    for (size_t o = 1; o < N; o++)
+                        mx = r[o] > mx ? r[o] : mx;
+                    for (size_t o = 0; o < N; o++)
+                        sum += (r[o] = exp(r[o] - mx));
+                    for (size_t o = 0; o < N; o++)
+                        r[o] /= sum;
+                }
+            for (size_t o = 0; o < N; o++)
+                acc += (yr[o] - tr[o]) * (yr[o] - tr[o]);
+        }
     }
     free(xr);
-    (void)c;
+    free(yr);
     return acc / ((double)d->count * v->norm);
 }
 
@@ -368,8 +384,38 @@ static const tcase c_full = {.name = "conv_full", .kind = "conv",
     .iters = 500, .batch = 24, .full = 1, .lr = 0.01, .samples = 24, .pcq = 1, .cin = 8,
     .cout = 16, .h = 8, .w = 8, CONV_DEFAULTS, .galpha = 1, .gbeta = 1};
 
+/* Softmax over dim 1 in the loss: Gemm features and conv channels. */
+static const tcase c_softmax = {.name = "gemm_softmax", .kind = "gemm",
+    .args = "k=32 n=12 transb=1 act=softmax iters=500 lr=0.01 samples=96",
+    .iters = 500, .batch = 32, .lr = 0.01, .samples = 96, .act = QSIM__ADA_ACT_SOFTMAX,
+    .k = 32, .n = 12, .transb = 1, .galpha = 1, .gbeta = 1};
+static const tcase c_conv_softmax = {.name = "conv_softmax", .kind = "conv",
+    .args = "cin=6 cout=8 h=6 w=6 act=softmax iters=400 lr=0.01 samples=40",
+    .iters = 400, .batch = 32, .lr = 0.01, .samples = 40, .act = QSIM__ADA_ACT_SOFTMAX,
+    .pcq = 1, .cin = 6, .cout = 8, .h = 6, .w = 6, CONV_DEFAULTS, .galpha = 1, .gbeta = 1};
+/* Whole-sim cases (qsim_apply_adaround on the layer alone, model.onnx):
+ * the pads that output_shape / auto_pad imply, and Gemm transA. */
+static const tcase c_ct_oshape = {.name = "convt_oshape", .kind = "convt",
+    .args = "cin=6 cout=4 h=5 w=6 sh=2 sw=2 oshape=12,11 iters=400 lr=0.01 samples=40 noise=0 "
+            "model=1 pcq=0",
+    .iters = 400, .batch = 32, .lr = 0.01, .samples = 40};
+static const tcase c_ct_same = {.name = "convt_same", .kind = "convt",
+    .args = "cin=6 cout=4 h=5 w=5 sh=2 sw=2 autopad=SAME_UPPER iters=400 lr=0.01 samples=40 "
+            "noise=0 model=1 pcq=0",
+    .iters = 400, .batch = 32, .lr = 0.01, .samples = 40};
+static const tcase c_ct_lower = {.name = "convt_lower", .kind = "convt",
+    .args = "cin=4 cout=6 groups=2 h=6 w=5 kh=4 kw=3 sh=2 sw=3 autopad=SAME_LOWER oph=1 "
+            "iters=400 lr=0.01 samples=40 noise=0 model=1 pcq=0",
+    .iters = 400, .batch = 32, .lr = 0.01, .samples = 40};
+static const tcase c_gemm_ta = {.name = "gemm_transa", .kind = "gemm",
+    .args = "k=40 n=16 transa=1 transb=1 alpha=0.8 iters=400 lr=0.01 samples=96 noise=0 "
+            "model=1 pcq=0",
+    .iters = 400, .batch = 32, .lr = 0.01, .samples = 96, .k = 40, .n = 16, .transb = 1};
+
 static const tcase *const all_cases[] = {&c_conv_relu, &c_dw, &c_convt, &c_gemm, &c_gemm_prelu,
-                                         &c_matmul, &c_clip, &c_sig, &c_full};
+                                         &c_matmul, &c_clip, &c_sig, &c_full, &c_softmax,
+                                         &c_conv_softmax, &c_ct_oshape, &c_ct_same, &c_ct_lower,
+                                         &c_gemm_ta};
 static const size_t n_all_cases = sizeof all_cases / sizeof all_cases[0];
 
 /* Every reference case in one python run (torch starts once). */
@@ -406,6 +452,128 @@ static void test_full_gram(void **st) { (void)st; run_case(&c_full, QSIM__ADA_FO
 /* Gram on the minibatch case: a different (exact) objective, so only the
  * quality is compared (mse_ada < mse_near, asserted in run_case). */
 static void test_dw_gram(void **st) { (void)st; run_case(&c_dw, QSIM__ADA_FORM_GRAM, 0.9); }
+
+static void test_softmax(void **st) { (void)st; run_case(&c_softmax, QSIM__ADA_FORM_AUTO, 0.99); }
+static void test_conv_softmax(void **st) { (void)st; run_case(&c_conv_softmax, QSIM__ADA_FORM_AUTO, 0.99); }
+
+typedef struct feed_ctx {
+    const float *x;
+    int64_t shape[4];
+    size_t rank;
+} feed_ctx;
+
+static qsim_status feed_one(qsim_sim *s, void *ud)
+{
+    const feed_ctx *f = ud;
+    QSIM__TRY(qsim_sim_set_input(s, "x", f->x, f->shape, f->rank));
+    return qsim_sim_run(s);
+}
+
+/* qsim_apply_adaround on model.onnx (the layer alone) with the reference's
+ * per-tensor encoding frozen on the weight: the sim derives the view from
+ * the node (output_shape / auto_pad pads, transA columns) and its targets
+ * from the engine; the rounded weights must be the reference's grid. */
+static void run_apply_case(const tcase *c, double min_agree)
+{
+    char dir[1024], path[1100];
+    case_dir(c, dir, sizeof dir);
+    loaded F;
+    memset(&F, 0, sizeof F);
+    load(dir, &F);
+    snprintf(path, sizeof path, "%s/model.onnx", dir);
+    qsim_model *m = NULL;
+    qsim_sim *s = NULL;
+    assert_int_equal(qsim_model_load(path, &m), QSIM_OK);
+    assert_int_equal(qsim_sim_create(m, NULL, &s), QSIM_OK);
+    qsim_quantizer *q = qsim_quantizer_find(s, "w");
+    assert_non_null(q);
+    assert_int_equal(q->channels, 1);
+    double d = F.enc[0];
+    int64_t off = (int64_t)F.enc[1];
+    int bw = (int)F.enc[2];
+    double qmax = ldexp(1.0, bw) - 1;
+    qsim__encoding e = {(double)off * d, ((double)off + qmax) * d, d, off, bw};
+    assert_int_equal(qsim__quant_freeze(q, &e), QSIM_OK);
+
+    feed_ctx f;
+    float *xt = NULL;
+    size_t S = (size_t)c->samples;
+    if (!strcmp(c->kind, "gemm")) { /* transA: the input is X^T */
+        size_t K = (size_t)c->k;
+        xt = malloc(S * K * sizeof *xt);
+        for (size_t i = 0; i < S; i++)
+            for (size_t j = 0; j < K; j++)
+                xt[j * S + i] = F.x[i * K + j];
+        f.x = xt;
+        f.shape[0] = (int64_t)K, f.shape[1] = (int64_t)S, f.rank = 2;
+    } else {
+        int64_t cin, h, w;
+        assert_int_equal(sscanf(strstr(c->args, "cin="), "cin=%" SCNd64, &cin), 1);
+        assert_int_equal(sscanf(strstr(c->args, " h="), " h=%" SCNd64, &h), 1);
+        assert_int_equal(sscanf(strstr(c->args, " w="), " w=%" SCNd64, &w), 1);
+        f.x = F.x;
+        f.shape[0] = (int64_t)S, f.shape[1] = cin, f.shape[2] = h, f.shape[3] = w, f.rank = 4;
+    }
+    {
+        /* the engine's FP32 output is the reference's target */
+        int en[16];
+        assert_true(qsim_quantizer_count(s) <= 16);
+        for (size_t i = 0; i < qsim_quantizer_count(s); i++) {
+            en[i] = qsim_quantizer_is_enabled(qsim_quantizer_at(s, i));
+            qsim_quantizer_set_enabled(qsim_quantizer_at(s, i), 0);
+        }
+        assert_int_equal(feed_one(s, &f), QSIM_OK);
+        const float *y;
+        const int64_t *ys;
+        size_t yr;
+        assert_int_equal(qsim_sim_get_output(s, "y", &y, &ys, &yr), QSIM_OK);
+        double worst = 0.0;
+        for (size_t i = 0; i < F.ny; i++) {
+            double er = fabs((double)y[i] - F.y[i]) / (1.0 + fabs(F.y[i]));
+            worst = er > worst ? er : worst;
+        }
+        print_message("# %s: engine output vs torch: worst %.2e\n", c->name, worst);
+        assert_true(worst < 1e-5);
+        for (size_t i = 0; i < qsim_quantizer_count(s); i++)
+            qsim_quantizer_set_enabled(qsim_quantizer_at(s, i), en[i]);
+    }
+    qsim_adaround_params p;
+    qsim__adaround_params_default(&p);
+    p.num_iterations = c->iters;
+    p.lr = c->lr;
+    p.batch_size = c->batch;
+    p.formulation = QSIM__ADA_FORM_DIRECT; /* the reference's minibatch steps */
+    assert_int_equal(qsim_apply_adaround(s, feed_one, &f, &p), QSIM_OK);
+    assert_true(q->frozen);
+
+    const qsim__tensor *wt = qsim__quant_weight(s, q);
+    assert_int_equal(wt->numel, F.nw);
+    const float *wr = wt->data;
+    float d32 = (float)d, o32 = (float)off;
+    size_t same = 0, ref_changed = 0;
+    for (size_t i = 0; i < F.nw; i++) {
+        double wf = floor(F.w[i] / d32);
+        double qr = wf + F.up[i] - off;
+        qr = qr < 0 ? 0 : (qr > qmax ? qmax : qr);
+        float ref = (float)((qr + o32) * d32);
+        same += fabsf(ref - wr[i]) <= 1e-5f * d32;
+        ref_changed += F.up[i] != F.near[i];
+    }
+    double agree = (double)same / (double)F.nw;
+    print_message("# %s (sim): agree %.4f (%zu of %zu differ; torch changed %zu vs nearest)\n",
+                  c->name, agree, F.nw - same, F.nw, ref_changed);
+    assert_true(agree >= min_agree);
+    assert_true(ref_changed > 0);
+    free(xt);
+    qsim_sim_free(s);
+    qsim_model_free(m);
+    unload(&F);
+}
+
+static void test_convt_oshape(void **st) { (void)st; run_apply_case(&c_ct_oshape, 0.99); }
+static void test_convt_same(void **st) { (void)st; run_apply_case(&c_ct_same, 0.99); }
+static void test_convt_lower(void **st) { (void)st; run_apply_case(&c_ct_lower, 0.99); }
+static void test_gemm_transa(void **st) { (void)st; run_apply_case(&c_gemm_ta, 0.99); }
 
 static void test_params(void **st)
 {
@@ -518,12 +686,11 @@ static void test_rng(void **st)
 
 /* The result depends only on the seed: the same for 1 and 2 threads, and
  * for the same seed twice (both formulations). */
-static void test_deterministic(void **st)
+static void deterministic(int64_t groups)
 {
-    (void)st;
     qsim__ada_view v;
     int64_t s1[2] = {1, 1}, pads[4] = {1, 1, 1, 1};
-    assert_int_equal(qsim__ada_view_conv(&v, 8, 9, 9, 16, 1, 3, 3, s1, s1, pads), QSIM_OK);
+    assert_int_equal(qsim__ada_view_conv(&v, 8, 9, 9, 16, groups, 3, 3, s1, s1, pads), QSIM_OK);
     qsim__ada_data d;
     assert_int_equal(qsim__ada_data_init(&d, &v, 40), QSIM_OK);
     unsigned r = 11;
@@ -539,14 +706,18 @@ static void test_deterministic(void **st)
         }
         assert_int_equal(qsim__ada_data_add(&d, &v, x, y), QSIM_OK);
     }
-    size_t nw = v.n * v.k;
+    size_t nw = v.groups * v.n * v.k;
     float *w0 = malloc(nw * sizeof *w0), *wa = malloc(nw * sizeof *wa), *wb = malloc(nw * sizeof *wb);
     for (size_t i = 0; i < nw; i++) {
         r = r * 1103515245u + 12345u;
         w0[i] = (float)((r >> 8) & 0xffff) / 163840.0f - 0.2f;
     }
     qsim__encoding e = {-0.2, 0.2, 0.4 / 15, -7, 4};
+    float bias[16];
+    for (int i = 0; i < 16; i++)
+        bias[i] = 0.01f * (float)(i - 8);
     qsim__ada_layer L = {.view = v, .enc = &e, .nenc = 1, .out_scale = 1.0f};
+    L.bias = groups > 1 ? bias : NULL;
     L.act.kind = QSIM__ADA_ACT_NONE;
     qsim_adaround_params p;
     qsim__adaround_params_default(&p);
@@ -569,6 +740,13 @@ static void test_deterministic(void **st)
     qsim__pool_free(pool);
     free(x), free(y), free(w0), free(wa), free(wb);
     qsim__ada_data_free(&d);
+}
+
+static void test_deterministic(void **st)
+{
+    (void)st;
+    deterministic(1);
+    deterministic(4); /* grouped: the batched group products and the bias pass */
 }
 
 static qsim_status feed_random(qsim_sim *s, void *ud)
@@ -633,6 +811,91 @@ static void test_apply_oom(void **st)
     qsim_model_free(m);
 }
 
+/* The step kernel: its exp/ln against libm (double), and the AVX2 path
+ * bit-identical to the portable one (tails, every branch of the step). */
+static void test_step_kernel(void **st)
+{
+    (void)st;
+    double worst = 0.0;
+    for (int i = -8700; i <= 8800; i += 7) {
+        float x = (float)i / 100.0f;
+        double r = exp((double)x), e = fabs((double)qsim__ada_expf(x) - r) / r;
+        worst = e > worst ? e : worst;
+    }
+    assert_true(worst < 4e-7);
+    worst = 0.0;
+    for (int i = 1; i < 20000; i++) {
+        float x = (float)i / 20000.0f * (i % 3 ? 1.0f : 1e-5f);
+        double r = log((double)x), e = fabs((double)qsim__ada_logf(x) - r);
+        worst = e > worst ? e : worst;
+    }
+    assert_true(worst < 1e-6 * 12); /* |ln| up to ~12 here */
+    enum { NE = 203 };
+    unsigned r = 5;
+    float in[6][NE], out[2][5][NE];
+    for (int k = 0; k < 6; k++)
+        for (int i = 0; i < NE; i++) {
+            r = r * 1103515245u + 12345u;
+            float u = (float)((r >> 8) & 0xffff) / 65536.0f;
+            in[k][i] = k == 0 ? floorf(u * 20.0f - 12.0f)  /* wfloor */
+                     : k == 1 ? (u - 0.5f) * 4.0f         /* grad */
+                     : k == 2 ? (u - 0.5f) * 16.0f        /* alpha */
+                     : k == 3 ? (u - 0.5f) * 0.1f         /* m */
+                     : k == 4 ? u * 0.01f : 0.0f;         /* v */
+        }
+    for (int i = 0; i < NE; i++)
+        in[5][i] = 1.0f / (1.0f + expf(-in[2][i]));
+    qsim__ada_step p = {1.2f, -0.1f, 0.05f, -8.0f, 15.0f, 1, 1, 4.5f, -0.055f, 0.01f, 0.3f,
+                        0.9f, 0.999f, 0.1f, 0.001f, 1e-8f};
+    for (int mode = 0; mode < 3; mode++) {
+        p.update = mode > 0;
+        p.with_reg = mode > 1;
+        double reg[2] = {0, 0};
+        int paths = 1;
+        for (int path = 0; path < 2; path++) {
+            for (int k = 0; k < 4; k++) /* alpha, m, v, sig are updated in place */
+                memcpy(out[path][k], in[k + 2], sizeof out[path][k]);
+            float *a = out[path][0], *m = out[path][1], *v = out[path][2], *sg = out[path][3];
+            float *ws = out[path][4];
+            /* uneven runs: tails of every length */
+            for (size_t i0 = 0, n = 1; i0 < NE; i0 += n, n = n % 17 + 1) {
+                size_t len = i0 + n > NE ? NE - i0 : n;
+                const float *g = p.update ? in[1] + i0 : NULL;
+                if (path == 0)
+                    reg[0] += qsim__ada_step_f32__generic(&p, len, in[0] + i0, g, a + i0, m + i0,
+                                                          v + i0, sg + i0, ws + i0);
+#ifdef QSIM_HAVE_AVX2
+                else if (qsim__cpu_use_avx2())
+                    reg[1] += qsim__ada_step_f32__avx2(&p, len, in[0] + i0, g, a + i0, m + i0,
+                                                       v + i0, sg + i0, ws + i0);
+#endif
+            }
+#ifdef QSIM_HAVE_AVX2
+            paths = qsim__cpu_use_avx2() ? 2 : 1;
+#endif
+        }
+        if (paths == 2) {
+            assert_memory_equal(out[0], out[1], sizeof out[0]);
+            assert_true(reg[0] == reg[1]);
+        }
+        if (mode == 2)
+            assert_true(reg[0] > 0.0);
+        /* an independent double-precision step agrees closely (mode 2) */
+        for (int i = 0; mode == 2 && i < NE; i++) {
+            double sg0 = in[5][i], hr = sg0 * 1.2 - 0.1, h = hr < 0 ? 0 : hr > 1 ? 1 : hr;
+            double x = in[0][i] + h + 8.0, gh = (x >= 0 && x <= 15) ? in[1][i] * 0.05 : 0;
+            double t = 2 * h - 1, at = fabs(t);
+            if (at > 0)
+                gh += (t > 0 ? 1 : -1) * -0.055 * pow(at, 4.5) * 2;
+            double g = (hr >= 0 && hr <= 1) ? gh * 1.2 * sg0 * (1 - sg0) : 0;
+            double mm = in[3][i] * 0.9 + g * 0.1, vv = in[4][i] * 0.999 + g * g * 0.001;
+            double a = in[2][i] - 0.01 * mm / (sqrt(vv) / 0.3 + 1e-8);
+            assert_true(fabs(a - out[0][0][i]) <= 1e-5 * (1 + fabs(a)));
+            assert_true(fabs(1 / (1 + exp(-a)) - out[0][3][i]) <= 1e-6);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -644,6 +907,10 @@ int main(void)
         cmocka_unit_test(test_sigmoid),  cmocka_unit_test(test_full_direct),
         cmocka_unit_test(test_full_gram), cmocka_unit_test(test_dw_gram),
         cmocka_unit_test(test_apply_oom),  cmocka_unit_test(test_deterministic),
+        cmocka_unit_test(test_step_kernel), cmocka_unit_test(test_softmax),
+        cmocka_unit_test(test_conv_softmax), cmocka_unit_test(test_convt_oshape),
+        cmocka_unit_test(test_convt_same),  cmocka_unit_test(test_convt_lower),
+        cmocka_unit_test(test_gemm_transa),
     };
     /* ADA_TEST_FILTER=test_apply_oom runs one case (valgrind runs) */
     const char *flt = getenv("ADA_TEST_FILTER");

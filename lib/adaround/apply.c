@@ -19,8 +19,14 @@
 #include "../kernels/fp16.h"
 #include "../quant/quantsim.h"
 #include "layer.h"
+#include "node.h"
 
-enum { OP_CONV = 1, OP_CONVT, OP_GEMM, OP_MATMUL };
+enum {
+    OP_CONV = QSIM__ADA_OP_CONV,
+    OP_CONVT = QSIM__ADA_OP_CONVT,
+    OP_GEMM = QSIM__ADA_OP_GEMM,
+    OP_MATMUL = QSIM__ADA_OP_MATMUL,
+};
 
 /* ---- input capture ----------------------------------------------------- */
 
@@ -91,101 +97,32 @@ typedef struct job {
     size_t nx, ny, cap;
     float *bias;
     float *slope;
+    int trans_a;   /* Gemm transA = 1: the samples are X's columns */
+    float *col;    /* one gathered column (trans_a) */
 } job;
-
-static qsim_status ints2(const qsim__node *n, const char *name, size_t want, int64_t def,
-                         int64_t *out)
-{
-    const int64_t *v;
-    size_t c;
-    QSIM__TRY(qsim__attr_ints(n, name, &v, &c));
-    for (size_t i = 0; i < want; i++)
-        out[i] = def;
-    if (!v)
-        return QSIM_OK;
-    if (c != want)
-        return qsim__fail(QSIM_ERR_UNSUPPORTED, "adaround: node '%s': attribute %s has %zu values",
-                          n->name, name, c);
-    for (size_t i = 0; i < want; i++)
-        out[i] = v[i];
-    return QSIM_OK;
-}
 
 /* The linear view from the layer's input shape (first batch seen). */
 static qsim_status build_view(qsim_sim *s, job *j, const qsim__shape *xs)
 {
-    const qsim__node *n = j->node;
     const qsim__tensor *w = qsim__quant_weight(s, j->q);
-    const qsim__shape *ws = &w->shape;
-    qsim__ada_view *v = &j->L.view;
-    if (j->op == OP_CONV || j->op == OP_CONVT) {
-        int sp = xs->rank - 2;
-        if ((sp != 1 && sp != 2) || ws->rank != xs->rank)
-            return qsim__fail(QSIM_ERR_UNSUPPORTED, "adaround: node '%s': only 1-D and 2-D "
-                              "convolutions", n->name);
-        int64_t st[2], dl[2], pd[4], op[2] = {0, 0}, pads[4] = {0, 0, 0, 0}, grp;
-        int64_t s2[2] = {1, 1}, d2[2] = {1, 1}, k2[2] = {1, ws->dims[2 + sp - 1]};
-        int64_t h = sp == 2 ? xs->dims[2] : 1, wd = xs->dims[1 + sp];
-        QSIM__TRY(ints2(n, "strides", (size_t)sp, 1, st));
-        QSIM__TRY(ints2(n, "dilations", (size_t)sp, 1, dl));
-        QSIM__TRY(ints2(n, "pads", 2 * (size_t)sp, 0, pd));
-        QSIM__TRY(qsim__attr_int(n, "group", 1, &grp));
-        if (sp == 2) {
-            k2[0] = ws->dims[2];
-            s2[0] = st[0], s2[1] = st[1], d2[0] = dl[0], d2[1] = dl[1];
-            memcpy(pads, pd, sizeof pads);
-        } else {
-            s2[1] = st[0], d2[1] = dl[0], pads[1] = pd[0], pads[3] = pd[1];
-        }
-        const char *ap;
-        QSIM__TRY(qsim__attr_string(n, "auto_pad", "NOTSET", &ap));
-        int same = !strcmp(ap, "SAME_UPPER") || !strcmp(ap, "SAME_LOWER");
-        if (!strcmp(ap, "VALID"))
-            memset(pads, 0, sizeof pads);
-        else if (same && j->op == OP_CONV) {
-            int64_t in[2] = {h, wd};
-            for (int a = 0; a < 2; a++) {
-                int64_t o = (in[a] + s2[a] - 1) / s2[a];
-                int64_t tot = (o - 1) * s2[a] + (k2[a] - 1) * d2[a] + 1 - in[a];
-                tot = tot < 0 ? 0 : tot;
-                int64_t b = !strcmp(ap, "SAME_UPPER") ? tot / 2 : tot - tot / 2;
-                pads[a] = b, pads[a + 2] = tot - b;
-            }
-        } else if (strcmp(ap, "NOTSET"))
-            return qsim__fail(QSIM_ERR_UNSUPPORTED, "adaround: node '%s': auto_pad %s", n->name,
-                              ap);
-        if (j->op == OP_CONV)
-            return qsim__ada_view_conv(v, xs->dims[1], h, wd, ws->dims[0], grp, k2[0], k2[1], s2,
-                                       d2, pads);
-        int64_t opd[2];
-        QSIM__TRY(ints2(n, "output_padding", (size_t)sp, 0, opd));
-        if (sp == 2)
-            op[0] = opd[0], op[1] = opd[1];
-        else
-            op[1] = opd[0];
-        if (qsim__node_attr(n, "output_shape"))
-            return qsim__fail(QSIM_ERR_UNSUPPORTED, "adaround: node '%s': ConvTranspose "
-                              "output_shape", n->name);
-        return qsim__ada_view_convt(v, xs->dims[1], h, wd, ws->dims[1] * grp, grp, k2[0], k2[1],
-                                    s2, d2, pads, op);
+    return qsim__ada_node_view(j->node, j->op, &w->shape, xs, &j->L.view);
+}
+
+static qsim_status put_columns(job *j, const qsim__tview *t)
+{
+    size_t K = j->d.xsz, M = K && t->shape.rank == 2 ? t->numel / K : 0;
+    if (!M || t->shape.dims[0] != (int64_t)K)
+        return qsim__fail(QSIM_ERR_SHAPE, "adaround: node '%s': input is not [%zu, M]",
+                          j->node->name, K);
+    if (!j->col && !(j->col = qsim__malloc_array(K, sizeof *j->col)))
+        return qsim__oom();
+    const float *x = t->data;
+    for (size_t m = 0; m < M && j->nx < j->cap; m++) {
+        for (size_t i = 0; i < K; i++)
+            j->col[i] = x[i * M + m];
+        qsim__ada_data_put_x(&j->d, j->nx++, j->col);
     }
-    if (ws->rank != 2)
-        return qsim__fail(QSIM_ERR_UNSUPPORTED, "adaround: node '%s': weight is not 2-D", n->name);
-    if (j->op == OP_GEMM) {
-        int64_t tb;
-        QSIM__TRY(qsim__attr_int(n, "transB", 0, &tb));
-        if (xs->rank != 2)
-            return qsim__fail(QSIM_ERR_UNSUPPORTED, "adaround: node '%s': input rank", n->name);
-        size_t K = (size_t)(tb ? ws->dims[1] : ws->dims[0]), N = (size_t)(tb ? ws->dims[0] : ws->dims[1]);
-        return qsim__ada_view_rows(v, 1, K, N, (int)tb, 1.0);
-    }
-    if (xs->rank == 2)
-        return qsim__ada_view_rows(v, 1, (size_t)ws->dims[0], (size_t)ws->dims[1], 0, 1.0);
-    if (xs->rank == 3)
-        return qsim__ada_view_rows(v, (size_t)xs->dims[1], (size_t)ws->dims[0],
-                                   (size_t)ws->dims[1], 0, (double)ws->dims[1]);
-    return qsim__fail(QSIM_ERR_UNSUPPORTED, "adaround: node '%s': MatMul input of rank %d",
-                      n->name, xs->rank);
+    return QSIM_OK;
 }
 
 static qsim_status layer_hook(void *ctx, qsim_sim *s, int32_t value, qsim__tview *t)
@@ -203,6 +140,8 @@ static qsim_status layer_hook(void *ctx, qsim_sim *s, int32_t value, qsim__tview
             QSIM__TRY(qsim__ada_data_init(&j->d, &j->L.view, j->cap));
             j->have_view = 1;
         }
+        if (j->trans_a) /* [K, M]: M samples of K, one column each */
+            return put_columns(j, t);
         if (!B || t->numel / B != j->d.xsz || t->numel % B)
             return qsim__fail(QSIM_ERR_SHAPE, "adaround: node '%s': batches of different shapes",
                               j->node->name);
@@ -236,6 +175,9 @@ static qsim_status loss_act(qsim_sim *s, job *j)
         a->kind = QSIM__ADA_ACT_SIGMOID;
     } else if (!strcmp(c->op_type, "Tanh")) {
         a->kind = QSIM__ADA_ACT_TANH;
+    } else if (!strcmp(c->op_type, "Softmax") &&
+               (j->L.view.kind == QSIM__ADA_CONV || j->L.view.rows == 1)) {
+        a->kind = QSIM__ADA_ACT_SOFTMAX; /* over dim 1 (AIMET), not 3-D MatMul's T */
     } else if (!strcmp(c->op_type, "LeakyRelu")) {
         a->kind = QSIM__ADA_ACT_LEAKY;
         QSIM__TRY(qsim__attr_float(c, "alpha", 0.01f, &a->a));
@@ -271,10 +213,8 @@ static qsim_status loss_act(qsim_sim *s, job *j)
 /* Static checks: 1 when the node is a layer AdaRound handles. */
 static int layer_op(const qsim_sim *s, const qsim__node *n, qsim_quantizer *q, int *op)
 {
-    const char *t = n->op_type;
-    *op = !strcmp(t, "Conv") ? OP_CONV : !strcmp(t, "ConvTranspose") ? OP_CONVT
-        : !strcmp(t, "Gemm") ? OP_GEMM : !strcmp(t, "MatMul") ? OP_MATMUL : 0;
-    if (!*op || n->domain[0] || n->n_inputs < 2 || !q)
+    *op = qsim__ada_op_of(n);
+    if (!*op || n->n_inputs < 2 || !q)
         return 0;
     if (q->kind != QSIM_QUANTIZER_PARAM || !q->enabled || q->data_type != QSIM_DATA_TYPE_INT)
         return 0;
@@ -287,12 +227,6 @@ static int layer_op(const qsim_sim *s, const qsim__node *n, qsim_quantizer *q, i
         return 0; /* 3-D convolutions: skipped, as in AIMET */
     if ((*op == OP_GEMM || *op == OP_MATMUL) && wr != 2)
         return 0;
-    if (*op == OP_CONVT) {
-        const char *ap = NULL;
-        if (qsim__node_attr(n, "output_shape") ||
-            qsim__attr_string(n, "auto_pad", "NOTSET", &ap) != QSIM_OK || strcmp(ap, "NOTSET"))
-            return 0;
-    }
     if (*op == OP_MATMUL) {
         int xr = s->g->values[n->inputs[0]].rank;
         if (xr > 3)
@@ -301,9 +235,8 @@ static int layer_op(const qsim_sim *s, const qsim__node *n, qsim_quantizer *q, i
     /* per-channel must be along the output channels (the Wmat rows) */
     int want = *op == OP_CONV ? 0 : *op == OP_CONVT ? 1 : 1;
     if (*op == OP_GEMM) {
-        int64_t tb = 0, ta = 0;
-        if (qsim__attr_int(n, "transB", 0, &tb) != QSIM_OK ||
-            qsim__attr_int(n, "transA", 0, &ta) != QSIM_OK || ta)
+        int64_t tb = 0;
+        if (qsim__attr_int(n, "transB", 0, &tb) != QSIM_OK)
             return 0;
         want = tb ? 0 : 1;
     }
@@ -499,6 +432,9 @@ qsim_status qsim_apply_adaround(qsim_sim *s, qsim_forward_fn fn, void *user_data
         j->node = n, j->q = q, j->op = op;
         j->xv = n->inputs[0], j->yv = n->outputs[0];
         j->cap = (size_t)p->max_samples;
+        int64_t ta = 0;
+        if (op == OP_GEMM && qsim__attr_int(n, "transA", 0, &ta) == QSIM_OK)
+            j->trans_a = ta != 0;
     }
 
     /* 1. capture the model inputs of every run of the callback */
@@ -545,6 +481,7 @@ qsim_status qsim_apply_adaround(qsim_sim *s, qsim_forward_fn fn, void *user_data
     for (size_t i = 0; i < nl; i++) {
         qsim__ada_data_free(&jobs[i].d);
         qsim__free(jobs[i].bias);
+        qsim__free(jobs[i].col);
     }
     for (size_t i = 0; i < ndone; i++) {
         qsim__tensor_free(done[i].orig);

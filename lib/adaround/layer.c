@@ -19,6 +19,7 @@
 
 #include "../core/alloc.h"
 #include "../core/error.h"
+#include "../kernels/adaround.h"
 #include "../kernels/gemm.h"
 #include "layer.h"
 
@@ -62,7 +63,8 @@ static const qsim__encoding *enc_of(const qsim__ada_layer *L, size_t row)
 }
 
 /* update == 0: compute W' from alpha. update == 1: gradient step from
- * grad (at the W' of the same alpha), then W' again. */
+ * grad (at the W' of the same alpha), then W' again. One fused pass per
+ * row (lib/kernels/adaround.h; sigmoid(alpha) is kept between steps). */
 static void elem_task(void *vctx, size_t task, int thread)
 {
     (void)thread;
@@ -70,48 +72,20 @@ static void elem_task(void *vctx, size_t task, int thread)
     size_t r0 = task * ROWS_PER_TASK, r1 = r0 + ROWS_PER_TASK;
     if (r1 > c->N)
         r1 = c->N;
+    qsim__ada_step sp;
+    sp.zg = ZETA - GAMMA, sp.gamma = GAMMA;
+    sp.update = c->update, sp.with_reg = c->update && c->with_reg;
+    sp.beta_m1 = c->beta - 1.0f, sp.cd = -c->lambda * c->beta;
+    sp.step = c->step_size, sp.bc2s = c->bc2_sqrt, sp.b1 = c->b1, sp.b2 = c->b2;
+    sp.omb1 = 1.0f - c->b1, sp.omb2 = 1.0f - c->b2, sp.eps = c->eps;
     double reg = 0.0;
     for (size_t r = r0; r < r1; r++) {
         const qsim__encoding *e = enc_of(c->L, r);
-        float delta = (float)e->delta, off = (float)e->offset;
-        float qmax = (float)(ldexp(1.0, e->bw) - 1.0);
-        for (size_t j = r * c->k; j < (r + 1) * c->k; j++) {
-            /* sigmoid(alpha) is kept from the previous step (one expf) */
-            float a = c->alpha[j];
-            float sg = c->sig[j];
-            float hraw = sg * (ZETA - GAMMA) + GAMMA;
-            float h = hraw < 0.0f ? 0.0f : (hraw > 1.0f ? 1.0f : hraw);
-            if (c->update) {
-                float x = c->wfloor[j] + h - off;
-                float gh = (x >= 0.0f && x <= qmax) ? c->grad[j] * delta : 0.0f;
-                if (c->with_reg) {
-                    float t = 2.0f * h - 1.0f, at = fabsf(t);
-                    float pm1 = at > 0.0f ? powf(at, c->beta - 1.0f) : 0.0f;
-                    reg += (double)(1.0f - (at > 0.0f ? pm1 * at : powf(at, c->beta)));
-                    if (at > 0.0f) {
-                        float d = -c->lambda * c->beta * pm1 * 2.0f;
-                        gh += t > 0.0f ? d : -d;
-                    }
-                }
-                float g = (hraw >= 0.0f && hraw <= 1.0f) ? gh * (ZETA - GAMMA) * sg * (1.0f - sg)
-                                                         : 0.0f;
-                /* torch.optim.Adam (no weight decay, no amsgrad) in float32. */
-                float m = c->m[j] * c->b1 + g * (1.0f - c->b1);
-                float v = c->v[j] * c->b2 + g * g * (1.0f - c->b2);
-                c->m[j] = m;
-                c->v[j] = v;
-                float denom = sqrtf(v) / c->bc2_sqrt + c->eps;
-                a = a - c->step_size * (m / denom);
-                c->alpha[j] = a;
-                sg = 1.0f / (1.0f + expf(-a));
-                c->sig[j] = sg;
-                hraw = sg * (ZETA - GAMMA) + GAMMA;
-                h = hraw < 0.0f ? 0.0f : (hraw > 1.0f ? 1.0f : hraw);
-            }
-            float x = c->wfloor[j] + h - off;
-            x = x < 0.0f ? 0.0f : (x > qmax ? qmax : x);
-            c->wsoft[j] = (x + off) * delta;
-        }
+        sp.delta = (float)e->delta, sp.off = (float)e->offset;
+        sp.qmax = (float)(ldexp(1.0, e->bw) - 1.0);
+        size_t j = r * c->k;
+        reg += qsim__ada_step_f32(&sp, c->k, c->wfloor + j, c->update ? c->grad + j : NULL,
+                                  c->alpha + j, c->m + j, c->v + j, c->sig + j, c->wsoft + j);
     }
     if (c->reg_part)
         c->reg_part[task] = reg;
@@ -160,6 +134,20 @@ static float act_d(const qsim__ada_act *a, float x, float y, size_t col)
     }
 }
 
+/* Softmax over each row of N (dim 1 of NCHW and of [B, N] outputs). */
+static void softmax_row(const float *x, float *y, size_t N)
+{
+    float mx = x[0], sum = 0.0f;
+    for (size_t j = 1; j < N; j++)
+        mx = x[j] > mx ? x[j] : mx;
+    for (size_t j = 0; j < N; j++) {
+        y[j] = expf(x[j] - mx);
+        sum += y[j];
+    }
+    for (size_t j = 0; j < N; j++)
+        y[j] /= sum;
+}
+
 /* ---- direct formulation: minibatch rows -------------------------------- */
 
 typedef struct batch_ctx {
@@ -168,6 +156,7 @@ typedef struct batch_ctx {
     const size_t *idx;
     float *X, *T; /* [B*P, K], [B*P, N] */
     size_t K, N;
+    const float *xrows; /* optional: every sample's rows (the im2col cache) */
 } batch_ctx;
 
 static void batch_task(void *vctx, size_t task, int thread)
@@ -176,11 +165,16 @@ static void batch_task(void *vctx, size_t task, int thread)
     batch_ctx *c = vctx;
     const qsim__ada_view *v = &c->L->view;
     size_t s = c->idx[task], P = v->rows;
-    qsim__ada_sample_rows(v, c->d->x + s * c->d->xsz, c->X + task * P * c->K);
+    if (c->xrows)
+        memcpy(c->X + task * P * c->K, c->xrows + s * P * c->K, P * c->K * sizeof(float));
+    else
+        qsim__ada_sample_rows(v, c->d->x + s * c->d->xsz, c->X + task * P * c->K);
     const float *y = c->d->y + s * c->d->ysz;
     float *t = c->T + task * P * c->N;
     for (size_t i = 0; i < P * c->N; i++)
         t[i] = c->L->act.kind ? act_f(&c->L->act, y[i], i % c->N) : y[i];
+    for (size_t r = 0; c->L->act.kind == QSIM__ADA_ACT_SOFTMAX && r < P; r++)
+        softmax_row(t + r * c->N, t + r * c->N, c->N);
 }
 
 /* Yhat in place -> dYhat; returns the sum of squared errors. */
@@ -193,6 +187,27 @@ typedef struct dy_ctx {
     double *part;
 } dy_ctx;
 
+/* Softmax rows: y = softmax(x), e = y - T, g = scale*e,
+ * dx_i = y_i * (g_i - sum_j g_j y_j); returns the sum of e^2. */
+static double dy_softmax_rows(dy_ctx *c, size_t r0, size_t r1)
+{
+    double acc = 0.0;
+    for (size_t r = r0; r < r1; r++) {
+        float *x = c->Y + r * c->N;
+        const float *t = c->T + r * c->N;
+        softmax_row(x, x, c->N);
+        float dot = 0.0f;
+        for (size_t j = 0; j < c->N; j++) {
+            float e = x[j] - t[j];
+            acc += (double)e * (double)e;
+            dot += c->scale * e * x[j];
+        }
+        for (size_t j = 0; j < c->N; j++)
+            x[j] = x[j] * (c->scale * (x[j] - t[j]) - dot);
+    }
+    return acc;
+}
+
 #define DY_ROWS 64
 static void dy_task(void *vctx, size_t task, int thread)
 {
@@ -201,6 +216,10 @@ static void dy_task(void *vctx, size_t task, int thread)
     size_t r0 = task * DY_ROWS, r1 = r0 + DY_ROWS;
     if (r1 > c->rows)
         r1 = c->rows;
+    if (c->act->kind == QSIM__ADA_ACT_SOFTMAX) {
+        c->part[task] = dy_softmax_rows(c, r0, r1);
+        return;
+    }
     double acc = 0.0;
     for (size_t i = r0 * c->N; i < r1 * c->N; i++) {
         size_t col = i % c->N;
@@ -246,7 +265,7 @@ static qsim_status gram_build(qsim__pool *pool, const qsim__ada_layer *L, const 
         size_t nb = d->count - s0 < per ? d->count - s0 : per;
         for (size_t i = 0; i < nb; i++)
             idx[i] = s0 + i;
-        batch_ctx bc = {&plain, d, idx, X, T, K, N};
+        batch_ctx bc = {&plain, d, idx, X, T, K, N, NULL};
         qsim__pool_run(pool, nb, batch_task, &bc);
         size_t R = nb * P;
         for (size_t i = 0; i < R; i++)
@@ -269,6 +288,61 @@ static qsim_status gram_build(qsim__pool *pool, const qsim__ada_layer *L, const 
     qsim__free(T);
     qsim__free(idx);
     return QSIM_OK;
+}
+
+/* ---- step helpers -------------------------------------------------------- */
+
+/* im2col rows of every cached sample, built once for the direct steps when
+ * they fit QSIM__ADA_XCACHE_BYTES (layer.h): a step then copies contiguous
+ * rows instead of gathering patches. */
+typedef struct xcache_ctx {
+    const qsim__ada_view *v;
+    const qsim__ada_data *d;
+    float *rows;
+    size_t per; /* floats per sample: P*K */
+} xcache_ctx;
+
+static void xcache_task(void *vctx, size_t task, int thread)
+{
+    (void)thread;
+    xcache_ctx *c = vctx;
+    qsim__ada_sample_rows(c->v, c->d->x + task * c->d->xsz, c->rows + task * c->per);
+}
+
+static float *xcache_build(qsim__pool *pool, const qsim__ada_view *v, const qsim__ada_data *d)
+{
+    size_t per, all, bytes;
+    if (v->kind != QSIM__ADA_CONV || !qsim__mul_size(v->rows, v->groups * v->k, &per) ||
+        !qsim__mul_size(per, d->count, &all) || !qsim__mul_size(all, sizeof(float), &bytes) ||
+        bytes > QSIM__ADA_XCACHE_BYTES)
+        return NULL;
+    float *rows = qsim__malloc_array(all, sizeof(float));
+    if (!rows) /* only a speed-up: go on without it */
+        return NULL;
+    xcache_ctx c = {v, d, rows, per};
+    qsim__pool_run(pool, d->count, xcache_task, &c);
+    return rows;
+}
+
+/* G packed once for the Gram steps' W' * G (one group; grouped layers run
+ * all groups as one batched product instead). */
+static qsim_status gram_pack(const qsim__ada_view *v, const float *G, qsim__packed_b **gp)
+{
+    if (v->groups == 1)
+        QSIM__TRY(qsim__pack_b(0, v->k, v->k, G, v->k, &gp[0]));
+    return QSIM_OK;
+}
+
+/* M_g = W'_g G_g for every group. */
+static void gram_product(qsim__pool *pool, const qsim__ada_view *v, const float *wsoft,
+                         const float *G, qsim__packed_b *const *gp, float *M)
+{
+    size_t n = v->n, k = v->k;
+    if (v->groups == 1)
+        qsim__sgemm_packed(pool, 0, n, wsoft, k, gp[0], M, k, NULL, NULL);
+    else
+        qsim__sgemm_batch(pool, v->groups, 0, 0, n, k, k, 1.0f, wsoft, k, n * k, G, k, k * k, 0.0f,
+                          M, k, n * k, NULL, 0, NULL);
 }
 
 /* ---- driver ------------------------------------------------------------ */
@@ -332,6 +406,8 @@ qsim_status qsim__ada_optimize(qsim__pool *pool, const qsim__ada_layer *L, const
     double *dy_part = NULL;
     size_t ndy = 0;
     double yy = 0.0;
+    float *xrows = NULL;         /* direct: im2col cache */
+    qsim__packed_b **gp = NULL;  /* Gram: G packed */
     if (!alpha || !mom || !vel || !wfl || !wsoft || !sig || !grad || !reg_part) {
         st = qsim__oom();
         goto out;
@@ -351,6 +427,12 @@ qsim_status qsim__ada_optimize(qsim__pool *pool, const qsim__ada_layer *L, const
         }
         st = gram_build(pool, L, d, G, C, &yy);
         if (st != QSIM_OK)
+            goto out;
+        if (!(gp = qsim__calloc(v->groups, sizeof *gp))) {
+            st = qsim__oom();
+            goto out;
+        }
+        if ((st = gram_pack(v, G, gp)) != QSIM_OK)
             goto out;
     } else {
         size_t xn, tn;
@@ -376,6 +458,7 @@ qsim_status qsim__ada_optimize(qsim__pool *pool, const qsim__ada_layer *L, const
         }
         for (size_t i = 0; i < d->count; i++)
             perm[i] = i;
+        xrows = xcache_build(pool, v, d);
     }
 
     /* alpha so that h(alpha) = W/delta - floor(W/delta). */
@@ -408,9 +491,7 @@ qsim_status qsim__ada_optimize(qsim__pool *pool, const qsim__ada_layer *L, const
         double recon;
         if (form == QSIM__ADA_FORM_GRAM) {
             float s = L->out_scale;
-            for (size_t g = 0; g < v->groups; g++)
-                qsim__sgemm(pool, 0, 0, n, k, k, 1.0f, wsoft + g * n * k, k, G + g * k * k, k,
-                            0.0f, M + g * n * k, k, NULL, 0, NULL);
+            gram_product(pool, v, wsoft, G, gp, M);
             double q = 0.0, l = 0.0;
             float c2 = (float)(2.0 / R_gram);
             for (size_t i = 0; i < nw; i++) {
@@ -429,7 +510,7 @@ qsim_status qsim__ada_optimize(qsim__pool *pool, const qsim__ada_layer *L, const
                     perm[j] = t;
                 }
             }
-            batch_ctx bc = {L, d, perm, X, T, K, N};
+            batch_ctx bc = {L, d, perm, X, T, K, N, xrows};
             qsim__pool_run(pool, B, batch_task, &bc);
             if (gpart)
                 qsim__ada_gs_forward(pool, v, L->out_scale, X, wsoft, L->bias, Y, BP);
@@ -510,6 +591,10 @@ out:
     qsim__free(T);
     qsim__free(Y);
     qsim__free(G);
+    qsim__free(xrows);
+    for (size_t g = 0; gp && g < v->groups; g++)
+        qsim__packed_b_free(gp[g]);
+    qsim__free(gp);
     qsim__free(C);
     qsim__free(M);
     qsim__free(perm);

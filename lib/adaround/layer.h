@@ -89,6 +89,7 @@ enum {
     QSIM__ADA_ACT_PRELU, /* slope[col % nslope] */
     QSIM__ADA_ACT_SIGMOID,
     QSIM__ADA_ACT_TANH,
+    QSIM__ADA_ACT_SOFTMAX, /* over dim 1: the N columns of each row */
 };
 typedef struct qsim__ada_act {
     int kind;
@@ -118,6 +119,11 @@ typedef struct qsim__ada_result {
     float *recon_trace; /* optional, caller's, num_iterations entries */
     float *round_trace; /* optional, ditto */
 } qsim__ada_result;
+
+/* The direct formulation keeps every sample's im2col rows (count * P * K
+ * floats) when they fit this many bytes, instead of gathering the patches
+ * of the minibatch at every step. */
+#define QSIM__ADA_XCACHE_BYTES ((size_t)512 << 20)
 
 typedef void (*qsim__ada_progress)(void *ctx, uint64_t done, uint64_t total);
 

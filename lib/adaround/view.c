@@ -68,7 +68,7 @@ qsim_status qsim__ada_view_convt(qsim__ada_view *v, int64_t cin, int64_t h, int6
         out_pad[1] < 0 || out_pad[0] > DIM_MAX || out_pad[1] > DIM_MAX)
         return qsim__fail(QSIM_ERR_SHAPE, "adaround: bad ConvTranspose geometry");
     for (int i = 0; i < 4; i++)
-        if (pads[i] < 0 || pads[i] > DIM_MAX)
+        if (pads[i] < -DIM_MAX || pads[i] > DIM_MAX) /* negative: output_shape larger */
             return qsim__fail(QSIM_ERR_SHAPE, "adaround: bad ConvTranspose pad %lld",
                               (long long)pads[i]);
     /* Equivalent convolution: stride 1 over the input dilated by the

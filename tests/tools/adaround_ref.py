@@ -12,12 +12,21 @@ w.f32 (weight, native layout), b.f32 (bias, may be empty), enc.f64
 (delta, offset, bw per channel), up.u8 (reference decisions, native
 layout), near.u8 (round-to-nearest decisions), loss.f32 (recon per
 iteration), mse.f64 (full-data recon MSE: nearest, torch AdaRound).
+model=1 also writes model.onnx: the layer alone (input x, weight w, bias b,
+output y) for qsim_apply_adaround, with noise=0 so that the layer input is
+the model input. ConvTranspose takes oshape=H,W (output_shape) or
+autopad=SAME_UPPER|SAME_LOWER|VALID; its pads then follow the ONNX spec,
+applied here by cropping (or zero-extending) the unpadded output. Gemm
+takes transa=1 (the model input is X^T, samples are columns).
+act=softmax: softmax over dim 1 (channels; Gemm features).
 """
 import math
 import os
 import sys
 
 import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
 import torch
 import torch.nn.functional as F
 
@@ -96,9 +105,33 @@ def run(argv):
             op = (gi('oph', 0), gi('opw', 0))
             W = rnd(cin, cout // grp, kh, kw) * 0.3
             axis = 1
+            oshape = [int(t) for t in a['oshape'].split(',')] if 'oshape' in a else None
+            autopad = a.get('autopad', 'NOTSET')
+            if oshape is None and autopad == 'NOTSET':
+                def fwd(x, wt, b):
+                    return F.conv_transpose2d(x, wt, b, st, pad, op, grp, dl)
+            else:
+                # ONNX ConvTranspose: total = s*(in-1) + op + (k-1)*d + 1 - out;
+                # SAME_UPPER puts the extra pad at the end, otherwise the start
+                pads_b, pads_e = [], []
+                for i, (n_in, k) in enumerate(((h, kh), (w, kw))):
+                    unpadded = st[i] * (n_in - 1) + op[i] + (k - 1) * dl[i] + 1
+                    if autopad == 'VALID' and oshape is None:
+                        pb = pe = 0
+                    else:
+                        o_len = oshape[i] if oshape is not None else n_in * st[i]
+                        tot = unpadded - o_len
+                        pb = tot // 2 if autopad == 'SAME_UPPER' else tot - tot // 2
+                        pe = tot - pb
+                    pads_b.append(pb)
+                    pads_e.append(pe)
 
-            def fwd(x, wt, b):
-                return F.conv_transpose2d(x, wt, b, st, pad, op, grp, dl)
+                def fwd(x, wt, b):
+                    # crop the unpadded output (negative pads extend it with
+                    # zeros), then the bias on every output element
+                    y = F.conv_transpose2d(x, wt, None, st, 0, op, grp, dl)
+                    y = F.pad(y, [-pads_b[1], -pads_e[1], -pads_b[0], -pads_e[0]])
+                    return y + b.reshape(1, -1, 1, 1) if b is not None else y
         bias = rnd(cout) * 0.1
         mix = rnd(cin, cin) * 0.5 + torch.eye(cin)
         X = torch.relu(torch.einsum('dc,schw->sdhw', mix, rnd(S, cin, h, w)))
@@ -127,7 +160,7 @@ def run(argv):
                 return x @ wt
             X = rnd(S, T, K) @ mix
         nch = N
-    Xq = X + 0.02 * rnd(*X.shape)  # the quantized sim's input
+    Xq = X + gf('noise', 0.02) * rnd(*X.shape)  # the quantized sim's input
     with torch.no_grad():
         Y = fwd(X, W, bias)
 
@@ -164,6 +197,8 @@ def run(argv):
         actf = torch.sigmoid
     elif act == 'tanh':
         actf = torch.tanh
+    elif act == 'softmax':
+        actf = lambda t: torch.softmax(t, dim=1)
     else:
         actf = lambda t: t
 
@@ -216,8 +251,46 @@ def run(argv):
     wr('near.u8', near.numpy(), np.uint8)
     wr('loss.f32', np.array(losses), np.float32)
     wr('mse.f64', np.array(mse), np.float64)
+    if gi('model', 0):
+        write_model(out, kind, a, W, bias, Xq)
     print('changed vs nearest: %d of %d; mse nearest %.6g adaround %.6g'
           % (int((up != near).sum()), up.numel(), mse[0], mse[1]))
+
+
+def write_model(out, kind, a, W, bias, X):
+    """The layer alone as an ONNX model (opset 13)."""
+    inits = [numpy_helper.from_array(W.numpy().astype(np.float32), 'w')]
+    ins = ['x', 'w']
+    if bias is not None:
+        inits.append(numpy_helper.from_array(bias.numpy().astype(np.float32), 'b'))
+        ins.append('b')
+    attrs = {}
+    if kind == 'convt':
+        attrs = dict(strides=[int(a.get('sh', 1)), int(a.get('sw', 1))],
+                     group=int(a.get('groups', 1)))
+        if 'oph' in a or 'opw' in a:
+            attrs['output_padding'] = [int(a.get('oph', 0)), int(a.get('opw', 0))]
+        if 'oshape' in a:
+            attrs['output_shape'] = [int(t) for t in a['oshape'].split(',')]
+        if 'autopad' in a:
+            attrs['auto_pad'] = a['autopad']
+        if 'oshape' not in a and 'autopad' not in a:
+            attrs['pads'] = [int(a.get('ph', 0)), int(a.get('pw', 0))] * 2
+        xshape = ['N'] + list(X.shape[1:])
+        op = 'ConvTranspose'
+    elif kind == 'gemm':
+        attrs = dict(transA=int(a.get('transa', 0)), transB=int(a.get('transb', 0)),
+                     alpha=float(a.get('alpha', 1.0)), beta=float(a.get('beta', 1.0)))
+        xshape = [X.shape[1], 'M'] if attrs['transA'] else ['M', X.shape[1]]
+        op = 'Gemm'
+    else:
+        raise SystemExit('model=1: convt or gemm only')
+    node = helper.make_node(op, ins, ['y'], name='layer', **attrs)
+    g = helper.make_graph([node], 'layer',
+                          [helper.make_tensor_value_info('x', TensorProto.FLOAT, xshape)],
+                          [helper.make_tensor_value_info('y', TensorProto.FLOAT, None)], inits)
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid('', 13)])
+    onnx.save(m, os.path.join(out, 'model.onnx'))
 
 
 if __name__ == '__main__':
