@@ -17,25 +17,7 @@
 #include "core/cpu.h"
 #include "kernels/eltwise.h"
 #include "sim/sim_internal.h"
-
-static qsim_model *load(const char *name)
-{
-    char buf[1024];
-    const char *dir = getenv("QSIM_TEST_DATA");
-    snprintf(buf, sizeof buf, "%s/%s", dir ? dir : "data", name);
-    qsim_model *m = NULL;
-    if (qsim_model_load(buf, &m) != QSIM_OK)
-        fail_msg("load %s: %s", name, qsim_last_error());
-    return m;
-}
-
-static int32_t value(const qsim_sim *s, const char *name)
-{
-    int32_t v = qsim__graph_find(s->g, name);
-    if (v < 0)
-        fail_msg("no value %s", name);
-    return v;
-}
+#include "sim_test_util.h"
 
 static void run_chain(qsim_sim *s, int64_t n, float *x)
 {

@@ -17,31 +17,13 @@
 
 #include "core/alloc.h"
 #include "sim/sim_internal.h"
+#include "sim_test_util.h"
 
 #define N 3
 #define XN (N * 8 * 9 * 11)
 #define YN (N * 8 * 5 * 6)
 
 static float xin[XN];
-
-static qsim_model *load(const char *name)
-{
-    char buf[1024];
-    const char *dir = getenv("QSIM_TEST_DATA");
-    snprintf(buf, sizeof buf, "%s/%s", dir ? dir : "data", name);
-    qsim_model *m = NULL;
-    if (qsim_model_load(buf, &m) != QSIM_OK)
-        fail_msg("load %s: %s", name, qsim_last_error());
-    return m;
-}
-
-static int32_t value(const qsim_sim *s, const char *name)
-{
-    int32_t v = qsim__graph_find(s->g, name);
-    if (v < 0)
-        fail_msg("no value %s", name);
-    return v;
-}
 
 /* Run with fusion on or off (a fresh plan) and copy outputs y and c6. */
 static void run(qsim_sim *s, int fuse, float *y, float *c6)
