@@ -161,6 +161,22 @@ static int parse_percentile(const char *s, double *out)
     return 1;
 }
 
+/* A string option with two spellings: *flag = 0 for `off`, 1 for `on`. */
+static qsim_status pick2(const key_info *k, const char *value, const char *off, const char *on,
+                         int *flag)
+{
+    if (strcmp(value, off) == 0)
+        *flag = 0;
+    else if (strcmp(value, on) == 0)
+        *flag = 1;
+    else
+        return qsim__fail(QSIM_ERR_INVALID_ARGUMENT,
+                          "qsim_sim_options_set_string: %s = '%.40s' is not one of "
+                          "\"%s\", \"%s\"",
+                          k->name, value, off, on);
+    return QSIM_OK;
+}
+
 qsim_status qsim_sim_options_set_string(qsim_sim_options *o, qsim_option key, const char *value)
 {
     QSIM__TRY(check_handle(o, "qsim_sim_options_set_string"));
@@ -208,27 +224,9 @@ qsim_status qsim_sim_options_set_string(qsim_sim_options *o, qsim_option key, co
         strcpy(o->encoding_version, value);
         return QSIM_OK;
     case QSIM_OPT_KERNELS:
-        if (strcmp(value, "auto") == 0)
-            o->kernels_generic = 0;
-        else if (strcmp(value, "generic") == 0)
-            o->kernels_generic = 1;
-        else
-            return qsim__fail(QSIM_ERR_INVALID_ARGUMENT,
-                              "qsim_sim_options_set_string: %s = '%.40s' is not one of "
-                              "\"auto\", \"generic\"",
-                              k->name, value);
-        return QSIM_OK;
+        return pick2(k, value, "auto", "generic", &o->kernels_generic);
     case QSIM_OPT_QDQ_LOW_BIT:
-        if (strcmp(value, "int4") == 0)
-            o->qdq_low_bit_clip = 0;
-        else if (strcmp(value, "clip") == 0)
-            o->qdq_low_bit_clip = 1;
-        else
-            return qsim__fail(QSIM_ERR_INVALID_ARGUMENT,
-                              "qsim_sim_options_set_string: %s = '%.40s' is not one of "
-                              "\"int4\", \"clip\"",
-                              k->name, value);
-        return QSIM_OK;
+        return pick2(k, value, "int4", "clip", &o->qdq_low_bit_clip);
     default:
         return qsim__fail(QSIM_ERR_INTERNAL, "qsim_sim_options_set_string: %s not handled",
                           k->name);
