@@ -30,6 +30,7 @@ typedef struct cli_quant_opts {
     int threads;                  /* -1 = default */
     int adaround;
     int iterations;               /* AdaRound Adam steps, 0 = default */
+    int64_t seed;                 /* AdaRound: QSIM_ADAROUND_SEED */
     size_t batch;                 /* samples per run */
     size_t limit;                 /* 0 = all samples */
     float mean, std;              /* IDX preprocessing */

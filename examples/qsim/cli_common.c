@@ -70,7 +70,7 @@ int cli_parse_quant_opt(const char *cmd, int argc, char **argv, int *i, cli_quan
     }
     static const char *const with_value[] = {
         "--param-bw", "--act-bw", "--scheme", "--percentile", "--config", "--fp16",
-        "--encoding-version", "--threads", "--iterations", "--batch", "--limit", "--mean",
+        "--encoding-version", "--threads", "--iterations", "--seed", "--batch", "--limit", "--mean",
         "--std"};
     size_t k = 0, nk = sizeof with_value / sizeof with_value[0];
     while (k < nk && strcmp(a, with_value[k]) != 0)
@@ -120,6 +120,10 @@ int cli_parse_quant_opt(const char *cmd, int argc, char **argv, int *i, cli_quan
         if (cli_parse_size(cmd, a, v, 1, 100000000, &n))
             return -1;
         o->iterations = (int)n;
+    } else if (strcmp(a, "--seed") == 0) {
+        if (cli_parse_size(cmd, a, v, 0, (size_t)INT64_MAX, &n))
+            return -1;
+        o->seed = (int64_t)n;
     } else if (strcmp(a, "--batch") == 0) {
         if (cli_parse_size(cmd, a, v, 1, 1 << 20, &o->batch))
             return -1;
@@ -432,6 +436,8 @@ qsim_status cli_adaround(qsim_sim *s, const cli_dataset *d, const cli_quant_opts
     qsim_status st = qsim_adaround_params_create(&ap);
     if (st == QSIM_OK && o->iterations > 0)
         st = qsim_adaround_params_set_int(ap, QSIM_ADAROUND_NUM_ITERATIONS, o->iterations);
+    if (st == QSIM_OK && o->seed)
+        st = qsim_adaround_params_set_int(ap, QSIM_ADAROUND_SEED, o->seed);
     if (st == QSIM_OK) {
         cli_progress p;
         cli_progress_start(&p, "adaround");

@@ -26,6 +26,8 @@ static const char usage[] =
     "  --fp16 OPTYPE|TENSOR  make matching quantizers FP16 (repeatable)\n"
     "  --adaround            optimize weight rounding with AdaRound first\n"
     "  --iterations N        AdaRound steps per layer (default 10000)\n"
+    "  --seed N              AdaRound minibatch seed (default 0)\n"
+
     "  --encoding-version V  0.6.1 | 1.0.0 | 2.0.0 (default 1.0.0)\n"
     "  --threads N           worker threads (0 = one per core)\n"
     "  --batch N             samples per run (default 64)\n"

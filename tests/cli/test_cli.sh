@@ -43,6 +43,7 @@ expect 2 "$qsim" frobnicate && err_has "unknown command 'frobnicate'" && ok "unk
 expect 2 "$qsim" inspect && err_has "no model" && ok "inspect without model"
 expect 2 "$qsim" quantize "$model" --out "$tmp/q" && err_has "--calib is required" && ok "quantize without --calib"
 expect 2 "$qsim" quantize "$model" --calib x.gz --out "$tmp/q" --param-bw 1 && err_has "--param-bw" && ok "bad bitwidth"
+expect 2 "$qsim" quantize "$model" --calib x.gz --out "$tmp/q" --seed -3 && err_has "--seed" && ok "bad seed"
 expect 2 "$qsim" quantize "$model" --calib x.gz --out "$tmp/q" --scheme nope && err_has "tf_enhanced" && ok "bad scheme"
 expect 2 "$qsim" quantize "$model" --calib x.gz --out "$tmp/q" --bogus && err_has "unknown option '--bogus'" && ok "unknown option"
 expect 2 "$qsim" quantize "$model" --calib && err_has "needs a value" && ok "missing value"
@@ -128,7 +129,7 @@ done
 # AdaRound (a few iterations): the exported weights are on the frozen grid,
 # so the 4-bit encodings are int and the run says AdaRound.
 if expect 0 "$qsim" quantize "$model" --calib "$fm/train-images-idx3-ubyte.gz" --limit 64 \
-     --out "$tmp/ada" --prefix cnn --param-bw 4 --fp16 BatchNormalization --adaround --iterations 20 &&
+     --out "$tmp/ada" --prefix cnn --param-bw 4 --fp16 BatchNormalization --adaround --iterations 20 --seed 5 &&
    grep -q "(AdaRound)" "$tmp/out" && check_enc "$tmp/ada/cnn.encodings" 1.0.0; then
   ok "quantize --adaround"
 else fail "quantize --adaround"; fi
