@@ -239,6 +239,98 @@ static void percentile_vs_reference_pc(void **state)
     with_scheme(QSIM_SCHEME_PERCENTILE, "percentile", 1);
 }
 
+/* Per-quantizer schemes: with every param disabled the activation stats
+ * are the FP32 ones, so an activation switched to tf_enhanced in a tf sim
+ * must get exactly the encoding a tf_enhanced sim gives it (that one is
+ * checked against numpy above), and the others stay as in a tf sim. A
+ * switched param gets the tf_enhanced sim's param encoding. */
+static void all_params_enabled(qsim_sim *s, int on)
+{
+    for (size_t i = 0; i < qsim_quantizer_count(s); i++) {
+        qsim_quantizer *q = qsim_quantizer_at(s, i);
+        if (qsim_quantizer_get_kind(q) == QSIM_QUANTIZER_PARAM)
+            assert_int_equal(qsim_quantizer_set_enabled(q, on), QSIM_OK);
+    }
+}
+
+static void same_encoding(const qsim_quantizer *a, const qsim_quantizer *b, int want_equal)
+{
+    double amin, amax, as, bmin, bmax, bs;
+    int64_t ao, bo;
+    assert_int_equal(qsim_quantizer_get_encoding(a, 0, &amin, &amax, &as, &ao), QSIM_OK);
+    assert_int_equal(qsim_quantizer_get_encoding(b, 0, &bmin, &bmax, &bs, &bo), QSIM_OK);
+    int eq = amin == bmin && amax == bmax && as == bs && ao == bo;
+    if (eq != want_equal)
+        fail_msg("%s: [%g, %g] vs [%g, %g]", qsim_quantizer_name(a), amin, amax, bmin, bmax);
+}
+
+static void per_quantizer_scheme(void **state)
+{
+    (void)state;
+    qsim_model *m = load_cnn();
+    qsim_sim *tf = make_sim(m, 0, NULL), *mix = make_sim(m, 0, NULL);
+    scheme_opt = QSIM_SCHEME_TF_ENHANCED;
+    qsim_sim *tfe = make_sim(m, 0, NULL);
+    scheme_opt = QSIM_SCHEME_TF;
+    size_t n = qsim_quantizer_count(mix), switched = 0, differ = 0;
+    assert_true(n > 4);
+    assert_int_equal(qsim_quantizer_get_quant_scheme(qsim_quantizer_at(mix, 0)), QSIM_SCHEME_TF);
+    assert_int_equal(qsim_quantizer_get_quant_scheme(qsim_quantizer_at(tfe, 0)),
+                     QSIM_SCHEME_TF_ENHANCED);
+    /* every other activation quantizer switched */
+    for (size_t i = 0; i < n; i++) {
+        qsim_quantizer *q = qsim_quantizer_at(mix, i);
+        if (qsim_quantizer_get_kind(q) == QSIM_QUANTIZER_ACTIVATION && qsim_quantizer_is_enabled(q) &&
+            (switched++ % 2) == 0)
+            assert_int_equal(qsim_quantizer_set_quant_scheme(q, QSIM_SCHEME_TF_ENHANCED), QSIM_OK);
+    }
+    all_params_enabled(tf, 0);
+    all_params_enabled(mix, 0);
+    all_params_enabled(tfe, 0);
+    calibrate(tf);
+    calibrate(mix);
+    calibrate(tfe);
+    for (size_t i = 0; i < n; i++) {
+        qsim_quantizer *q = qsim_quantizer_at(mix, i);
+        if (qsim_quantizer_get_kind(q) != QSIM_QUANTIZER_ACTIVATION || !qsim_quantizer_is_enabled(q))
+            continue;
+        const char *name = qsim_quantizer_name(q);
+        int is_tfe = qsim_quantizer_get_quant_scheme(q) == QSIM_SCHEME_TF_ENHANCED;
+        same_encoding(q, qsim_quantizer_find(is_tfe ? tfe : tf, name), 1);
+        double a0, a1, b0, b1, sc;
+        int64_t o;
+        assert_int_equal(qsim_quantizer_get_encoding(qsim_quantizer_find(tf, name), 0, &a0, &a1, &sc, &o), QSIM_OK);
+        assert_int_equal(qsim_quantizer_get_encoding(qsim_quantizer_find(tfe, name), 0, &b0, &b1, &sc, &o), QSIM_OK);
+        differ += is_tfe && (a0 != b0 || a1 != b1);
+    }
+    assert_true(differ > 0); /* the two schemes really disagree somewhere */
+
+    /* a param switched: its one-shot encoding is the tf_enhanced sim's */
+    all_params_enabled(mix, 1);
+    all_params_enabled(tfe, 1);
+    qsim_quantizer *w = NULL;
+    for (size_t i = 0; i < n && !w; i++)
+        if (qsim_quantizer_get_kind(qsim_quantizer_at(mix, i)) == QSIM_QUANTIZER_PARAM &&
+            qsim_quantizer_is_enabled(qsim_quantizer_at(mix, i)))
+            w = qsim_quantizer_at(mix, i);
+    assert_non_null(w);
+    assert_int_equal(qsim_quantizer_set_quant_scheme(w, QSIM_SCHEME_TF_ENHANCED), QSIM_OK);
+    calibrate(mix);
+    calibrate(tfe);
+    same_encoding(w, qsim_quantizer_find(tfe, qsim_quantizer_name(w)), 1);
+
+    /* errors: unknown scheme, bad handle */
+    assert_int_equal(qsim_quantizer_set_quant_scheme(w, (qsim_quant_scheme)7),
+                     QSIM_ERR_INVALID_ARGUMENT);
+    assert_non_null(strstr(qsim_last_error(), qsim_quantizer_name(w)));
+    assert_int_equal(qsim_quantizer_set_quant_scheme(NULL, QSIM_SCHEME_TF), QSIM_ERR_INVALID_ARGUMENT);
+    assert_int_equal(qsim_quantizer_get_quant_scheme(NULL), QSIM_SCHEME_TF);
+    qsim_sim_free(tf);
+    qsim_sim_free(mix);
+    qsim_sim_free(tfe);
+    qsim_model_free(m);
+}
+
 /* FP32 when every quantizer is disabled: equal to a sim made of the same
  * model whose quantizers never got encodings. */
 static void disabled_is_fp32(void **state)
@@ -595,6 +687,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(encodings_vs_reference_pc),
         cmocka_unit_test(tf_enhanced_vs_reference),
         cmocka_unit_test(percentile_vs_reference_pc),
+        cmocka_unit_test(per_quantizer_scheme),
         cmocka_unit_test(disabled_is_fp32),
         cmocka_unit_test(export_100),
         cmocka_unit_test(export_061),

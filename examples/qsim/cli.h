@@ -21,6 +21,7 @@ enum { CLI_EXIT_OK = 0, CLI_EXIT_RUNTIME = 1, CLI_EXIT_USAGE = 2 };
 typedef struct cli_quant_opts {
     int param_bw, act_bw;         /* 0 = library default */
     int scheme;                   /* -1 = default, else qsim_quant_scheme */
+    int act_scheme;               /* activations only (-1: as scheme) */
     const char *percentile;
     int per_channel;
     const char *config;

@@ -12,6 +12,7 @@ void cli_quant_opts_init(cli_quant_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->scheme = -1;
+    o->act_scheme = -1;
     o->threads = -1;
     o->batch = 64;
     o->mean = 0.2860f;
@@ -69,7 +70,7 @@ int cli_parse_quant_opt(const char *cmd, int argc, char **argv, int *i, cli_quan
         return 1;
     }
     static const char *const with_value[] = {
-        "--param-bw", "--act-bw", "--scheme", "--percentile", "--config", "--fp16",
+        "--param-bw", "--act-bw", "--scheme", "--act-scheme", "--percentile", "--config", "--fp16",
         "--encoding-version", "--threads", "--iterations", "--seed", "--batch", "--limit", "--mean",
         "--std"};
     size_t k = 0, nk = sizeof with_value / sizeof with_value[0];
@@ -83,16 +84,17 @@ int cli_parse_quant_opt(const char *cmd, int argc, char **argv, int *i, cli_quan
         if (cli_parse_size(cmd, a, v, 2, 32, &n))
             return -1;
         *(a[2] == 'p' ? &o->param_bw : &o->act_bw) = (int)n;
-    } else if (strcmp(a, "--scheme") == 0) {
+    } else if (strcmp(a, "--scheme") == 0 || strcmp(a, "--act-scheme") == 0) {
+        int *dst = a[2] == 's' ? &o->scheme : &o->act_scheme;
         if (strcmp(v, "tf") == 0)
-            o->scheme = QSIM_SCHEME_TF;
+            *dst = QSIM_SCHEME_TF;
         else if (strcmp(v, "tf_enhanced") == 0)
-            o->scheme = QSIM_SCHEME_TF_ENHANCED;
+            *dst = QSIM_SCHEME_TF_ENHANCED;
         else if (strcmp(v, "percentile") == 0)
-            o->scheme = QSIM_SCHEME_PERCENTILE;
+            *dst = QSIM_SCHEME_PERCENTILE;
         else {
-            fprintf(stderr, "qsim %s: --scheme: '%s' is not tf, tf_enhanced or percentile\n",
-                    cmd, v);
+            fprintf(stderr, "qsim %s: %s: '%s' is not tf, tf_enhanced or percentile\n", cmd, a,
+                    v);
             return -1;
         }
     } else if (strcmp(a, "--percentile") == 0) {
@@ -207,6 +209,17 @@ qsim_status cli_build_sim(const char *cmd, const qsim_model *m, const cli_quant_
     if (st != QSIM_OK) {
         cli_report(cmd, st);
         return st;
+    }
+    /* --act-scheme: every activation quantizer's own calibration scheme */
+    for (size_t i = 0, n = qsim_quantizer_count(s); o->act_scheme >= 0 && i < n; i++) {
+        qsim_quantizer *q = qsim_quantizer_at(s, i);
+        if (qsim_quantizer_get_kind(q) != QSIM_QUANTIZER_ACTIVATION)
+            continue;
+        if ((st = qsim_quantizer_set_quant_scheme(q, (qsim_quant_scheme)o->act_scheme)) != QSIM_OK) {
+            cli_report(cmd, st);
+            qsim_sim_free(s);
+            return st;
+        }
     }
     for (size_t k = 0; k < o->n_fp16; k++) {
         size_t hits = 0;

@@ -18,9 +18,9 @@ static const char usage[] =
     "  --adaround-limit N    AdaRound samples (default: --calib-limit)\n"
     "  --limit N             evaluate the first N images only\n"
     "  --no-fp32             skip the float model (no 'fp32 top-1' line)\n"
-    "  --fp16 OPTYPE|TENSOR, --param-bw, --act-bw, --scheme, --percentile,\n"
-    "  --per-channel, --config, --adaround, --iterations, --seed, --threads,\n"
-    "  --batch, --mean, --std  as for qsim quantize\n"
+    "  --fp16 OPTYPE|TENSOR, --param-bw, --act-bw, --scheme, --act-scheme,\n"
+    "  --percentile, --per-channel, --config, --adaround, --iterations, --seed,\n"
+    "  --threads, --batch, --mean, --std  as for qsim quantize\n"
     "Output lines: 'fp32 top-1 ACC (C/N)' and 'quant top-1 ACC (C/N)'.\n"
     "Exit status: 0 ok, 1 runtime error, 2 usage error.\n";
 

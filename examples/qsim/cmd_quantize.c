@@ -20,6 +20,7 @@ static const char usage[] =
     "  --param-bw N          param bitwidth 2..32 (default 8)\n"
     "  --act-bw N            activation bitwidth 2..32 (default 8)\n"
     "  --scheme S            tf | tf_enhanced | percentile (default tf)\n"
+    "  --act-scheme S        the activation quantizers' scheme (default: --scheme)\n"
     "  --percentile P        percentile for --scheme percentile (50..100)\n"
     "  --per-channel         per-channel param quantization\n"
     "  --config FILE         AIMET quantsim config JSON\n"

@@ -423,6 +423,17 @@ QSIM_API qsim_status qsim_quantizer_set_bitwidth(qsim_quantizer *q, int bitwidth
 /** Bitwidth (0 for a bad handle). Since: 1.0 */
 QSIM_API int qsim_quantizer_get_bitwidth(const qsim_quantizer *q);
 
+/** Set the calibration scheme of this quantizer only (AIMET's per-op
+ *  quant_scheme; default: the sim's QSIM_OPT_QUANT_SCHEME, percentile
+ *  value from QSIM_OPT_PERCENTILE). Used by the next compute_encodings; a
+ *  change drops the encodings. Float quantizers keep it unused.
+ *  @return QSIM_OK, QSIM_ERR_INVALID_ARGUMENT (bad handle or scheme),
+ *          QSIM_ERR_FROZEN. Since: 1.1 */
+QSIM_API qsim_status qsim_quantizer_set_quant_scheme(qsim_quantizer *q, qsim_quant_scheme scheme);
+
+/** Calibration scheme (QSIM_SCHEME_TF for a bad handle). Since: 1.1 */
+QSIM_API qsim_quant_scheme qsim_quantizer_get_quant_scheme(const qsim_quantizer *q);
+
 /** Set the data type. QSIM_DATA_TYPE_FLOAT is FP16 emulation (a binary16
  *  round trip) and sets the bitwidth to 16; float quantizers have no
  *  encodings. A change drops the encodings.

@@ -550,6 +550,7 @@ static qsim_status apply_config(place_ctx *x, const qsim__place_opts *o)
     for (size_t i = 0; i < nq; i++) {
         qsim_quantizer *q = qsim__qdict_at(x->d, i);
         q->data_type = o->data_type;
+        q->scheme = o->quant_scheme;
         q->bitwidth = q->kind == QSIM_QUANTIZER_PARAM ? o->param_bw : o->activation_bw;
         if (q->data_type == QSIM_DATA_TYPE_FLOAT)
             q->bitwidth = 16;

@@ -13,6 +13,7 @@
 typedef struct qsim__place_opts {
     int param_bw, activation_bw;
     int data_type;
+    int quant_scheme;
 } qsim__place_opts;
 
 /* Build the dict for graph g and apply config c. On failure the dict holds

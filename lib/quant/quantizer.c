@@ -168,6 +168,29 @@ qsim_status qsim_quantizer_set_bitwidth(qsim_quantizer *q, int bitwidth)
 
 int qsim_quantizer_get_bitwidth(const qsim_quantizer *q) { return live(q) ? q->bitwidth : 0; }
 
+qsim_status qsim_quantizer_set_quant_scheme(qsim_quantizer *q, qsim_quant_scheme scheme)
+{
+    CHECK_Q(q, "qsim_quantizer_set_quant_scheme");
+    if (scheme != QSIM_SCHEME_TF && scheme != QSIM_SCHEME_TF_ENHANCED &&
+        scheme != QSIM_SCHEME_PERCENTILE)
+        return qsim__fail(QSIM_ERR_INVALID_ARGUMENT,
+                          "qsim_quantizer_set_quant_scheme: quantizer '%s': unknown scheme %d",
+                          q->name, (int)scheme);
+    if (q->frozen)
+        return qsim__fail(QSIM_ERR_FROZEN, "qsim_quantizer_set_quant_scheme: quantizer '%s' is "
+                          "frozen (its encodings were set and frozen)", q->name);
+    if ((int)scheme == q->scheme)
+        return QSIM_OK;
+    q->scheme = (int)scheme;
+    qsim__quantizer_reset_encodings(q);
+    return QSIM_OK;
+}
+
+qsim_quant_scheme qsim_quantizer_get_quant_scheme(const qsim_quantizer *q)
+{
+    return live(q) ? (qsim_quant_scheme)q->scheme : QSIM_SCHEME_TF;
+}
+
 qsim_status qsim_quantizer_set_data_type(qsim_quantizer *q, qsim_data_type t)
 {
     CHECK_Q(q, "qsim_quantizer_set_data_type");

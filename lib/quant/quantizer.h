@@ -54,6 +54,7 @@ struct qsim_quantizer {
     int bitwidth;
     int data_type;              /* qsim_data_type */
     int symmetric, strict, unsigned_sym;
+    int scheme;                 /* qsim_quant_scheme (the sim's option unless set) */
 
     int axis;                   /* per-channel axis, -1 per-tensor */
     size_t channels;            /* 1 when per-tensor */

@@ -47,7 +47,8 @@ qsim_status qsim__quant_create(qsim_sim *s)
     } else {
         QSIM__TRY(qsim__config_default(s->opts.per_channel, &cfg));
     }
-    qsim__place_opts po = {s->opts.param_bw, s->opts.activation_bw, s->opts.data_type};
+    qsim__place_opts po = {s->opts.param_bw, s->opts.activation_bw, s->opts.data_type,
+                          s->opts.quant_scheme};
     qsim_status st = qsim__place_quantizers(s->g, cfg, &po, &qs->dict);
     qs->param_bw = s->opts.param_bw;
     qs->activation_bw = s->opts.activation_bw;
@@ -125,9 +126,9 @@ static qsim_status encodings_from_stats(const qsim_sim *s, qsim_quantizer *q)
         if (q->has_fixed_range)
             st = qsim__encoding_from_min_max(q->fixed_min, q->fixed_max, q->bitwidth, flags,
                                              &enc[c]);
-        else if (s->opts.quant_scheme == QSIM_SCHEME_TF_ENHANCED && q->stats.hist)
+        else if (q->scheme == QSIM_SCHEME_TF_ENHANCED && q->stats.hist)
             st = qsim__encoding_tf_enhanced(&q->stats.hist[c], q->bitwidth, flags, &enc[c]);
-        else if (s->opts.quant_scheme == QSIM_SCHEME_PERCENTILE && q->stats.hist)
+        else if (q->scheme == QSIM_SCHEME_PERCENTILE && q->stats.hist)
             st = qsim__encoding_percentile(&q->stats.hist[c], (float)s->opts.percentile,
                                            q->bitwidth, flags, &enc[c]);
         else
@@ -337,7 +338,7 @@ qsim_status qsim__quant_prepare_run(qsim_sim *s)
 static qsim_status one_shot(qsim_sim *s, qsim_quantizer *q)
 {
     const qsim__tensor *w = float_weight(s, q);
-    QSIM__TRY(qsim__qstats_reset(q, s->opts.quant_scheme != QSIM_SCHEME_TF));
+    QSIM__TRY(qsim__qstats_reset(q, q->scheme != QSIM_SCHEME_TF));
     QSIM__TRY(stats_update(q, w->data, w->numel, w));
     return encodings_from_stats(s, q);
 }
@@ -368,7 +369,7 @@ qsim_status qsim_compute_encodings(qsim_sim *s, qsim_forward_fn fn, void *user_d
             if (calibrated(q))
                 st = one_shot(s, q);
         } else {
-            st = qsim__qstats_reset(q, s->opts.quant_scheme != QSIM_SCHEME_TF);
+            st = qsim__qstats_reset(q, q->scheme != QSIM_SCHEME_TF);
             if (st == QSIM_OK && calibrated(q))
                 qsim__quantizer_reset_encodings(q);
         }
