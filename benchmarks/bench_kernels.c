@@ -1,6 +1,7 @@
 /* Kernel benchmark: FP32 GEMM GFLOP/s (square and resnet-like shapes) and
  * every resnet18 conv layer at batch 1 and 8, at 1 and 2 threads.
- * Usage: bench_kernels [-q] [-g] [-c] [-d] [-t threads] [-l layer] ; -g pins the generic kernels,
+ * Usage: bench_kernels [-q] [-g] [-c] [-d] [-p path] [-t threads] [-l layer] ; -g pins the generic kernels,
+ * -p 1|2 forces the conv path (1 im2col/GEMM, 2 direct; default per shape),
  * -d runs only the MobileNetV2 depthwise and 1x1 layers,
  * -q runs only the resnet18 sum, -c times CPU instead of wall time (only
  * meaningful with -t 1: spinning threads count too). Best of several runs (the machine is shared). */
@@ -8,6 +9,7 @@
 #include "core/cpu.h"
 #include "core/threadpool.h"
 #include "kernels/conv.h"
+#include "kernels/conv_impl.h"
 #include "kernels/gemm.h"
 
 #include <stdio.h>
@@ -238,6 +240,8 @@ int main(int argc, char **argv)
             dw_only = 1;   /* only the MobileNetV2 layers (depthwise, 1x1) */
         else if (!strcmp(argv[i], "-g"))
             qsim__cpu_force_generic(1);
+        else if (!strcmp(argv[i], "-p") && i + 1 < argc)
+            qsim__conv_force_path(atoi(argv[++i]));
         else if (!strcmp(argv[i], "-l") && i + 1 < argc)
             only = argv[++i];
         else if (!strcmp(argv[i], "-t") && i + 1 < argc) {
