@@ -48,9 +48,14 @@ static int geometry(const qsim__dconv_view *v, int64_t N, int64_t H, int64_t W, 
     g->flat = d->kh == 1 && d->kw == 1 && d->sh == 1 && d->sw == 1 && d->pt == 0 &&
               d->pl == 0 && d->pb == 0 && d->pr == 0;
     if (g->flat) {
-        g->rows = 1;
-        g->cols = OH * OW;
-        g->plane = (size_t)(H * W);
+        /* one row of H*W pixels, or rows of W <= 8 in pairs when fewer
+         * lanes idle so (7x7: 7 of 8 rather than 49 of 64) */
+        int64_t hw = H * W, lanes = (hw + QSIM__NR - 1) / QSIM__NR * QSIM__NR;
+        int rows = W <= QSIM__NR / 2 && H > 1 && W * lanes > hw * (QSIM__NR / 2);
+        g->rows = rows ? H : 1;
+        g->cols = rows ? W : hw;
+        g->row_step = rows ? (size_t)W : 0;
+        g->plane = (size_t)hw;
         g->img = (size_t)d->C * g->plane;
         return 1;
     }
@@ -69,23 +74,27 @@ static int geometry(const qsim__dconv_view *v, int64_t N, int64_t H, int64_t W, 
     return 1;
 }
 
-/* Measured with benchmarks/bench_kernels (-p 1 vs -p 2) on the resnet18
- * and MobileNetV2 layers: the direct path wins where its tiles (16 pixels
- * of one output row) are full and the padded copy is cheap; the im2col
- * path, whose panels span rows and images, wins on narrow maps at batch 8
- * and on stride-2 3x3/1x1 convs (the phase-split copy costs as much as it
- * saves there). */
+/* Measured with benchmarks/bench_kernels (-c -t 1, -p 1 vs -p 2) on the
+ * resnet18 and MobileNetV2 layers (GFLOP/s direct vs im2col):
+ * - 1x1/1: 90-100 vs 55-98 (no packing at all), but a lone 7x7 map is
+ *   better served by the GEMM path (78 vs 90 at batch 1);
+ * - the 7x7/2 stem (112 wide): 100 vs 85; stride-2 3x3 on 28/14-wide maps
+ *   and 1x1/2 lose (80 vs 94, 44 vs 80: the copy costs what it saves),
+ *   except 3x3/2 onto 7-wide maps at batch 8 (86 vs 82);
+ * - 3x3/1: 56 wide 100 vs 91; 28 wide 92 vs 78 at batch 1 but 91 vs 95 at
+ *   batch 8 (the GEMM's panels span rows and images); 14 wide 90 vs 98;
+ *   7 wide (row pairs) 84-88 vs 76-78. */
 int qsim__dconv_preferred(const qsim__conv_desc *d, int64_t N, int64_t H, int64_t W,
                           int64_t OH, int64_t OW)
 {
     (void)H, (void)W;
     int flat = d->kh == 1 && d->kw == 1 && d->sh == 1 && d->sw == 1 && d->pt == 0 &&
                d->pl == 0 && d->pb == 0 && d->pr == 0;
-    if (flat)   /* 1x1/1: no copy at all; one tile row per plane */
+    if (flat)
         return !(N == 1 && OH * OW < 64);
-    if (d->sh > 1 || d->sw > 1)   /* e.g. the 7x7/2 stem at 112 wide */
-        return OW >= 56;
-    return OW >= 32 || (N == 1 && OW >= 16);
+    if (d->sh > 1 || d->sw > 1)
+        return OW >= 56 || (OW <= 8 && N > 1 && d->kh * d->kw > 1);
+    return OW >= 32 || OW <= 8 || (N == 1 && OW > 16);
 }
 
 size_t qsim__dconv_ws_bytes(const qsim__dconv_view *v, int64_t N, int64_t H, int64_t W,
@@ -101,12 +110,13 @@ size_t qsim__dconv_ws_bytes(const qsim__dconv_view *v, int64_t N, int64_t H, int
 
 typedef struct dctx {
     const qsim__dconv_view *v;
-    const float *x, *src;
+    const float *x, *src, *x_end;
     float *y, *xp;
     const ptrdiff_t *off;
     dgeo g;
     int64_t N, H, W, OH, OW;
     size_t nmb, mbsz, nrc, rpc, ncc, cpc;   /* task grid: M blocks, row and column chunks */
+    size_t nimg, nrows;       /* images and rows per task grid (pairs: 1, N * rows) */
     float beta;
     int pair, stream;         /* tiles of two rows; non-temporal stores */
     qsim__cukr_fn wide, narrow;
@@ -159,6 +169,52 @@ static void copy_task(void *ctx, size_t task, int thread)
     (void)thread;
 }
 
+/* What one k-block pass of a task's tiles shares. */
+typedef struct kpass {
+    size_t kc, m0, m1;
+    const float *wk;            /* packed weights of the group at k0 */
+    const ptrdiff_t *off;       /* offsets at k0 */
+    const float *bias;          /* of the group, or NULL */
+    qsim__ukr_out o;
+    float *panel;               /* KC x NR scratch */
+    ptrdiff_t *poff;            /* KC offsets into it */
+} kpass;
+
+/* Tile with halves x0 -> y0 (nr0 pixels) and x1 -> y0 + ch (nr1, may be 0)
+ * for every MR panel of the task's channels. */
+static void tile(const dctx *t, kpass *p, const float *x0, const float *x1, float *y0, size_t ch,
+                 size_t nr0, size_t nr1)
+{
+    const qsim__dconv_view *v = t->v;
+    const ptrdiff_t *off = p->off;
+    /* the input as source has no slack: a tile reading past its end is
+     * copied into the panel first */
+    if (t->g.flat) {
+        const float *last = (nr1 && x1 > x0 ? x1 : x0) + t->off[v->K - 1] + 8;
+        if (last > t->x_end) {
+            for (size_t k = 0; k < p->kc; k++) {
+                float *d = p->panel + k * QSIM__NR;
+                for (size_t j = 0; j < 8; j++) {
+                    d[j] = j < nr0 ? x0[off[k] + j] : 0.0f;
+                    d[8 + j] = j < nr1 ? x1[off[k] + j] : 0.0f;
+                }
+                p->poff[k] = (ptrdiff_t)(k * QSIM__NR);
+            }
+            x0 = p->panel;
+            x1 = p->panel + 8;
+            off = p->poff;
+        }
+    }
+    qsim__cukr_fn ukr = nr1 ? t->wide : t->narrow;
+    size_t ohw = (size_t)(t->OH * t->OW), K = v->K;
+    for (size_t m = p->m0; m < p->m1; m += QSIM__MR) {
+        size_t mr = p->m1 - m < QSIM__MR ? p->m1 - m : QSIM__MR;
+        p->o.bias_row = p->bias ? p->bias + m : NULL;
+        ukr(p->kc, p->wk + (m / QSIM__MR) * K * QSIM__MR, x0, off, (size_t)(x1 - x0),
+            y0 + m * ohw, ohw, ch, mr, nr0, nr1, &p->o);
+    }
+}
+
 static void conv_task(void *ctx, size_t task, int thread)
 {
     const dctx *t = ctx;
@@ -171,73 +227,44 @@ static void conv_task(void *ctx, size_t task, int thread)
     size_t grp = rest % (size_t)v->d->group, n = rest / (size_t)v->d->group;
     size_t Mg = (size_t)v->Mg, K = v->K, ohw = (size_t)(t->OH * t->OW);
     const float *src = t->src + n * t->g.img + grp * (size_t)v->Cg * t->g.plane;
-    const float *wp = v->wpack + grp * v->wpack_group;
     float *yb = t->y + (n * (size_t)v->d->M + grp * Mg) * ohw;
-    const float *bias = v->bias ? v->bias + grp * Mg : NULL;
-    size_t m0 = mb * t->mbsz, m1 = m0 + t->mbsz < Mg ? m0 + t->mbsz : Mg;
-    size_t r0 = rc * t->rpc, r1 = r0 + t->rpc < (size_t)t->g.rows ? r0 + t->rpc
-                                                                  : (size_t)t->g.rows;
-    size_t c0 = cc * t->cpc, c1 = c0 + t->cpc < (size_t)t->g.cols ? c0 + t->cpc
-                                                                  : (size_t)t->g.cols;
+    size_t r0 = rc * t->rpc, r1 = r0 + t->rpc < t->nrows ? r0 + t->rpc : t->nrows;
+    size_t cols = (size_t)t->g.cols, rows = (size_t)t->g.rows, ystep = (size_t)v->d->M * ohw;
+    size_t c0 = cc * t->cpc, c1 = c0 + t->cpc < cols ? c0 + t->cpc : cols;
     size_t nkb = qsim__kblocks(K);
-    qsim__ukr_out o = {.alpha = 1.0f, .beta = t->beta, .act = v->ep.act, .act_a = v->ep.a,
-                       .act_b = v->ep.b, .stream = t->stream};
-    /* flat sources have no slack: a tile reading past the plane's end is
-     * copied into this panel first */
     float panel[QSIM__KC * QSIM__NR] __attribute__((aligned(32)));
     ptrdiff_t poff[QSIM__KC];
+    kpass p = {.m0 = mb * t->mbsz, .bias = v->bias ? v->bias + grp * Mg : NULL,
+               .o = {.alpha = 1.0f, .beta = t->beta, .act = v->ep.act, .act_a = v->ep.a,
+                     .act_b = v->ep.b, .stream = t->stream},
+               .panel = panel, .poff = poff};
+    p.m1 = p.m0 + t->mbsz < Mg ? p.m0 + t->mbsz : Mg;
     for (size_t kb = 0; kb < nkb; kb++) {
-        size_t k0, kc;
-        qsim__kblock(K, nkb, kb, &k0, &kc);
-        o.first = kb == 0;
-        o.last = kb == nkb - 1;
-        const ptrdiff_t *off = t->off + k0;
-        const float *wk = wp + k0 * QSIM__MR;
+        size_t k0;
+        qsim__kblock(K, nkb, kb, &k0, &p.kc);
+        p.o.first = kb == 0;
+        p.o.last = kb == nkb - 1;
+        p.off = t->off + k0;
+        p.wk = v->wpack + grp * v->wpack_group + k0 * QSIM__MR;
         if (t->pair) {
-            /* rows of at most 8 pixels: a tile is two of them */
+            /* rows of at most 8 pixels: a tile is two of them, rows
+             * counted over all images (r = image * rows + oy) */
             for (size_t r = r0; r < r1; r += 2) {
-                int two = r + 1 < r1;
-                qsim__cukr_fn ukr = two ? t->wide : t->narrow;
-                const float *xb = src + r * t->g.row_step;
-                float *yt = yb + r * (size_t)t->g.cols;
-                size_t w = (size_t)t->g.cols;
-                for (size_t m = m0; m < m1; m += QSIM__MR) {
-                    size_t mr = m1 - m < QSIM__MR ? m1 - m : QSIM__MR;
-                    o.bias_row = bias ? bias + m : NULL;
-                    ukr(kc, wk + (m / QSIM__MR) * K * QSIM__MR, xb, off, t->g.row_step,
-                        yt + m * ohw, ohw, w, mr, w, two ? w : 0, &o);
-                }
+                size_t r2 = r + 1 < r1 ? r + 1 : r;
+                const float *x0 = src + r / rows * t->g.img + r % rows * t->g.row_step;
+                const float *x1 = src + r2 / rows * t->g.img + r2 % rows * t->g.row_step;
+                size_t y0 = r / rows * ystep + r % rows * cols;
+                size_t y1 = r2 / rows * ystep + r2 % rows * cols;
+                tile(t, &p, x0, x1, yb + y0, y1 - y0, cols, r2 > r ? cols : 0);
             }
             continue;
         }
-        for (size_t r = r0; r < r1; r++) {
+        for (size_t r = r0; r < r1; r++)
             for (size_t c = c0; c < c1; c += QSIM__NR) {
-                size_t nr = c1 - c < QSIM__NR ? c1 - c : QSIM__NR;
-                size_t nr0 = nr < 8 ? nr : 8;
-                const float *xb = src + r * t->g.row_step + c;
-                const ptrdiff_t *xo = off;
-                qsim__cukr_fn ukr = nr <= QSIM__NR / 2 ? t->narrow : t->wide;
-                size_t reads = nr <= QSIM__NR / 2 ? QSIM__NR / 2 : QSIM__NR;
-                if (t->g.flat && c + reads > (size_t)t->g.cols) {
-                    for (size_t k = 0; k < kc; k++) {
-                        const float *s = xb + off[k];
-                        float *dst = panel + k * QSIM__NR;
-                        for (size_t j = 0; j < QSIM__NR; j++)
-                            dst[j] = j < nr ? s[j] : 0.0f;
-                        poff[k] = (ptrdiff_t)(k * QSIM__NR);
-                    }
-                    xb = panel;
-                    xo = poff;
-                }
-                float *yt = yb + r * (size_t)t->g.cols + c;
-                for (size_t m = m0; m < m1; m += QSIM__MR) {
-                    size_t mr = m1 - m < QSIM__MR ? m1 - m : QSIM__MR;
-                    o.bias_row = bias ? bias + m : NULL;
-                    ukr(kc, wk + (m / QSIM__MR) * K * QSIM__MR, xb, xo, 8, yt + m * ohw, ohw, 8,
-                        mr, nr0, nr - nr0, &o);
-                }
+                size_t nr = c1 - c < QSIM__NR ? c1 - c : QSIM__NR, nr0 = nr < 8 ? nr : 8;
+                const float *x0 = src + r * t->g.row_step + c;
+                tile(t, &p, x0, x0 + 8, yb + r * cols + c, 8, nr0, nr - nr0);
             }
-        }
     }
     (void)thread;
 }
@@ -280,6 +307,7 @@ void qsim__dconv_run(const qsim__dconv_view *v, qsim__pool *pool, const float *x
     }
     if (t.g.flat) {
         t.src = x;
+        t.x_end = x + (size_t)N * t.g.img;
     } else {
         t.xp = (float *)((char *)ws + t.g.off_bytes);
         t.src = t.xp;
@@ -294,8 +322,11 @@ void qsim__dconv_run(const qsim__dconv_view *v, qsim__pool *pool, const float *x
     t.mbsz = div_up(div_up(Mg, t.nmb), QSIM__MR) * QSIM__MR;
     t.cpc = cols > TASK_PIXELS ? TASK_PIXELS : cols;
     t.rpc = cols >= TASK_PIXELS ? 1 : TASK_PIXELS / cols;
-    t.pair = !t.g.flat && cols <= QSIM__NR / 2;
-    size_t outer = (size_t)N * (size_t)d->group;
+    t.pair = cols <= QSIM__NR / 2;
+    t.nimg = t.pair ? 1 : (size_t)N;
+    t.nrows = t.pair ? (size_t)N * rows : rows;
+    rows = t.nrows;
+    size_t outer = t.nimg * (size_t)d->group;
     for (;;) {
         size_t tasks = outer * div_up(Mg, t.mbsz) * div_up(rows, t.rpc) * div_up(cols, t.cpc);
         if (tasks >= MIN_TASKS)

@@ -7,15 +7,16 @@
 #include <immintrin.h>
 #include <stdint.h>
 
-/* first/last k-block handling, bias per row, activation (as the GEMM's). */
-static inline __m256 epi(__m256 v, const float *cp, int first, int last, __m256 beta,
-                         int use_beta, __m256 brow, int act, __m256 lo, __m256 hi)
+/* first/last k-block handling (cv: the C values, read only when needed),
+ * bias per row, activation (as the GEMM's). */
+static inline __m256 epi(__m256 v, __m256 cv, int first, int last, __m256 beta, int use_beta,
+                         __m256 brow, int act, __m256 lo, __m256 hi)
 {
     if (first) {
         if (use_beta)
-            v = _mm256_fmadd_ps(beta, _mm256_loadu_ps(cp), v);
+            v = _mm256_fmadd_ps(beta, cv, v);
     } else {
-        v = _mm256_add_ps(v, _mm256_loadu_ps(cp));
+        v = _mm256_add_ps(v, cv);
     }
     if (last) {
         v = _mm256_add_ps(v, brow);
@@ -31,41 +32,66 @@ static inline __m256 epi(__m256 v, const float *cp, int first, int last, __m256 
     return v;
 }
 
-/* Full tiles in registers; partial ones through a stack tile. */
+/* n < 8 floats at p (the rest 0) / to p, in pieces of 4, 2 and 1: a
+ * scalar tile epilogue would cost as much as a short k loop. */
+static inline __m256 load_part(const float *p, size_t n)
+{
+    const float *q = p + (n & 4);
+    __m128 part = _mm_setzero_ps();
+    if (n & 2)
+        part = _mm_loadl_pi(part, (const __m64 *)q);
+    if (n & 1)
+        part = n & 2 ? _mm_insert_ps(part, _mm_load_ss(q + 2), 0x20) : _mm_load_ss(q);
+    if (n & 4)
+        return _mm256_set_m128(part, _mm_loadu_ps(p));
+    return _mm256_set_m128(_mm_setzero_ps(), part);
+}
+
+static inline void store_part(float *p, __m256 v, size_t n)
+{
+    __m128 x = _mm256_castps256_ps128(v);
+    if (n & 4) {
+        _mm_storeu_ps(p, x);
+        x = _mm256_extractf128_ps(v, 1);
+        p += 4;
+    }
+    if (n & 2) {
+        _mm_storel_pi((__m64 *)p, x);
+        x = _mm_movehl_ps(x, x);
+        p += 2;
+    }
+    if (n & 1)
+        _mm_store_ss(p, x);
+}
+
+/* rows[halves*i + h]: row i, half h (nr0 / nr1 valid columns at c / c + ch) */
 static inline void store_rows(const __m256 *rows, int halves, float *c, size_t ldc, size_t ch,
                               size_t mr, size_t nr0, size_t nr1, const qsim__ukr_out *o)
 {
-    if (mr == QSIM__MR && nr0 == 8 && nr1 == (halves == 2 ? 8u : 0u)) {
-        __m256 beta = _mm256_set1_ps(o->beta);
-        __m256 lo = _mm256_set1_ps(o->act_a), hi = _mm256_set1_ps(o->act_b);
-        int first = o->first, last = o->last, act = o->act, ub = o->beta != 0.0f;
-        int stream = o->stream && !((uintptr_t)c & 31) && !(ldc & 7) && !(ch & 7);
-        for (int i = 0; i < QSIM__MR; i++) {
-            float *cp = c + (size_t)i * ldc;
-            __m256 br = _mm256_set1_ps(last && o->bias_row ? o->bias_row[i] : 0.0f);
-            for (int h = 0; h < halves; h++) {
-                float *p = cp + (size_t)h * ch;
-                __m256 v = epi(rows[halves * i + h], p, first, last, beta, ub, br, act, lo, hi);
+    __m256 beta = _mm256_set1_ps(o->beta);
+    __m256 lo = _mm256_set1_ps(o->act_a), hi = _mm256_set1_ps(o->act_b);
+    int first = o->first, last = o->last, act = o->act, ub = o->beta != 0.0f;
+    int need_c = !first || ub;
+    int stream = o->stream && !((uintptr_t)c & 31) && !(ldc & 7) && !(ch & 7);
+    for (size_t i = 0; i < mr; i++) {
+        __m256 br = _mm256_set1_ps(last && o->bias_row ? o->bias_row[i] : 0.0f);
+        for (int h = 0; h < halves; h++) {
+            size_t n = h ? nr1 : nr0;
+            float *p = c + i * ldc + (size_t)h * ch;
+            if (n == 8) {
+                __m256 cv = need_c ? _mm256_loadu_ps(p) : _mm256_setzero_ps();
+                __m256 v = epi(rows[halves * i + h], cv, first, last, beta, ub, br, act, lo, hi);
                 if (stream)
                     _mm256_stream_ps(p, v);
                 else
                     _mm256_storeu_ps(p, v);
+            } else if (n) {
+                __m256 cv = need_c ? load_part(p, n) : _mm256_setzero_ps();
+                __m256 v = epi(rows[halves * i + h], cv, first, last, beta, ub, br, act, lo, hi);
+                store_part(p, v, n);
             }
         }
-        return;
     }
-    float tile[QSIM__MR * QSIM__NR] __attribute__((aligned(32)));
-    for (int i = 0; i < QSIM__MR; i++)
-        for (int h = 0; h < halves; h++)
-            _mm256_store_ps(tile + i * QSIM__NR + 8 * h, rows[halves * i + h]);
-    qsim__ukr_out oo = *o;
-    oo.alpha = 1.0f;
-    oo.bias_col = NULL;
-    if (!oo.last)
-        oo.bias_row = NULL;
-    qsim__ukr_store_tile(tile, c, ldc, mr, nr0, &oo);
-    if (nr1)
-        qsim__ukr_store_tile(tile + 8, c + ch, ldc, mr, nr1, &oo);
 }
 
 void qsim__k_f32_conv_6x16__avx2(size_t kc, const float *a, const float *x, const ptrdiff_t *off,
