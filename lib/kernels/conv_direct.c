@@ -97,12 +97,21 @@ int qsim__dconv_preferred(const qsim__conv_desc *d, int64_t N, int64_t H, int64_
     return OW >= 32 || OW <= 8 || (N == 1 && OW > 16);
 }
 
+/* Padded copies of all images at once only when tiles pair rows across
+ * images; otherwise image by image, so that the copy is still in the
+ * cache when the tiles read it. */
+static int all_images(const qsim__conv_desc *d, int64_t OW)
+{
+    (void)d;
+    return OW <= QSIM__NR / 2;
+}
+
 size_t qsim__dconv_ws_bytes(const qsim__dconv_view *v, int64_t N, int64_t H, int64_t W,
                             int64_t OH, int64_t OW)
 {
     dgeo g;
     size_t b;
-    if (!geometry(v, N, H, W, OH, OW, &g) || !qsim__mul_size(g.xp_floats, sizeof(float), &b) ||
+    if (!geometry(v, all_images(v->d, OW) ? N : 1, H, W, OH, OW, &g) || !qsim__mul_size(g.xp_floats, sizeof(float), &b) ||
         !qsim__add_size(b, g.off_bytes, &b))
         return SIZE_MAX;
     return b;
@@ -278,13 +287,35 @@ static void conv_task_fenced(void *ctx, size_t task, int thread)
 
 static size_t div_up(size_t a, size_t b) { return (a + b - 1) / b; }
 
+static void run_images(const qsim__dconv_view *v, qsim__pool *pool, const float *x, int64_t N,
+                       int64_t H, int64_t W, int64_t OH, int64_t OW, float *y, void *ws,
+                       int accumulate, int stream);
+
 void qsim__dconv_run(const qsim__dconv_view *v, qsim__pool *pool, const float *x, int64_t N,
                      int64_t H, int64_t W, int64_t OH, int64_t OW, float *y, void *ws,
                      int accumulate)
 {
     const qsim__conv_desc *d = v->d;
+    size_t ybytes = (size_t)N * (size_t)d->M * (size_t)(OH * OW) * sizeof(float);
+    int stream = !accumulate && qsim__kblocks(v->K) == 1 && ybytes >= STREAM_MIN_BYTES;
+    int flat = d->kh == 1 && d->kw == 1 && d->sh == 1 && d->sw == 1 && d->pt == 0 &&
+               d->pl == 0 && d->pb == 0 && d->pr == 0;
+    if (flat || all_images(d, OW)) {
+        run_images(v, pool, x, N, H, W, OH, OW, y, ws, accumulate, stream);
+        return;
+    }
+    for (int64_t n = 0; n < N; n++)
+        run_images(v, pool, x + (size_t)n * (size_t)(d->C * H * W), 1, H, W, OH, OW,
+                   y + (size_t)n * (size_t)(d->M * OH * OW), ws, accumulate, stream);
+}
+
+static void run_images(const qsim__dconv_view *v, qsim__pool *pool, const float *x, int64_t N,
+                       int64_t H, int64_t W, int64_t OH, int64_t OW, float *y, void *ws,
+                       int accumulate, int stream)
+{
+    const qsim__conv_desc *d = v->d;
     dctx t = {.v = v, .x = x, .y = y, .N = N, .H = H, .W = W, .OH = OH, .OW = OW,
-              .beta = accumulate ? 1.0f : 0.0f,
+              .beta = accumulate ? 1.0f : 0.0f, .stream = stream,
               .wide = qsim__k_f32_conv_6x16__generic, .narrow = qsim__k_f32_conv_6x8__generic};
 #ifdef QSIM_HAVE_AVX2
     if (qsim__cpu_use_avx2()) {
@@ -351,8 +382,6 @@ void qsim__dconv_run(const qsim__dconv_view *v, qsim__pool *pool, const float *x
         t.cpc = div_up(div_up(cols, t.ncc), QSIM__NR) * QSIM__NR;
     t.ncc = div_up(cols, t.cpc);
     t.nmb = div_up(Mg, t.mbsz);
-    size_t ybytes = (size_t)N * (size_t)d->M * (size_t)(OH * OW) * sizeof(float);
-    t.stream = !accumulate && qsim__kblocks(v->K) == 1 && ybytes >= STREAM_MIN_BYTES;
     qsim__pool_run(pool, outer * t.nmb * t.nrc * t.ncc, t.stream ? conv_task_fenced : conv_task,
                    &t);
 }
