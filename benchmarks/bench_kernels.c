@@ -121,6 +121,8 @@ static const layer resnet18[] = {
 
 /* MobileNetV2 1x1 convs (expansion, projection), not in the resnet sum. */
 static const layer mobilenet_1x1[] = {
+    {"mb stem 3x3/2 3-32", 3, 32, 224, 3, 2, 1, 1},   /* not 1x1: the first conv */
+    {"mb dw-proj 32-16 112", 32, 16, 112, 1, 1, 0, 1},
     {"mb exp 16-96 112", 16, 96, 112, 1, 1, 0, 1},
     {"mb proj 96-24 56", 96, 24, 56, 1, 1, 0, 1},
     {"mb exp 24-144 56", 24, 144, 56, 1, 1, 0, 1},

@@ -76,8 +76,11 @@ static int geometry(const qsim__dconv_view *v, int64_t N, int64_t H, int64_t W, 
 
 /* Measured with benchmarks/bench_kernels (-c -t 1, -p 1 vs -p 2) on the
  * resnet18 and MobileNetV2 layers (GFLOP/s direct vs im2col):
- * - 1x1/1: 90-100 vs 55-98 (no packing at all), but a lone 7x7 map is
- *   better served by the GEMM path (78 vs 90 at batch 1);
+ * - 1x1/1: 90-100 vs 55-98 (no packing at all), except on 7x7 maps: the
+ *   GEMM's panels span images (49 of 64 lanes busy at batch 1 in both,
+ *   7 of 8 in row pairs vs 392 of 400 at batch 8), which pays once K is
+ *   large enough to hide its packing (960-320: 73 vs 88 at batch 1, 70
+ *   vs 85 at 8; 160-960 at batch 8: 78 vs 66);
  * - the 7x7/2 stem (112 wide): 100 vs 85; stride-2 3x3 on 28/14-wide maps
  *   and 1x1/2 lose (80 vs 94, 44 vs 80: the copy costs what it saves),
  *   except 3x3/2 onto 7-wide maps at batch 8 (86 vs 82);
@@ -91,7 +94,7 @@ int qsim__dconv_preferred(const qsim__conv_desc *d, int64_t N, int64_t H, int64_
     int flat = d->kh == 1 && d->kw == 1 && d->sh == 1 && d->sw == 1 && d->pt == 0 &&
                d->pl == 0 && d->pb == 0 && d->pr == 0;
     if (flat)
-        return !(N == 1 && OH * OW < 64);
+        return OH * OW >= 64 || (N > 1 && d->C / d->group <= 256);
     if (d->sh > 1 || d->sw > 1)
         return OW >= 56 || (OW <= 8 && N > 1 && d->kh * d->kw > 1);
     return OW >= 32 || OW <= 8 || (N == 1 && OW > 16);
