@@ -64,34 +64,52 @@ static inline void store_part(float *p, __m256 v, size_t n)
         _mm_store_ss(p, x);
 }
 
-/* rows[halves*i + h]: row i, half h (nr0 / nr1 valid columns at c / c + ch) */
-static inline void store_rows(const __m256 *rows, int halves, float *c, size_t ldc, size_t ch,
-                              size_t mr, size_t nr0, size_t nr1, const qsim__ukr_out *o)
+/* The epilogue's constants, set once per tile. */
+typedef struct epi_state {
+    __m256 beta, lo, hi;
+    int first, last, act, use_beta, need_c, stream;
+    const float *bias_row;   /* NULL unless last */
+} epi_state;
+
+static inline void epi_init(epi_state *e, const qsim__ukr_out *o, const float *c, size_t ldc,
+                            size_t ch, size_t nr0, size_t nr1)
 {
-    __m256 beta = _mm256_set1_ps(o->beta);
-    __m256 lo = _mm256_set1_ps(o->act_a), hi = _mm256_set1_ps(o->act_b);
-    int first = o->first, last = o->last, act = o->act, ub = o->beta != 0.0f;
-    int need_c = !first || ub;
-    int stream = o->stream && !((uintptr_t)c & 31) && !(ldc & 7) && !(ch & 7);
-    for (size_t i = 0; i < mr; i++) {
-        __m256 br = _mm256_set1_ps(last && o->bias_row ? o->bias_row[i] : 0.0f);
-        for (int h = 0; h < halves; h++) {
-            size_t n = h ? nr1 : nr0;
-            float *p = c + i * ldc + (size_t)h * ch;
-            if (n == 8) {
-                __m256 cv = need_c ? _mm256_loadu_ps(p) : _mm256_setzero_ps();
-                __m256 v = epi(rows[halves * i + h], cv, first, last, beta, ub, br, act, lo, hi);
-                if (stream)
-                    _mm256_stream_ps(p, v);
-                else
-                    _mm256_storeu_ps(p, v);
-            } else if (n) {
-                __m256 cv = need_c ? load_part(p, n) : _mm256_setzero_ps();
-                __m256 v = epi(rows[halves * i + h], cv, first, last, beta, ub, br, act, lo, hi);
-                store_part(p, v, n);
-            }
-        }
+    e->beta = _mm256_set1_ps(o->beta);
+    e->lo = _mm256_set1_ps(o->act_a);
+    e->hi = _mm256_set1_ps(o->act_b);
+    e->first = o->first;
+    e->last = o->last;
+    e->act = o->act;
+    e->use_beta = o->beta != 0.0f;
+    e->need_c = !o->first || e->use_beta;
+    e->bias_row = o->last ? o->bias_row : NULL;
+    e->stream = o->stream && nr0 == 8 && (nr1 == 8 || nr1 == 0) && !((uintptr_t)c & 31) &&
+                !(ldc & 7) && !(ch & 7);
+}
+
+/* n (0..8) columns of one half-row at p. Always inlined with the
+ * accumulators in registers (a loop over an array of them spills, a tenth
+ * of a short k loop). */
+static inline __attribute__((always_inline)) void put(const epi_state *e, float *p, __m256 v,
+                                                      size_t n, __m256 brow)
+{
+    if (n == 8) {
+        __m256 cv = e->need_c ? _mm256_loadu_ps(p) : _mm256_setzero_ps();
+        v = epi(v, cv, e->first, e->last, e->beta, e->use_beta, brow, e->act, e->lo, e->hi);
+        if (e->stream)
+            _mm256_stream_ps(p, v);
+        else
+            _mm256_storeu_ps(p, v);
+    } else if (n) {
+        __m256 cv = e->need_c ? load_part(p, n) : _mm256_setzero_ps();
+        v = epi(v, cv, e->first, e->last, e->beta, e->use_beta, brow, e->act, e->lo, e->hi);
+        store_part(p, v, n);
     }
+}
+
+static inline __attribute__((always_inline)) __m256 brow_of(const epi_state *e, size_t i)
+{
+    return _mm256_set1_ps(e->bias_row ? e->bias_row[i] : 0.0f);
 }
 
 void qsim__k_f32_conv_6x16__avx2(size_t kc, const float *a, const float *x, const ptrdiff_t *off,
@@ -129,8 +147,56 @@ void qsim__k_f32_conv_6x16__avx2(size_t kc, const float *a, const float *x, cons
         c51 = _mm256_fmadd_ps(av, b1, c51);
         a += QSIM__MR;
     }
-    const __m256 rows[12] = {c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51};
-    store_rows(rows, 2, c, ldc, ch, mr, nr0, nr1, o);
+    if (mr == QSIM__MR && nr0 == 8 && nr1 == 8) {
+        /* full tile: straight from the registers, no branch per row */
+        __m256 beta = _mm256_set1_ps(o->beta);
+        __m256 lo = _mm256_set1_ps(o->act_a), hi = _mm256_set1_ps(o->act_b);
+        int first = o->first, last = o->last, act = o->act, ub = o->beta != 0.0f;
+        int need_c = !first || ub;
+        const float *br = last ? o->bias_row : NULL;
+        int stream = o->stream && !((uintptr_t)c & 31) && !(ldc & 7) && !(ch & 7);
+#define QSIM_CONV_FULL(i, v0, v1)                                                                 \
+    do {                                                                                          \
+        float *p = c + (i) * ldc;                                                                 \
+        __m256 b = _mm256_set1_ps(br ? br[i] : 0.0f);                                             \
+        __m256 z = _mm256_setzero_ps();                                                           \
+        __m256 r0 = epi(v0, need_c ? _mm256_loadu_ps(p) : z, first, last, beta, ub, b, act, lo,   \
+                        hi);                                                                      \
+        __m256 r1 = epi(v1, need_c ? _mm256_loadu_ps(p + ch) : z, first, last, beta, ub, b, act,  \
+                        lo, hi);                                                                  \
+        if (stream) {                                                                             \
+            _mm256_stream_ps(p, r0);                                                              \
+            _mm256_stream_ps(p + ch, r1);                                                         \
+        } else {                                                                                  \
+            _mm256_storeu_ps(p, r0);                                                              \
+            _mm256_storeu_ps(p + ch, r1);                                                         \
+        }                                                                                         \
+    } while (0)
+        QSIM_CONV_FULL(0, c00, c01);
+        QSIM_CONV_FULL(1, c10, c11);
+        QSIM_CONV_FULL(2, c20, c21);
+        QSIM_CONV_FULL(3, c30, c31);
+        QSIM_CONV_FULL(4, c40, c41);
+        QSIM_CONV_FULL(5, c50, c51);
+#undef QSIM_CONV_FULL
+        return;
+    }
+    epi_state e;
+    epi_init(&e, o, c, ldc, ch, nr0, nr1);
+    /* rows past mr are not stored (their weights are zero padding) */
+#define QSIM_CONV_ROW(i, v0, v1)                                                                  \
+    if (mr > (i)) {                                                                               \
+        __m256 br = brow_of(&e, i);                                                               \
+        put(&e, c + (i) * ldc, v0, nr0, br);                                                      \
+        put(&e, c + (i) * ldc + ch, v1, nr1, br);                                                 \
+    }
+    QSIM_CONV_ROW(0, c00, c01)
+    QSIM_CONV_ROW(1, c10, c11)
+    QSIM_CONV_ROW(2, c20, c21)
+    QSIM_CONV_ROW(3, c30, c31)
+    QSIM_CONV_ROW(4, c40, c41)
+    QSIM_CONV_ROW(5, c50, c51)
+#undef QSIM_CONV_ROW
 }
 
 void qsim__k_f32_conv_6x8__avx2(size_t kc, const float *a, const float *x, const ptrdiff_t *off,
@@ -149,7 +215,17 @@ void qsim__k_f32_conv_6x8__avx2(size_t kc, const float *a, const float *x, const
         c5 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + 5), b0, c5);
         a += QSIM__MR;
     }
-    const __m256 rows[6] = {c0, c1, c2, c3, c4, c5};
+    epi_state e;
+    epi_init(&e, o, c, ldc, ch, nr0, 0);
+#define QSIM_CONV_ROW8(i, v0)                                                                     \
+    if (mr > (i))                                                                                 \
+        put(&e, c + (i) * ldc, v0, nr0, brow_of(&e, i));
+    QSIM_CONV_ROW8(0, c0)
+    QSIM_CONV_ROW8(1, c1)
+    QSIM_CONV_ROW8(2, c2)
+    QSIM_CONV_ROW8(3, c3)
+    QSIM_CONV_ROW8(4, c4)
+    QSIM_CONV_ROW8(5, c5)
+#undef QSIM_CONV_ROW8
     (void)xh, (void)nr1;
-    store_rows(rows, 1, c, ldc, ch, mr, nr0, 0, o);
 }
