@@ -114,15 +114,16 @@ size_t qsim__dconv_ws_bytes(const qsim__dconv_view *v, int64_t N, int64_t H, int
 {
     dgeo g;
     size_t b;
-    if (!geometry(v, all_images(v->d, OW) ? N : 1, H, W, OH, OW, &g) || !qsim__mul_size(g.xp_floats, sizeof(float), &b) ||
-        !qsim__add_size(b, g.off_bytes, &b))
+    if (!geometry(v, all_images(v->d, OW) ? N : 1, H, W, OH, OW, &g) ||
+        !qsim__mul_size(g.xp_floats, sizeof(float), &b) || !qsim__add_size(b, g.off_bytes, &b))
         return SIZE_MAX;
     return b;
 }
 
 typedef struct dctx {
     const qsim__dconv_view *v;
-    const float *x, *src, *x_end;
+    const float *x, *src;
+    size_t src_len;           /* floats of a flat source (the input) */
     float *y, *xp;
     const ptrdiff_t *off;
     dgeo g;
@@ -192,38 +193,37 @@ typedef struct kpass {
     ptrdiff_t *poff;            /* KC offsets into it */
 } kpass;
 
-/* Tile with halves x0 -> y0 (nr0 pixels) and x1 -> y0 + ch (nr1, may be 0)
- * for every MR panel of the task's channels. */
-static void tile(const dctx *t, kpass *p, const float *x0, const float *x1, float *y0, size_t ch,
+/* Tile with halves x0 -> y0 (nr0 pixels) and x0 + xh -> y0 + ch (nr1, may
+ * be 0) for every MR panel of the task's channels. */
+static void tile(const dctx *t, kpass *p, const float *x0, size_t xh, float *y0, size_t ch,
                  size_t nr0, size_t nr1)
 {
     const qsim__dconv_view *v = t->v;
     const ptrdiff_t *off = p->off;
     /* the input as source has no slack: a tile reading past its end is
-     * copied into the panel first */
-    if (t->g.flat) {
-        const float *last = (nr1 && x1 > x0 ? x1 : x0) + t->off[v->K - 1] + 8;
-        if (last > t->x_end) {
-            for (size_t k = 0; k < p->kc; k++) {
-                float *d = p->panel + k * QSIM__NR;
-                for (size_t j = 0; j < 8; j++) {
-                    d[j] = j < nr0 ? x0[off[k] + j] : 0.0f;
-                    d[8 + j] = j < nr1 ? x1[off[k] + j] : 0.0f;
-                }
-                p->poff[k] = (ptrdiff_t)(k * QSIM__NR);
+     * copied into the panel first (offsets grow with k: the last is the
+     * farthest) */
+    if (t->g.flat &&
+        (size_t)(x0 - t->src) + (nr1 ? xh : 0) + (size_t)t->off[v->K - 1] + 8 > t->src_len) {
+        for (size_t k = 0; k < p->kc; k++) {
+            float *d = p->panel + k * QSIM__NR;
+            for (size_t j = 0; j < 8; j++) {
+                d[j] = j < nr0 ? x0[off[k] + (ptrdiff_t)j] : 0.0f;
+                d[8 + j] = j < nr1 ? x0[off[k] + (ptrdiff_t)(xh + j)] : 0.0f;
             }
-            x0 = p->panel;
-            x1 = p->panel + 8;
-            off = p->poff;
+            p->poff[k] = (ptrdiff_t)(k * QSIM__NR);
         }
+        x0 = p->panel;
+        xh = 8;
+        off = p->poff;
     }
     qsim__cukr_fn ukr = nr1 ? t->wide : t->narrow;
     size_t ohw = (size_t)(t->OH * t->OW), K = v->K;
     for (size_t m = p->m0; m < p->m1; m += QSIM__MR) {
         size_t mr = p->m1 - m < QSIM__MR ? p->m1 - m : QSIM__MR;
         p->o.bias_row = p->bias ? p->bias + m : NULL;
-        ukr(p->kc, p->wk + (m / QSIM__MR) * K * QSIM__MR, x0, off, (size_t)(x1 - x0),
-            y0 + m * ohw, ohw, ch, mr, nr0, nr1, &p->o);
+        ukr(p->kc, p->wk + (m / QSIM__MR) * K * QSIM__MR, x0, off, xh, y0 + m * ohw, ohw, ch, mr,
+            nr0, nr1, &p->o);
     }
 }
 
@@ -263,19 +263,18 @@ static void conv_task(void *ctx, size_t task, int thread)
              * counted over all images (r = image * rows + oy) */
             for (size_t r = r0; r < r1; r += 2) {
                 size_t r2 = r + 1 < r1 ? r + 1 : r;
-                const float *x0 = src + r / rows * t->g.img + r % rows * t->g.row_step;
-                const float *x1 = src + r2 / rows * t->g.img + r2 % rows * t->g.row_step;
+                size_t x0 = r / rows * t->g.img + r % rows * t->g.row_step;
+                size_t x1 = r2 / rows * t->g.img + r2 % rows * t->g.row_step;
                 size_t y0 = r / rows * ystep + r % rows * cols;
                 size_t y1 = r2 / rows * ystep + r2 % rows * cols;
-                tile(t, &p, x0, x1, yb + y0, y1 - y0, cols, r2 > r ? cols : 0);
+                tile(t, &p, src + x0, x1 - x0, yb + y0, y1 - y0, cols, r2 > r ? cols : 0);
             }
             continue;
         }
         for (size_t r = r0; r < r1; r++)
             for (size_t c = c0; c < c1; c += QSIM__NR) {
                 size_t nr = c1 - c < QSIM__NR ? c1 - c : QSIM__NR, nr0 = nr < 8 ? nr : 8;
-                const float *x0 = src + r * t->g.row_step + c;
-                tile(t, &p, x0, x0 + 8, yb + r * cols + c, 8, nr0, nr - nr0);
+                tile(t, &p, src + r * t->g.row_step + c, 8, yb + r * cols + c, 8, nr0, nr - nr0);
             }
     }
     (void)thread;
@@ -341,7 +340,7 @@ static void run_images(const qsim__dconv_view *v, qsim__pool *pool, const float 
     }
     if (t.g.flat) {
         t.src = x;
-        t.x_end = x + (size_t)N * t.g.img;
+        t.src_len = (size_t)N * t.g.img;
     } else {
         t.xp = (float *)((char *)ws + t.g.off_bytes);
         t.src = t.xp;
