@@ -1,6 +1,7 @@
 /* Kernel benchmark: FP32 GEMM GFLOP/s (square and resnet-like shapes) and
  * every resnet18 conv layer at batch 1 and 8, at 1 and 2 threads.
- * Usage: bench_kernels [-q] [-g] [-c] [-d] [-t threads] [-l layer] ; -g pins the generic kernels,
+ * Usage: bench_kernels [-q] [-g] [-c] [-d] [-p path] [-t threads] [-l layer] ; -g pins the generic kernels,
+ * -p 1|2 forces the conv path (1 im2col/GEMM, 2 direct; default per shape),
  * -d runs only the MobileNetV2 depthwise and 1x1 layers,
  * -q runs only the resnet18 sum, -c times CPU instead of wall time (only
  * meaningful with -t 1: spinning threads count too). Best of several runs (the machine is shared). */
@@ -8,6 +9,7 @@
 #include "core/cpu.h"
 #include "core/threadpool.h"
 #include "kernels/conv.h"
+#include "kernels/conv_impl.h"
 #include "kernels/gemm.h"
 
 #include <stdio.h>
@@ -119,13 +121,17 @@ static const layer resnet18[] = {
 
 /* MobileNetV2 1x1 convs (expansion, projection), not in the resnet sum. */
 static const layer mobilenet_1x1[] = {
+    {"mb stem 3x3/2 3-32", 3, 32, 224, 3, 2, 1, 1},   /* not 1x1: the first conv */
+    {"mb dw-proj 32-16 112", 32, 16, 112, 1, 1, 0, 1},
     {"mb exp 16-96 112", 16, 96, 112, 1, 1, 0, 1},
     {"mb proj 96-24 56", 96, 24, 56, 1, 1, 0, 1},
     {"mb exp 24-144 56", 24, 144, 56, 1, 1, 0, 1},
+    {"mb proj 144-24 56", 144, 24, 56, 1, 1, 0, 1},
     {"mb proj 144-32 28", 144, 32, 28, 1, 1, 0, 1},
     {"mb exp 64-384 14", 64, 384, 14, 1, 1, 0, 1},
     {"mb proj 576-96 14", 576, 96, 14, 1, 1, 0, 1},
     {"mb exp 160-960 7", 160, 960, 7, 1, 1, 0, 1},
+    {"mb proj 960-320 7", 960, 320, 7, 1, 1, 0, 1},
     {"mb last 320-1280 7", 320, 1280, 7, 1, 1, 0, 1},
 };
 
@@ -238,6 +244,8 @@ int main(int argc, char **argv)
             dw_only = 1;   /* only the MobileNetV2 layers (depthwise, 1x1) */
         else if (!strcmp(argv[i], "-g"))
             qsim__cpu_force_generic(1);
+        else if (!strcmp(argv[i], "-p") && i + 1 < argc)
+            qsim__conv_force_path(atoi(argv[++i]));
         else if (!strcmp(argv[i], "-l") && i + 1 < argc)
             only = argv[++i];
         else if (!strcmp(argv[i], "-t") && i + 1 < argc) {

@@ -4,7 +4,9 @@
  *   only copied into panels);
  * - everything else: implicit GEMM, im2col packed tile by tile into the
  *   per-thread B block (never a whole-image im2col buffer; only a packed B
- *   of at most PREPACK_MAX_BYTES when several M blocks would share it).
+ *   of at most PREPACK_MAX_BYTES when several M blocks would share it);
+ * - or, where qsim__dconv_preferred says so, the same GEMM with the im2col
+ *   columns read straight from the input (conv_direct.c).
  * GEMM view per group: C[Mg, N*OH*OW] = W_g[Mg, K] * B[K, N*OH*OW],
  * K = Cg*kh*kw, columns (image, oy, ox), so the output lands in NCHW with
  * bias per row and small maps of a batch share panels. */
@@ -167,6 +169,29 @@ void qsim__conv_free(qsim__conv *c)
 
 /* ---- GEMM paths ---- */
 
+static int force_path;
+
+void qsim__conv_force_path(int path)
+{
+    force_path = path;
+}
+
+/* The direct path for this input shape? (never for depthwise) */
+static int use_direct(const qsim__conv *c, int64_t N, int64_t H, int64_t W, int64_t OH,
+                      int64_t OW)
+{
+    if (c->kind == KIND_DEPTHWISE || force_path == 1)
+        return 0;
+    return force_path == 2 || qsim__dconv_preferred(&c->d, N, H, W, OH, OW);
+}
+
+static qsim__dconv_view direct_view(const qsim__conv *c)
+{
+    return (qsim__dconv_view){.d = &c->d, .Cg = c->Cg, .Mg = c->Mg, .K = c->K,
+                              .wpack = c->wpack, .wpack_group = c->wpack_group,
+                              .bias = c->bias, .ep = c->ep};
+}
+
 /* One product per group; its columns are (image, oy, ox), so small images
  * share panels (no tile wasted on a 7x7 map's edge). */
 static void bind_group(const qsim__gemm_job *j, size_t g, const float **a_packed,
@@ -289,6 +314,10 @@ size_t qsim__conv_workspace(const qsim__conv *c, int64_t N, int64_t H, int64_t W
     qsim__conv_out_size(&c->d, H, W, &r.OH, &r.OW);
     if (N <= 0 || r.OH <= 0 || r.OW <= 0)
         return 0;
+    if (use_direct(c, N, H, W, r.OH, r.OW)) {
+        qsim__dconv_view v = direct_view(c);
+        return qsim__dconv_ws_bytes(&v, N, H, W, r.OH, r.OW);
+    }
     qsim__gemm_job j;
     size_t pre;
     if (!setup_job(c, &r, N, &j, &pre))
@@ -394,6 +423,22 @@ static void conv_run(const qsim__conv *c, qsim__pool *pool, const float *x, int6
         t.planes = (size_t)(N * c->d.C);
         t.per_task = ohw >= DW_TASK_OUTPUTS ? 1 : DW_TASK_OUTPUTS / ohw;
         qsim__pool_run(pool, (t.planes + t.per_task - 1) / t.per_task, dw_task, &t);
+        return;
+    }
+    if (use_direct(c, N, H, W, r.OH, r.OW)) {
+        qsim__dconv_view v = direct_view(c);
+        size_t bytes = qsim__dconv_ws_bytes(&v, N, H, W, r.OH, r.OW);
+        void *own = NULL;
+        if (!workspace) {
+            own = bytes != SIZE_MAX ? qsim__malloc_aligned(bytes) : NULL;
+            if (!own) {
+                conv_direct(&r, N, accumulate);
+                return;
+            }
+            workspace = own;
+        }
+        qsim__dconv_run(&v, pool, x, N, H, W, r.OH, r.OW, y, workspace, accumulate);
+        qsim__free_aligned(own);
         return;
     }
     qsim__gemm_job j;

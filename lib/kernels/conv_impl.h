@@ -125,4 +125,64 @@ void qsim__k_f32_dwconv__generic(const qsim__dw_args *a);
 void qsim__k_f32_dwconv__avx2(const qsim__dw_args *a);
 #endif
 
+/* ---- direct path (conv_direct.c): GEMM on the unpacked input ----
+ * The weights' MR panels (as for the GEMM path) times 16 consecutive output
+ * pixels of one row read straight from the input, or from a zero-padded
+ * copy of it, at x + off[k] + j (k = (c, ky, kx)): no im2col panel. */
+
+/* A tile's 16 columns are two halves of 8: half 0 reads x[off[k] + j] and
+ * writes c[i*ldc + j], half 1 reads x[off[k] + xh + j] and writes
+ * c[i*ldc + ch + j] (xh = ch = 8: 16 consecutive pixels; or two output
+ * rows). c[mr x (nr0 | nr1)] <- (MR x kc panel a) times those columns, as
+ * qsim__ukr_fn otherwise (o: first/last, beta, bias_row, act, stream;
+ * acc_out and bias_col unused). Reads all 8 floats of each half (6x8: half
+ * 0 only, nr1 == 0), whatever nr0 and nr1 are. */
+typedef void (*qsim__cukr_fn)(size_t kc, const float *a, const float *x, const ptrdiff_t *off,
+                              size_t xh, float *c, size_t ldc, size_t ch, size_t mr,
+                              size_t nr0, size_t nr1, const qsim__ukr_out *o);
+void qsim__k_f32_conv_6x16__generic(size_t kc, const float *a, const float *x,
+                                    const ptrdiff_t *off, size_t xh, float *c, size_t ldc,
+                                    size_t ch, size_t mr, size_t nr0, size_t nr1,
+                                    const qsim__ukr_out *o);
+void qsim__k_f32_conv_6x8__generic(size_t kc, const float *a, const float *x,
+                                   const ptrdiff_t *off, size_t xh, float *c, size_t ldc,
+                                   size_t ch, size_t mr, size_t nr0, size_t nr1,
+                                   const qsim__ukr_out *o);
+#ifdef QSIM_HAVE_AVX2
+void qsim__k_f32_conv_6x16__avx2(size_t kc, const float *a, const float *x, const ptrdiff_t *off,
+                                 size_t xh, float *c, size_t ldc, size_t ch, size_t mr,
+                                 size_t nr0, size_t nr1, const qsim__ukr_out *o);
+void qsim__k_f32_conv_6x8__avx2(size_t kc, const float *a, const float *x, const ptrdiff_t *off,
+                                size_t xh, float *c, size_t ldc, size_t ch, size_t mr,
+                                size_t nr0, size_t nr1, const qsim__ukr_out *o);
+#endif
+
+/* What the direct path needs of a packed (non-depthwise) conv. */
+typedef struct qsim__dconv_view {
+    const qsim__conv_desc *d;
+    int64_t Cg, Mg;
+    size_t K;
+    const float *wpack;     /* per group: MR panels over K */
+    size_t wpack_group;
+    const float *bias;
+    qsim__epilogue ep;
+} qsim__dconv_view;
+
+/* 1 when the direct path is the faster one for this conv and input shape
+ * (a rule on the shape only). */
+int qsim__dconv_preferred(const qsim__conv_desc *d, int64_t N, int64_t H, int64_t W,
+                          int64_t OH, int64_t OW);
+/* Scratch bytes of qsim__dconv_run (the same for any pool), SIZE_MAX on
+ * overflow. */
+size_t qsim__dconv_ws_bytes(const qsim__dconv_view *v, int64_t N, int64_t H, int64_t W,
+                            int64_t OH, int64_t OW);
+/* As qsim__conv_run(_accumulate); ws: qsim__dconv_ws_bytes, 64-byte aligned. */
+void qsim__dconv_run(const qsim__dconv_view *v, qsim__pool *pool, const float *x, int64_t N,
+                     int64_t H, int64_t W, int64_t OH, int64_t OW, float *y, void *ws,
+                     int accumulate);
+
+/* Tests and benchmarks: 0 = choose per shape, 1 = always the GEMM/im2col
+ * path, 2 = always the direct path (process-wide; set before running). */
+void qsim__conv_force_path(int path);
+
 #endif

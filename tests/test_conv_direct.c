@@ -1,0 +1,213 @@
+/* The direct conv path (lib/kernels/conv_direct.c) and the im2col/GEMM path,
+ * each forced, AVX2 and generic, vs a numpy float64 reference
+ * (tests/tools/gen_conv_direct_cases.py): pads, strides 1-3, dilations,
+ * groups, odd channel counts and widths, several k- and M-blocks, batch 1
+ * and 3, every activation, plain and accumulate (residual) mode; the same
+ * bits for 1, 2 and 3 threads; no workspace and failed allocations. */
+#include "core/alloc.h"
+#include "core/cpu.h"
+#include "core/threadpool.h"
+#include "kernels/conv.h"
+#include "kernels/conv_impl.h"
+
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+static qsim__pool *pools[3];
+
+enum { NH = 21 };
+
+static int read_all(FILE *f, void *p, size_t n) { return fread(p, 1, n, f) == n; }
+
+typedef struct ccase {
+    int64_t h[NH];
+    float fl[2];
+    float *x, *w, *b, *r, *want, *scale;
+} ccase;
+
+static void run(const qsim__conv *c, qsim__pool *pool, const ccase *k, float *y, void *ws)
+{
+    const int64_t *h = k->h;
+    size_t ny = (size_t)(h[0] * h[4] * h[19] * h[20]);
+    if (h[18]) {
+        memcpy(y, k->r, ny * sizeof *y);
+        qsim__conv_run_accumulate(c, pool, k->x, h[0], h[2], h[3], y, ws);
+    } else {
+        for (size_t i = 0; i < ny; i++)
+            y[i] = NAN;
+        qsim__conv_run(c, pool, k->x, h[0], h[2], h[3], y, ws);
+    }
+}
+
+static void check(const ccase *k, const float *y, const char *what)
+{
+    size_t ny = (size_t)(k->h[0] * k->h[4] * k->h[19] * k->h[20]);
+    for (size_t i = 0; i < ny; i++) {
+        double tol = 1e-5 * k->scale[i] + 1e-6;
+        if (!(fabs((double)y[i] - k->want[i]) <= tol))
+            fail_msg("%s: y[%zu] = %.8g, numpy %.8g", what, i, y[i], k->want[i]);
+    }
+}
+
+static void run_case(int64_t cs, const ccase *k)
+{
+    const int64_t *h = k->h;
+    qsim__conv_desc d = {
+        .C = h[1], .M = h[4], .group = h[5], .kh = h[6], .kw = h[7], .sh = h[8], .sw = h[9],
+        .dh = h[10], .dw = h[11], .pt = h[12], .pl = h[13], .pb = h[14], .pr = h[15],
+    };
+    int64_t N = h[0], H = h[2], W = h[3], OH, OW;
+    qsim__epilogue ep = {(int)h[17], k->fl[0], k->fl[1]};
+    qsim__conv_out_size(&d, H, W, &OH, &OW);
+    assert_int_equal(OH, h[19]);
+    assert_int_equal(OW, h[20]);
+    size_t ny = (size_t)(N * d.M * OH * OW);
+    float *y = malloc(ny * sizeof *y), *first = malloc(ny * sizeof *y);
+    assert_non_null(y);
+    assert_non_null(first);
+    char what[128];
+    for (int path = 1; path <= 2; path++) {
+        qsim__conv_force_path(path);
+        for (int generic = 0; generic < 2; generic++) {
+            qsim__cpu_force_generic(generic);
+            snprintf(what, sizeof what, "case %lld, %s path, %s", (long long)cs,
+                     path == 1 ? "im2col" : "direct", generic ? "generic" : "auto ISA");
+            qsim__conv *c = NULL;
+            if (qsim__conv_create(&d, k->w, k->b, h[17] ? &ep : NULL, &c) != QSIM_OK)
+                fail_msg("%s: %s", what, qsim_last_error());
+            for (int t = 0; t < 3; t++) {
+                size_t ws_bytes = qsim__conv_workspace(c, N, H, W, pools[t]);
+                assert_true(ws_bytes < ((size_t)64 << 20));
+                void *ws = ws_bytes ? qsim__malloc_aligned(ws_bytes) : NULL;
+                run(c, pools[t], k, y, ws);
+                qsim__free_aligned(ws);
+                if (t) {
+                    assert_memory_equal(y, first, ny * sizeof *y);
+                    continue;
+                }
+                memcpy(first, y, ny * sizeof *y);
+                check(k, y, what);
+            }
+            /* no workspace: allocated inside, the same bits */
+            run(c, pools[1], k, y, NULL);
+            assert_memory_equal(y, first, ny * sizeof *y);
+            /* ... and when that fails, the scratch-free loop */
+            qsim__alloc_fail_after(1);
+            run(c, pools[1], k, y, NULL);
+            qsim__alloc_fail_after(0);
+            check(k, y, "scratch-free");
+            qsim__conv_free(c);
+        }
+    }
+    qsim__conv_force_path(0);
+    qsim__cpu_force_generic(0);
+    free(y);
+    free(first);
+}
+
+static void against_numpy(void **state)
+{
+    (void)state;
+    const char *py = getenv("PYTHON3"), *root = getenv("QSIM_SOURCE_ROOT");
+    const char *data = getenv("QSIM_TEST_DATA");
+    if (!py || !root || !data) {
+        skip();
+        return;
+    }
+    char path[4096], cmd[12288];
+    snprintf(path, sizeof path, "%s/conv_direct_cases.bin", data);
+    snprintf(cmd, sizeof cmd,
+             "mkdir -p '%s' && '%s' '%s/tests/tools/gen_conv_direct_cases.py' '%s'", data, py,
+             root, path);
+    assert_int_equal(system(cmd), 0);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    int64_t ncases;
+    assert_true(read_all(f, &ncases, 8));
+    for (int64_t cs = 0; cs < ncases; cs++) {
+        ccase k = {0};
+        assert_true(read_all(f, k.h, sizeof k.h) && read_all(f, k.fl, sizeof k.fl));
+        const int64_t *h = k.h;
+        size_t nx = (size_t)(h[0] * h[1] * h[2] * h[3]);
+        size_t nw = (size_t)(h[4] * (h[1] / h[5]) * h[6] * h[7]);
+        size_t ny = (size_t)(h[0] * h[4] * h[19] * h[20]);
+        k.x = malloc(nx * 4);
+        k.w = malloc(nw * 4);
+        k.want = malloc(ny * 4);
+        k.scale = malloc(ny * 4);
+        assert_true(k.x && k.w && k.want && k.scale);
+        assert_true(read_all(f, k.x, nx * 4) && read_all(f, k.w, nw * 4));
+        if (h[16]) {
+            k.b = malloc((size_t)h[4] * 4);
+            assert_true(k.b && read_all(f, k.b, (size_t)h[4] * 4));
+        }
+        if (h[18]) {
+            k.r = malloc(ny * 4);
+            assert_true(k.r && read_all(f, k.r, ny * 4));
+        }
+        assert_true(read_all(f, k.want, ny * 4) && read_all(f, k.scale, ny * 4));
+        run_case(cs, &k);
+        free(k.x);
+        free(k.w);
+        free(k.b);
+        free(k.r);
+        free(k.want);
+        free(k.scale);
+    }
+    fclose(f);
+}
+
+/* The shape rule: resnet18's wide stride-1 maps and stem take the direct
+ * path, its stride-2 3x3 and 1x1 convs the im2col one; depthwise never. */
+static void path_rule(void **state)
+{
+    (void)state;
+    qsim__conv_desc l1 = {.C = 64, .M = 64, .group = 1, .kh = 3, .kw = 3, .sh = 1, .sw = 1,
+                          .dh = 1, .dw = 1, .pt = 1, .pl = 1, .pb = 1, .pr = 1};
+    assert_true(qsim__dconv_preferred(&l1, 8, 56, 56, 56, 56));
+    qsim__conv_desc stem = l1;
+    stem.C = 3, stem.kh = stem.kw = 7, stem.sh = stem.sw = 2;
+    stem.pt = stem.pl = stem.pb = stem.pr = 3;
+    assert_true(qsim__dconv_preferred(&stem, 1, 224, 224, 112, 112));
+    qsim__conv_desc s2 = l1;
+    s2.sh = s2.sw = 2;
+    assert_false(qsim__dconv_preferred(&s2, 8, 56, 56, 28, 28));
+    qsim__conv_desc pw = {.C = 96, .M = 24, .group = 1, .kh = 1, .kw = 1, .sh = 1, .sw = 1,
+                          .dh = 1, .dw = 1};
+    assert_true(qsim__dconv_preferred(&pw, 1, 56, 56, 56, 56));
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    int n[3] = {1, 2, 3};
+    for (int i = 0; i < 3; i++)
+        if (qsim__pool_create(n[i], &pools[i]) != QSIM_OK)
+            return -1;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 3; i++)
+        qsim__pool_free(pools[i]);
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(against_numpy),
+        cmocka_unit_test(path_rule),
+    };
+    return cmocka_run_group_tests_name("conv_direct", tests, setup, teardown);
+}
