@@ -1,7 +1,7 @@
 /* Kernel benchmark: FP32 GEMM GFLOP/s (square and resnet-like shapes) and
  * every resnet18 conv layer at batch 1 and 8, at 1 and 2 threads.
  * Usage: bench_kernels [-q] [-g] [-c] [-d] [-t threads] [-l layer] ; -g pins the generic kernels,
- * -d runs only the MobileNetV2 depthwise and 1x1 layers,
+ * -d runs only the MobileNetV2 depthwise and 1x1 layers, -p only the pools,
  * -q runs only the resnet18 sum, -c times CPU instead of wall time (only
  * meaningful with -t 1: spinning threads count too). Best of several runs (the machine is shared). */
 #include "core/alloc.h"
@@ -9,6 +9,7 @@
 #include "core/threadpool.h"
 #include "kernels/conv.h"
 #include "kernels/gemm.h"
+#include "ops/op.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -209,6 +210,71 @@ static void bench_depthwise(qsim__pool *pool)
     }
 }
 
+/* Pools through the op (lib/ops/pool.c) on resnet18/mobilenet shapes. */
+typedef struct poolcase {
+    const char *op;
+    int64_t C, H, k, s, p;
+} poolcase;
+
+typedef struct pool_ctx {
+    const qsim__op_desc *op;
+    qsim__node *n;
+    qsim__tview *in, *out;
+    qsim__exec ex;
+} pool_ctx;
+
+static void run_pool(void *ctx)
+{
+    pool_ctx *c = ctx;
+    if (c->op->run(NULL, c->n, &c->ex, c->in, 1, c->out, 1) != QSIM_OK)
+        exit(1);
+}
+
+static void bench_pools(qsim__pool *pool)
+{
+    static const poolcase cases[] = {{"MaxPool", 64, 112, 3, 2, 1},
+                                     {"MaxPool", 64, 56, 2, 2, 0},
+                                     {"AveragePool", 64, 56, 3, 1, 1},
+                                     {"GlobalAveragePool", 512, 7, 0, 0, 0},
+                                     {"GlobalAveragePool", 1280, 7, 0, 0, 0}};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        const poolcase *pc = &cases[i];
+        int64_t N = 8, k[2] = {pc->k, pc->k}, st[2] = {pc->s, pc->s};
+        int64_t pads[4] = {pc->p, pc->p, pc->p, pc->p};
+        qsim__attr at[3] = {{.name = "kernel_shape", .type = QSIM__ATTR_INTS, .n = 2, .ints = k},
+                            {.name = "strides", .type = QSIM__ATTR_INTS, .n = 2, .ints = st},
+                            {.name = "pads", .type = QSIM__ATTR_INTS, .n = 4, .ints = pads}};
+        int32_t ins[1] = {0}, outs[1] = {1};
+        qsim__node n = {.name = "bench", .op_type = (char *)pc->op, .domain = "", .opset = 13,
+                        .n_inputs = 1, .inputs = ins, .n_outputs = 1, .outputs = outs,
+                        .n_attrs = pc->k ? 3 : 0, .attrs = at};
+        const qsim__op_desc *op = qsim__op_lookup("", pc->op);
+        qsim__tview in = {.dtype = QSIM__DT_FLOAT, .shape = {.rank = 4,
+                          .dims = {N, pc->C, pc->H, pc->H}}}, out;
+        in.numel = (size_t)(N * pc->C * pc->H * pc->H);
+        size_t ws = 0;
+        void *state = NULL;
+        if (!op || op->init(&n, &in, 1, &state) != QSIM_OK ||
+            op->infer(state, &n, &in, 1, &out, 1, &ws) != QSIM_OK) {
+            fprintf(stderr, "%s: %s\n", pc->op, qsim_last_error());
+            exit(1);
+        }
+        in.data = rand_buf(in.numel);
+        out.data = rand_buf(out.numel);
+        pool_ctx c = {op, &n, &in, &out, {pool, ws ? qsim__malloc_aligned(ws) : NULL}};
+        double t = best_time(run_pool, &c);
+        double bytes = 4.0 * (double)(in.numel + out.numel);
+        printf("  %-17s %lldx%lld/%lld [8,%lld,%lld,%lld] %d thr: %7.3f ms  %5.1f GB/s\n", pc->op,
+               (long long)pc->k, (long long)pc->k, (long long)pc->s, (long long)pc->C,
+               (long long)pc->H, (long long)pc->H, qsim__pool_threads(pool), t * 1e3,
+               bytes * 1e-9 / t);
+        op->free_state(state);
+        qsim__free_aligned(c.ex.workspace);
+        qsim__free_aligned(in.data);
+        qsim__free_aligned(out.data);
+    }
+}
+
 static void resnet_sum(qsim__pool *pool, int64_t N, int print)
 {
     double total = 0, flops = 0;
@@ -228,7 +294,7 @@ static void resnet_sum(qsim__pool *pool, int64_t N, int print)
 
 int main(int argc, char **argv)
 {
-    int quick = 0, dw_only = 0, threads[2] = {1, 2}, nth = 2;
+    int quick = 0, dw_only = 0, pool_only = 0, threads[2] = {1, 2}, nth = 2;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-q"))
             quick = 1;
@@ -236,6 +302,8 @@ int main(int argc, char **argv)
             clock_id = CLOCK_PROCESS_CPUTIME_ID;   /* 1 thread on a busy machine */
         else if (!strcmp(argv[i], "-d"))
             dw_only = 1;   /* only the MobileNetV2 layers (depthwise, 1x1) */
+        else if (!strcmp(argv[i], "-p"))
+            pool_only = 1;
         else if (!strcmp(argv[i], "-g"))
             qsim__cpu_force_generic(1);
         else if (!strcmp(argv[i], "-l") && i + 1 < argc)
@@ -250,6 +318,11 @@ int main(int argc, char **argv)
         qsim__pool *pool = NULL;
         if (qsim__pool_create(threads[ti], &pool) != QSIM_OK)
             return 1;
+        if (pool_only) {
+            bench_pools(pool);
+            qsim__pool_free(pool);
+            continue;
+        }
         if (dw_only) {
             bench_depthwise(pool);
             for (size_t i = 0; i < sizeof mobilenet_1x1 / sizeof *mobilenet_1x1; i++)
@@ -267,6 +340,7 @@ int main(int argc, char **argv)
             bench_gemm(pool, 512, 49, 4608);
             bench_gemm(pool, 8, 1000, 512);
             bench_depthwise(pool);
+            bench_pools(pool);
         }
         resnet_sum(pool, 1, !quick);
         resnet_sum(pool, 8, !quick);
