@@ -125,4 +125,19 @@ void qsim__k_f32_dwconv__generic(const qsim__dw_args *a);
 void qsim__k_f32_dwconv__avx2(const qsim__dw_args *a);
 #endif
 
+/* n consecutive planes of one depthwise conv: plane i reads a->x + i*H*W,
+ * writes a->y + i*OH*OW, and is channel (ch0 + i) % C with weights
+ * wall + ch*kh*kw and bias ball[ch] (0 when ball is NULL); a->w and
+ * a->bias are ignored. One call per task lets small planes share setup. */
+typedef struct qsim__dw_planes {
+    qsim__dw_args a;
+    const float *wall, *ball;
+    size_t ch0, C, n;
+} qsim__dw_planes;
+
+void qsim__k_f32_dwconv_planes__generic(const qsim__dw_planes *p);
+#ifdef QSIM_HAVE_AVX2
+void qsim__k_f32_dwconv_planes__avx2(const qsim__dw_planes *p);
+#endif
+
 #endif

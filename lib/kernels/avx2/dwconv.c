@@ -291,3 +291,207 @@ void qsim__k_f32_dwconv__avx2(const qsim__dw_args *a)
             yr[ox] = one_output(a, oy, ox);
     }
 }
+
+/* ---- small planes, several per call ----
+ * 3x3, dilation 1, top/left pad 1, at most FLAT_MAX outputs per plane. The
+ * plane is laid out flat (row after row, no gaps) in a buffer with zeros
+ * before and after it, so that every tap of 8 consecutive outputs - even
+ * across row ends - is one plain load at a fixed offset: rows above the
+ * plane read the zeros before it, and a tap left of column 0 (or right of
+ * the last column) reads the neighbouring row's element, which a per-output
+ * column mask zeroes. Taps of one kernel column are summed first
+ * (ky order), then the columns as kx = 1, 0, 2; then the bias.
+ * Stride 1 (same size out as in): one buffered copy of the plane.
+ * Stride 2: the plane split into four quarter planes by row and column
+ * parity, each [OH][OW], so that output (oy, ox) reads quarter elements
+ * (oy + {-1, 0}, ox + {-1, 0}); parts past the input are zeros.
+ * Two buffers: plane i + 1 is copied before plane i is computed, so the
+ * loads do not wait for the copy's stores (store-to-load forwarding fails
+ * for loads that straddle two stores). Larger maps (28x28 and up)
+ * measured no faster than the padded row copies above. */
+#define FLAT_MAX 256
+#define FLAT_PRE 48                                  /* >= a row + 1, 16-aligned */
+#define FLAT_STRIDE (FLAT_PRE + FLAT_MAX + 64)       /* floats per buffered plane */
+
+typedef struct flat {
+    const qsim__dw_args *a;
+    int64_t RW, n;          /* row length in the buffer (W or OW), outputs */
+    float *buf;             /* 4 planes of FLAT_STRIDE (stride 1 uses the first) */
+    const float *m0, *m2;   /* column masks for kx = 0 and kx = 2 */
+} flat;
+
+static inline __m256i lanes_below(int64_t n)
+{
+    const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n < 8 ? n : 8)), iota);
+}
+
+/* Plane copy for stride 1: lanes past the plane load as 0, so the zeros
+ * after it stay zeros. */
+static void flat_fill_s1(const flat *f, const float *x)
+{
+    float *d = f->buf + FLAT_PRE;
+    int64_t i = 0;
+    for (; i + 8 <= f->n; i += 8)
+        _mm256_storeu_ps(d + i, _mm256_loadu_ps(x + i));
+    if (i < f->n)
+        _mm256_storeu_ps(d + i, _mm256_maskload_ps(x + i, lanes_below(f->n - i)));
+}
+
+/* Quarter planes for stride 2: q[2*rp + cp][r][j] = x[2r + rp][2j + cp]
+ * (0 past the input). Rows go in order, so a row's 8-lane spill past OW is
+ * overwritten by the next row (the last one spills into the slack). */
+static void flat_fill_s2(const flat *f, const float *x)
+{
+    const qsim__dw_args *a = f->a;
+    const int64_t OW = a->OW;
+    for (int64_t iy = 0; iy < 2 * a->OH; iy++) {
+        int64_t r = iy >> 1, rp = iy & 1;
+        float *qe = f->buf + (2 * rp) * FLAT_STRIDE + FLAT_PRE + r * OW;
+        float *qo = qe + FLAT_STRIDE;
+        if (iy >= a->H) {
+            for (int64_t j = 0; j < OW; j += 8) {
+                _mm256_storeu_ps(qe + j, _mm256_setzero_ps());
+                _mm256_storeu_ps(qo + j, _mm256_setzero_ps());
+            }
+            continue;
+        }
+        const float *src = x + iy * a->W;
+        for (int64_t j = 0; j < OW; j += 8) {
+            int64_t c = 2 * j;
+            __m256 lo, hi;
+            if (c + 16 <= a->W) {
+                lo = _mm256_loadu_ps(src + c);
+                hi = _mm256_loadu_ps(src + c + 8);
+            } else {
+                lo = _mm256_maskload_ps(src + c, lanes_below(a->W - c));
+                hi = a->W - c > 8 ? _mm256_maskload_ps(src + c + 8, lanes_below(a->W - c - 8))
+                                  : _mm256_setzero_ps();
+            }
+            __m256 e = _mm256_shuffle_ps(lo, hi, 0x88), o = _mm256_shuffle_ps(lo, hi, 0xDD);
+            e = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(e), 0xD8));
+            o = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(o), 0xD8));
+            _mm256_storeu_ps(qe + j, e);
+            _mm256_storeu_ps(qo + j, o);
+        }
+    }
+}
+
+static void flat_fill(const flat *f, const float *x)
+{
+    if (f->a->sh == 1)
+        flat_fill_s1(f, x);
+    else
+        flat_fill_s2(f, x);
+}
+
+static void flat_plane(const flat *f, float *y, const float *wt, float b)
+{
+    const qsim__dw_args *a = f->a;
+    __m256 w[9];
+    for (int i = 0; i < 9; i++)
+        w[i] = _mm256_broadcast_ss(wt + i);
+    const __m256 bias = _mm256_set1_ps(b);
+    const __m256 lo = _mm256_set1_ps(a->act_a), hi = _mm256_set1_ps(a->act_b);
+    const int64_t RW = f->RW, n = f->n;
+    /* tap (ky, kx) of output o reads src[ky][kx] + o */
+    const float *src[3][3];
+    if (a->sh == 1) {
+        const float *p = f->buf + FLAT_PRE;
+        for (int ky = 0; ky < 3; ky++)
+            for (int kx = 0; kx < 3; kx++)
+                src[ky][kx] = p + (ky - 1) * RW + (kx - 1);
+    } else {
+        /* input row 2*oy - 1 + ky: ky 0 -> odd rows, oy - 1; 1 -> even, oy;
+         * 2 -> odd, oy (columns alike) */
+        static const int par[3] = {1, 0, 1}, back[3] = {1, 0, 0};
+        for (int ky = 0; ky < 3; ky++)
+            for (int kx = 0; kx < 3; kx++)
+                src[ky][kx] = f->buf + (2 * par[ky] + par[kx]) * FLAT_STRIDE + FLAT_PRE -
+                              back[ky] * RW - back[kx];
+    }
+    for (int64_t o = 0; o < n; o += 8) {
+        __m256 c0 = _mm256_mul_ps(w[0], _mm256_loadu_ps(src[0][0] + o));
+        __m256 c1 = _mm256_mul_ps(w[1], _mm256_loadu_ps(src[0][1] + o));
+        __m256 c2 = _mm256_mul_ps(w[2], _mm256_loadu_ps(src[0][2] + o));
+        c0 = _mm256_fmadd_ps(w[3], _mm256_loadu_ps(src[1][0] + o), c0);
+        c1 = _mm256_fmadd_ps(w[4], _mm256_loadu_ps(src[1][1] + o), c1);
+        c2 = _mm256_fmadd_ps(w[5], _mm256_loadu_ps(src[1][2] + o), c2);
+        c0 = _mm256_fmadd_ps(w[6], _mm256_loadu_ps(src[2][0] + o), c0);
+        c1 = _mm256_fmadd_ps(w[7], _mm256_loadu_ps(src[2][1] + o), c1);
+        c2 = _mm256_fmadd_ps(w[8], _mm256_loadu_ps(src[2][2] + o), c2);
+        c1 = _mm256_add_ps(c1, _mm256_and_ps(c0, _mm256_loadu_ps(f->m0 + o)));
+        c1 = _mm256_add_ps(c1, _mm256_and_ps(c2, _mm256_loadu_ps(f->m2 + o)));
+        __m256 acc = activate(_mm256_add_ps(c1, bias), a, lo, hi);
+        if (o + 8 <= n)
+            _mm256_storeu_ps(y + o, acc);
+        else
+            _mm256_maskstore_ps(y + o, lanes_below(n - o), acc);
+    }
+}
+
+/* 1 when the flat kernels take this shape. */
+static int flat_fits(const qsim__dw_args *a)
+{
+    if (a->kh != 3 || a->kw != 3 || a->dh != 1 || a->dw != 1 || a->pt != 1 || a->pl != 1 ||
+        a->OH * a->OW > FLAT_MAX || a->sh != a->sw)
+        return 0;
+    if (a->sh == 1)   /* same size: pads 1 on every side */
+        return a->OH == a->H && a->OW == a->W && a->W + 1 <= FLAT_PRE;
+    /* stride 2 reads input rows/cols up to 2*OH - 1 / 2*OW - 1 */
+    return a->sh == 2 && a->OW + 1 <= FLAT_PRE && 2 * a->OH - 1 <= a->H + 1 &&
+           2 * a->OW - 1 <= a->W + 1;
+}
+
+static __attribute__((noinline)) void flat_planes(const qsim__dw_planes *p)
+{
+    const qsim__dw_args *a = &p->a;
+    float buf[2][4 * FLAT_STRIDE], m[2][FLAT_MAX + 8];
+    flat f[2];
+    for (int b = 0; b < 2; b++)
+        f[b] = (flat){.a = a, .RW = a->sh == 1 ? a->W : a->OW, .n = a->OH * a->OW,
+                      .buf = buf[b], .m0 = m[0], .m2 = m[1]};
+    const int64_t n = f[0].n, RW = f[0].RW;
+    /* zeros around the plane(s): what the fills never write */
+    int nq = a->sh == 1 ? 1 : 4;
+    for (int b = 0; b < 2; b++)
+        for (int q = 0; q < nq; q++) {
+            memset(buf[b] + q * FLAT_STRIDE, 0, FLAT_PRE * sizeof(float));
+            memset(buf[b] + q * FLAT_STRIDE + FLAT_PRE + n, 0,
+                   (size_t)(FLAT_STRIDE - FLAT_PRE - n) * sizeof(float));
+        }
+    const uint32_t ones = 0xFFFFFFFFu, zero = 0;
+    for (int64_t o = 0; o < (n + 7) / 8 * 8; o++) {
+        int64_t col = o % RW;
+        /* stride 2's kx = 2 tap never leaves the row (zeros past the input) */
+        memcpy(&m[0][o], col != 0 ? &ones : &zero, 4);
+        memcpy(&m[1][o], col != RW - 1 || a->sh == 2 ? &ones : &zero, 4);
+    }
+    size_t hw = (size_t)(a->H * a->W), ohw = (size_t)n;
+    if (p->n)
+        flat_fill(&f[0], a->x);
+    for (size_t i = 0; i < p->n; i++) {
+        if (i + 1 < p->n)
+            flat_fill(&f[(i + 1) & 1], a->x + (i + 1) * hw);
+        size_t ch = (p->ch0 + i) % p->C;
+        flat_plane(&f[i & 1], a->y + i * ohw, p->wall + ch * 9, p->ball ? p->ball[ch] : 0.0f);
+    }
+}
+
+void qsim__k_f32_dwconv_planes__avx2(const qsim__dw_planes *p)
+{
+    if (flat_fits(&p->a)) {
+        flat_planes(p);
+        return;
+    }
+    qsim__dw_args a = p->a;
+    size_t khw = (size_t)(a.kh * a.kw), hw = (size_t)(a.H * a.W), ohw = (size_t)(a.OH * a.OW);
+    for (size_t i = 0; i < p->n; i++) {
+        size_t ch = (p->ch0 + i) % p->C;
+        a.x = p->a.x + i * hw;
+        a.y = p->a.y + i * ohw;
+        a.w = p->wall + ch * khw;
+        a.bias = p->ball ? p->ball[ch] : 0.0f;
+        qsim__k_f32_dwconv__avx2(&a);
+    }
+}
