@@ -178,8 +178,8 @@ typedef struct dwlayer {
     int64_t C, H, s;
 } dwlayer;
 
-/* MobileNetV2-like depthwise 3x3 layers at batch 8. */
-static void bench_depthwise(qsim__pool *pool)
+/* MobileNetV2-like depthwise 3x3 layers at batch N. */
+static void bench_depthwise(qsim__pool *pool, int64_t N)
 {
     static const dwlayer dws[] = {{32, 112, 1}, {96, 112, 2}, {144, 56, 1}, {144, 56, 2},
                                   {192, 28, 1}, {384, 14, 1}, {960, 7, 1},
@@ -190,7 +190,7 @@ static void bench_depthwise(qsim__pool *pool)
                              .sw = l->s, .dh = 1, .dw = 1, .pt = 1, .pl = 1, .pb = 1, .pr = 1};
         float *w = rand_buf((size_t)(l->C * 9)), *b = rand_buf((size_t)l->C);
         qsim__epilogue relu6 = {QSIM__ACT_CLIP, 0, 6};
-        int64_t N = 8, OH, OW;
+        int64_t OH, OW;
         conv_ctx c = {NULL, pool, NULL, NULL, NULL, N, l->H};
         if (qsim__conv_create(&d, w, b, &relu6, &c.c) != QSIM_OK)
             exit(1);
@@ -199,8 +199,9 @@ static void bench_depthwise(qsim__pool *pool)
         c.y = rand_buf((size_t)(N * l->C * OH * OW));
         double t = best_time(run_conv, &c);
         double bytes = 4.0 * (double)(N * l->C) * (double)(l->H * l->H + OH * OW);
-        printf("  dw3x3/%d C=%-4d %3dx%-3d N=8 %d thr: %7.3f ms  %6.1f GFLOP/s  %5.1f GB/s\n",
-               (int)l->s, (int)l->C, (int)l->H, (int)l->H, qsim__pool_threads(pool), t * 1e3,
+        printf("  dw3x3/%d C=%-4d %3dx%-3d N=%d %d thr: %7.3f ms  %6.1f GFLOP/s  %5.1f GB/s\n",
+               (int)l->s, (int)l->C, (int)l->H, (int)l->H, (int)N, qsim__pool_threads(pool),
+               t * 1e3,
                18.0 * (double)(N * l->C * OH * OW) * 1e-9 / t, bytes * 1e-9 / t);
         qsim__conv_free(c.c);
         qsim__free_aligned(c.x);
@@ -324,7 +325,8 @@ int main(int argc, char **argv)
             continue;
         }
         if (dw_only) {
-            bench_depthwise(pool);
+            bench_depthwise(pool, 8);
+            bench_depthwise(pool, 1);
             for (size_t i = 0; i < sizeof mobilenet_1x1 / sizeof *mobilenet_1x1; i++)
                 for (int64_t n = 1; n <= 8; n += 7)
                     bench_conv(pool, &mobilenet_1x1[i], n, 1);
@@ -339,7 +341,7 @@ int main(int argc, char **argv)
             bench_gemm(pool, 256, 196, 2304);
             bench_gemm(pool, 512, 49, 4608);
             bench_gemm(pool, 8, 1000, 512);
-            bench_depthwise(pool);
+            bench_depthwise(pool, 8);
             bench_pools(pool);
         }
         resnet_sum(pool, 1, !quick);

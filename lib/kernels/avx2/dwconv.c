@@ -229,6 +229,68 @@ static __attribute__((noinline)) int dw3x3_rows(const qsim__dw_args *a, const __
     return 1;
 }
 
+/* 3x3, stride 1, dilation 1, straight from the input rows (no copies, so
+ * no store-to-load forwarding stalls): vectors whose taps are all inside
+ * the row use plain loads, the others masked loads (zeros outside). Two
+ * output rows at a time share the loads of their four input rows. */
+static inline __m256i cols_inside(int64_t ix, int64_t W)
+{
+    const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    __m256i iv = _mm256_add_epi32(_mm256_set1_epi32((int)ix), iota);
+    return _mm256_and_si256(_mm256_cmpgt_epi32(iv, _mm256_set1_epi32(-1)),
+                            _mm256_cmpgt_epi32(_mm256_set1_epi32((int)W), iv));
+}
+
+static __attribute__((noinline)) void dw3x3_s1_direct(const qsim__dw_args *a, const __m256 *w,
+                                                      __m256 bias, __m256 lo, __m256 hi)
+{
+    const int64_t W = a->W, OW = a->OW, OH = a->OH;
+    const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    for (int64_t oy = 0; oy < OH; oy += 2) {
+        const float *rp[4];
+        for (int i = 0; i < 4; i++) {
+            int64_t iy = oy - a->pt + i;
+            rp[i] = iy >= 0 && iy < a->H ? a->x + iy * W : NULL;
+        }
+        float *ya = a->y + oy * OW, *yb = oy + 1 < OH ? ya + OW : NULL;
+        for (int64_t ox = 0; ox < OW; ox += 8) {
+            const int64_t ix = ox - a->pl;
+            const int inside = ix >= 0 && ix + 10 <= W;
+            __m256i m[3];
+            if (!inside)
+                for (int kx = 0; kx < 3; kx++)
+                    m[kx] = cols_inside(ix + kx, W);
+            __m256 acc_a = _mm256_setzero_ps(), acc_b = _mm256_setzero_ps();
+            for (int i = 0; i < 4; i++) {
+                if (!rp[i])
+                    continue;
+                const float *p = rp[i] + ix;
+                __m256 v[3];
+                for (int kx = 0; kx < 3; kx++)
+                    v[kx] = inside ? _mm256_loadu_ps(p + kx) : _mm256_maskload_ps(p + kx, m[kx]);
+                if (i < 3)
+                    for (int kx = 0; kx < 3; kx++)
+                        acc_a = _mm256_fmadd_ps(w[3 * i + kx], v[kx], acc_a);
+                if (i > 0)
+                    for (int kx = 0; kx < 3; kx++)
+                        acc_b = _mm256_fmadd_ps(w[3 * (i - 1) + kx], v[kx], acc_b);
+            }
+            acc_a = activate(_mm256_add_ps(acc_a, bias), a, lo, hi);
+            acc_b = activate(_mm256_add_ps(acc_b, bias), a, lo, hi);
+            if (ox + 8 <= OW) {
+                _mm256_storeu_ps(ya + ox, acc_a);
+                if (yb)
+                    _mm256_storeu_ps(yb + ox, acc_b);
+            } else {
+                __m256i sm = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(OW - ox)), iota);
+                _mm256_maskstore_ps(ya + ox, sm, acc_a);
+                if (yb)
+                    _mm256_maskstore_ps(yb + ox, sm, acc_b);
+            }
+        }
+    }
+}
+
 static int dw3x3(const qsim__dw_args *a)
 {
     __m256 w[9];
@@ -236,6 +298,10 @@ static int dw3x3(const qsim__dw_args *a)
         w[i] = _mm256_broadcast_ss(a->w + i);
     const __m256 bias = _mm256_set1_ps(a->bias);
     const __m256 lo = _mm256_set1_ps(a->act_a), hi = _mm256_set1_ps(a->act_b);
+    if (a->sh == 1 && a->sw == 1 && a->W < ((int64_t)1 << 30)) {
+        dw3x3_s1_direct(a, w, bias, lo, hi);
+        return 1;
+    }
     /* small planes: one padded copy of the whole plane is cheaper */
     if (a->W <= 32 && dw3x3_small(a, w, bias, lo, hi))
         return 1;
