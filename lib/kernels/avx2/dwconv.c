@@ -291,6 +291,73 @@ static __attribute__((noinline)) void dw3x3_s1_direct(const qsim__dw_args *a, co
     }
 }
 
+/* Even elements of p[0..16) (even = 1) or odd ones, in order. */
+static inline __m256 pick(__m256 lo, __m256 hi, int even)
+{
+    __m256 s = even ? _mm256_shuffle_ps(lo, hi, 0x88) : _mm256_shuffle_ps(lo, hi, 0xDD);
+    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(s), 0xD8));
+}
+
+/* 3x3, stride 2, dilation 1, straight from the input rows: each input row
+ * gives the three taps of 8 outputs from four loads (cols ix..ix+17) and
+ * even/odd shuffles; two output rows at a time share their middle input
+ * row. Loads that would leave the row are masked (zeros outside). */
+static __attribute__((noinline)) void dw3x3_s2_direct(const qsim__dw_args *a, const __m256 *w,
+                                                      __m256 bias, __m256 lo, __m256 hi)
+{
+    const int64_t W = a->W, OW = a->OW, OH = a->OH;
+    const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    for (int64_t oy = 0; oy < OH; oy += 2) {
+        const float *rp[5];
+        for (int i = 0; i < 5; i++) {
+            int64_t iy = 2 * oy - a->pt + i;
+            rp[i] = iy >= 0 && iy < a->H ? a->x + iy * W : NULL;
+        }
+        float *ya = a->y + oy * OW, *yb = oy + 1 < OH ? ya + OW : NULL;
+        for (int64_t ox = 0; ox < OW; ox += 8) {
+            const int64_t ix = 2 * ox - a->pl;
+            const int inside = ix >= 0 && ix + 18 <= W;
+            static const int off[4] = {0, 8, 2, 10};
+            __m256i m[4];
+            if (!inside)
+                for (int k = 0; k < 4; k++)
+                    m[k] = cols_inside(ix + off[k], W);
+            __m256 acc_a = _mm256_setzero_ps(), acc_b = _mm256_setzero_ps();
+            for (int i = 0; i < 5; i++) {
+                if (!rp[i] || (i > 2 && !yb))
+                    continue;
+                const float *p = rp[i] + ix;
+                __m256 l[4];
+                for (int k = 0; k < 4; k++)
+                    l[k] = inside ? _mm256_loadu_ps(p + off[k]) : _mm256_maskload_ps(p + off[k], m[k]);
+                __m256 v0 = pick(l[0], l[1], 1), v1 = pick(l[0], l[1], 0), v2 = pick(l[2], l[3], 1);
+                if (i < 3) {
+                    acc_a = _mm256_fmadd_ps(w[3 * i], v0, acc_a);
+                    acc_a = _mm256_fmadd_ps(w[3 * i + 1], v1, acc_a);
+                    acc_a = _mm256_fmadd_ps(w[3 * i + 2], v2, acc_a);
+                }
+                if (i > 1) {
+                    acc_b = _mm256_fmadd_ps(w[3 * (i - 2)], v0, acc_b);
+                    acc_b = _mm256_fmadd_ps(w[3 * (i - 2) + 1], v1, acc_b);
+                    acc_b = _mm256_fmadd_ps(w[3 * (i - 2) + 2], v2, acc_b);
+                }
+            }
+            acc_a = activate(_mm256_add_ps(acc_a, bias), a, lo, hi);
+            acc_b = activate(_mm256_add_ps(acc_b, bias), a, lo, hi);
+            if (ox + 8 <= OW) {
+                _mm256_storeu_ps(ya + ox, acc_a);
+                if (yb)
+                    _mm256_storeu_ps(yb + ox, acc_b);
+            } else {
+                __m256i sm = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(OW - ox)), iota);
+                _mm256_maskstore_ps(ya + ox, sm, acc_a);
+                if (yb)
+                    _mm256_maskstore_ps(yb + ox, sm, acc_b);
+            }
+        }
+    }
+}
+
 static int dw3x3(const qsim__dw_args *a)
 {
     __m256 w[9];
@@ -300,6 +367,10 @@ static int dw3x3(const qsim__dw_args *a)
     const __m256 lo = _mm256_set1_ps(a->act_a), hi = _mm256_set1_ps(a->act_b);
     if (a->sh == 1 && a->sw == 1 && a->W < ((int64_t)1 << 30)) {
         dw3x3_s1_direct(a, w, bias, lo, hi);
+        return 1;
+    }
+    if (a->sh == 2 && a->sw == 2 && a->W < ((int64_t)1 << 30)) {
+        dw3x3_s2_direct(a, w, bias, lo, hi);
         return 1;
     }
     /* small planes: one padded copy of the whole plane is cheaper */
