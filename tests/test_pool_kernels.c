@@ -1,5 +1,5 @@
-/* MaxPool/AveragePool row kernels (lib/kernels/pool.h, used by
- * lib/ops/pool.c) against numpy float64 window loops
+/* MaxPool/AveragePool row kernels and the global pool kernels
+ * (lib/kernels/pool.h, used by lib/ops/pool.c) against numpy float64
  * (tests/tools/gen_pool_cases.py): AVX2 and generic paths, 1 and 2
  * threads; both paths and both thread counts bit-identical. */
 #include "core/cpu.h"
@@ -27,8 +27,13 @@ static void run_op(const int64_t *h, const float *x, float *y, size_t ny, qsim__
     int64_t k[2] = {h[6], h[7]}, s[2] = {h[8], h[9]}, d[2] = {h[16], 1};
     int64_t pads[4] = {h[10], h[11], h[12], h[13]};
     int64_t k1[1] = {h[7]}, s1[1] = {h[9]}, pads1[2] = {h[11], h[13]};
+    static const char *const ops[4] = {"MaxPool", "AveragePool", "GlobalAveragePool",
+                                       "GlobalMaxPool"};
+    const char *opname = ops[h[5]];
     ops_node b;
-    ops_node_init(&b, h[5] ? "AveragePool" : "MaxPool", h[5] ? 19 : 12, 1, 1);
+    ops_node_init(&b, opname, h[5] == 1 ? 19 : 12, 1, 1);
+    if (h[5] >= 2)
+        goto node_done;
     ops_node_ints(&b, "kernel_shape", nd == 2 ? k : k1, (size_t)nd);
     ops_node_ints(&b, "strides", nd == 2 ? s : s1, (size_t)nd);
     ops_node_ints(&b, "pads", nd == 2 ? pads : pads1, (size_t)(2 * nd));
@@ -37,10 +42,11 @@ static void run_op(const int64_t *h, const float *x, float *y, size_t ny, qsim__
     ops_node_int(&b, "ceil_mode", h[14]);
     if (h[5])
         ops_node_int(&b, "count_include_pad", h[15]);
+node_done:;
     int64_t xd[4] = {h[1], h[2], h[3], h[4]}, x1[3] = {h[1], h[2], h[4]};
     qsim__tview in = ops_view(QSIM__DT_FLOAT, NULL, rank, nd == 2 ? xd : x1), out;
     memset(&out, 0, sizeof out);
-    const qsim__op_desc *op = qsim__op_lookup("", h[5] ? "AveragePool" : "MaxPool");
+    const qsim__op_desc *op = qsim__op_lookup("", opname);
     assert_non_null(op);
     void *state = NULL;
     size_t ws = 0;
@@ -107,7 +113,7 @@ static void against_numpy(void **state)
                 char variant[64];
                 snprintf(variant, sizeof variant, "%s, %d thread(s)",
                          generic ? "generic" : "auto", t + 1);
-                check_ref(cs, variant, y, want, ny, (int)h[5]);
+                check_ref(cs, variant, y, want, ny, h[5] == 1 || h[5] == 2);
                 if (generic == 0 && t == 0)
                     memcpy(first, y, ny * 4);
                 else if (memcmp(first, y, ny * 4) != 0)

@@ -10,6 +10,7 @@
 #ifndef QSIM_KERNELS_POOL_H
 #define QSIM_KERNELS_POOL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* Largest padded row, in floats: (OW - 1) * sw + kw must not exceed it. */
@@ -36,9 +37,23 @@ int qsim__k_f32_pool_row__generic(const qsim__pool_row *a);
 int qsim__k_f32_pool_row__avx2(const qsim__pool_row *a);
 #endif
 
+/* Global pools over `planes` planes of n floats: y[p] = mean (summed in
+ * double into 8 partial sums, element i into sum i % 8, combined as
+ * ((s0+s4) + (s1+s5)) + ((s2+s6) + (s3+s7)), then divided by n) or max
+ * (NaN when the plane holds one) of x[p*n .. p*n + n). n >= 1. Both
+ * versions give identical results. */
+typedef void (*qsim__k_global_pool_fn)(const float *x, size_t n, size_t planes, float *y,
+                                       int max);
+
+void qsim__k_f32_global_pool__generic(const float *x, size_t n, size_t planes, float *y, int max);
+#ifdef QSIM_HAVE_AVX2
+void qsim__k_f32_global_pool__avx2(const float *x, size_t n, size_t planes, float *y, int max);
+#endif
+
 /* The implementation to use (generic when the CPU lacks AVX2 or it was not
  * built, or qsim__cpu_force_generic is on). */
 qsim__k_pool_row_fn qsim__k_f32_pool_row(void);
+qsim__k_global_pool_fn qsim__k_f32_global_pool(void);
 
 /* 1 when a row of this geometry fits the kernels. */
 static inline int qsim__pool_row_fits(int64_t OW, int64_t kw, int64_t sw)

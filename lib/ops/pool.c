@@ -248,6 +248,11 @@ static void global_planes(const pool_ctx *k, size_t pb_, size_t pe_)
 {
     const pool_plan *p = k->p;
     size_t isz = (size_t)(p->in[0] * p->in[1] * p->in[2]);
+    if (isz > 0 && isz <= INT32_MAX) { /* vectorized (lib/kernels/pool.h) */
+        qsim__k_f32_global_pool()((const float *)k->x + pb_ * isz, isz, pe_ - pb_,
+                                  (float *)k->y + pb_, p->kind == POOL_GMAX);
+        return;
+    }
     for (size_t pl = pb_; pl < pe_; pl++) {
         const float *xp = (const float *)k->x + pl * isz;
         float *y = (float *)k->y + pl;

@@ -1,11 +1,13 @@
 """MaxPool/AveragePool reference cases (numpy, float64 window loops) for
 tests/test_pool_kernels.c: the row kernels' shapes (kernel 1..5, width
 stride 1 and 2, pads, ceil_mode, count_include_pad, height dilation,
-1x1/2x2 maps, widths around multiples of 8, 1-D) and NaNs.
+1x1/2x2 maps, widths around multiples of 8, 1-D) and NaNs; and
+GlobalAveragePool/GlobalMaxPool (kind 2/3, numpy mean/max over the plane).
 
 Usage: gen_pool_cases.py OUT_FILE
 File: int64 case count, then per case int64 header
-[rank, N, C, H, W, avg, kh, kw, sh, sw, pt, pl, pb, pr, ceil, cip, dh, OH, OW],
+[rank, N, C, H, W, kind, kh, kw, sh, sw, pt, pl, pb, pr, ceil, cip, dh, OH, OW],
+kind 0 MaxPool, 1 AveragePool, 2 GlobalAveragePool, 3 GlobalMaxPool,
 float32 x, float32 expected y.
 """
 import struct
@@ -43,6 +45,10 @@ CASES = [
     (4, 1, 1, 3, 3000, 0, (3, 3), (1, 2), (1, 1, 1, 1), 0, 0, 1),    # widest row kernel
 ]
 NAN_CASES = {1, 4, 5, 23}   # MaxPool cases that also run with NaNs in x
+# (rank, N, C, H, W, kind): global pools, plane sizes around multiples of 8
+GLOBAL = [(4, 2, 3, 7, 7, 2), (4, 2, 3, 7, 7, 3), (4, 3, 2, 1, 1, 2), (4, 3, 2, 1, 1, 3),
+          (4, 1, 5, 2, 4, 2), (4, 1, 5, 5, 3, 3), (4, 1, 5, 5, 3, 2), (3, 2, 3, 1, 37, 2),
+          (3, 2, 3, 1, 37, 3), (4, 1, 4, 13, 11, 2)]
 
 
 def out_size(n, k, s, p0, p1, d, ceil):
@@ -101,6 +107,15 @@ def main():
             y = pool_ref(x, avg, kh, kw, sh, sw, *pads, ceil, cip, dh)
             out.append(((rank, N, C, H, W, avg, kh, kw, sh, sw) + tuple(pads) +
                         (ceil, cip, dh, y.shape[2], y.shape[3]), x, y))
+    for rank, N, C, H, W, kind in GLOBAL:
+        for with_nan in ([False, True] if kind == 3 else [False]):
+            x = (rng.standard_normal((N, C, H, W)) * 3 + 1).astype(np.float32)
+            if with_nan:
+                x[0, 1].reshape(-1)[-1] = np.nan
+            xd = x.astype(np.float64)
+            y = xd.mean(axis=(2, 3), keepdims=True) if kind == 2 else \
+                xd.max(axis=(2, 3), keepdims=True)
+            out.append(((rank, N, C, H, W, kind) + (0,) * 11 + (1, 1), x, y.astype(np.float32)))
     with open(sys.argv[1], "wb") as f:
         f.write(struct.pack("<q", len(out)))
         for h, x, y in out:

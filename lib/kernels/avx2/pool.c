@@ -112,3 +112,51 @@ int qsim__k_f32_pool_row__avx2(const qsim__pool_row *a)
     }
     return 0;
 }
+
+void qsim__k_f32_global_pool__avx2(const float *x, size_t n, size_t planes, float *y, int max)
+{
+    const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const size_t n8 = n / 8 * 8;
+    /* the tail's lanes past n load as 0 (adds nothing) or -inf (max) */
+    const __m256i tail = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(n - n8)), iota);
+    const __m256 ninf = _mm256_set1_ps(-INFINITY);
+    for (size_t p = 0; p < planes; p++, x += n) {
+        if (max) {
+            __m256 m = ninf, nan = _mm256_setzero_ps();
+            for (size_t i = 0; i <= n; i += 8) {
+                __m256 v;
+                if (i + 8 <= n)
+                    v = _mm256_loadu_ps(x + i);
+                else if (i < n)
+                    v = _mm256_blendv_ps(ninf, _mm256_maskload_ps(x + i, tail),
+                                         _mm256_castsi256_ps(tail));
+                else
+                    break;
+                nan = _mm256_or_ps(nan, _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+                m = _mm256_max_ps(v, m);
+            }
+            float t[8];
+            _mm256_storeu_ps(t, m);
+            float r = t[0];
+            for (int i = 1; i < 8; i++)
+                r = t[i] > r ? t[i] : r;
+            y[p] = _mm256_movemask_ps(nan) ? NAN : r;
+            continue;
+        }
+        __m256d a = _mm256_setzero_pd(), b = _mm256_setzero_pd();
+        size_t i = 0;
+        for (; i < n8; i += 8) {
+            __m256 v = _mm256_loadu_ps(x + i);
+            a = _mm256_add_pd(a, _mm256_cvtps_pd(_mm256_castps256_ps128(v)));
+            b = _mm256_add_pd(b, _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
+        }
+        if (i < n) {
+            __m256 v = _mm256_maskload_ps(x + i, tail);
+            a = _mm256_add_pd(a, _mm256_cvtps_pd(_mm256_castps256_ps128(v)));
+            b = _mm256_add_pd(b, _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
+        }
+        double s[4];
+        _mm256_storeu_pd(s, _mm256_add_pd(a, b));
+        y[p] = (float)(((s[0] + s[1]) + (s[2] + s[3])) / (double)n);
+    }
+}

@@ -55,3 +55,24 @@ int qsim__k_f32_pool_row__generic(const qsim__pool_row *a)
     }
     return 0;
 }
+
+void qsim__k_f32_global_pool__generic(const float *x, size_t n, size_t planes, float *y, int max)
+{
+    for (size_t p = 0; p < planes; p++, x += n) {
+        if (max) {
+            float m = x[0];
+            int nan = 0;
+            for (size_t i = 0; i < n; i++) {
+                m = x[i] > m ? x[i] : m;
+                nan |= x[i] != x[i];
+            }
+            y[p] = nan ? NAN : m;
+            continue;
+        }
+        double s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+        for (size_t i = 0; i < n; i++)
+            s[i % 8] += (double)x[i];
+        double t = ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7]));
+        y[p] = (float)(t / (double)n);
+    }
+}
