@@ -1,6 +1,6 @@
 /* Kernel benchmark: FP32 GEMM GFLOP/s (square and resnet-like shapes) and
  * every resnet18 conv layer at batch 1 and 8, at 1 and 2 threads.
- * Usage: bench_kernels [-q] [-g] [-c] [-d] [-t threads] [-l layer] ; -g pins the generic kernels,
+ * Usage: bench_kernels [-q] [-g] [-c] [-d] [-p] [-t threads] [-l layer] ; -g pins the generic kernels,
  * -d runs only the MobileNetV2 depthwise and 1x1 layers, -p only the pools,
  * -q runs only the resnet18 sum, -c times CPU instead of wall time (only
  * meaningful with -t 1: spinning threads count too). Best of several runs (the machine is shared). */

@@ -598,8 +598,7 @@ static __attribute__((noinline)) void flat_planes(const qsim__dw_planes *p)
                    (size_t)(FLAT_STRIDE - FLAT_PRE - n) * sizeof(float));
         }
     const uint32_t ones = 0xFFFFFFFFu, zero = 0;
-    for (int64_t o = 0; o < (n + 7) / 8 * 8; o++) {
-        int64_t col = o % RW;
+    for (int64_t o = 0, col = 0; o < (n + 7) / 8 * 8; o++, col = col + 1 == RW ? 0 : col + 1) {
         /* stride 2's kx = 2 tap never leaves the row (zeros past the input) */
         memcpy(&m[0][o], col != 0 ? &ones : &zero, 4);
         memcpy(&m[1][o], col != RW - 1 || a->sh == 2 ? &ones : &zero, 4);
