@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 /* Largest padded row, in floats: (OW - 1) * sw + kw must not exceed it. */
-#define QSIM__POOL_ROW_MAX 4096
+#define QSIM__POOL_ROW_MAX 2048
 
 typedef struct qsim__pool_row {
     const float *x;        /* first input row of the window (W floats each) */

@@ -341,8 +341,8 @@ static void rows_kernel(const pool_ctx *k, size_t pb_, size_t pe_)
         for (int64_t b = 0; b < O1; b++) {
             const win *w1 = &k->w[1][b];
             int64_t h1 = b * p->s[1] - p->pb[1];
-            a.x = xp + (h1 + w1->lo * p->d[1]) * I2;
             a.nrows = w1->hi - w1->lo;
+            a.x = a.nrows > 0 ? xp + (h1 + w1->lo * p->d[1]) * I2 : xp;
             a.rowdiv = (float)(p->include_pad ? w1->padded : w1->hi - w1->lo);
             a.y = yp + b * O2;
             if (fn(&a)) /* rare: a NaN in the window rows */
