@@ -340,6 +340,8 @@ typedef struct dw_ctx {
 /* Planes per task: small maps are grouped so a task is not mostly overhead
  * (decided from the shape only). */
 #define DW_TASK_OUTPUTS 4096
+/* Inputs past this many floats (16 MiB) come from memory, not the caches. */
+#define DW_STREAMED_FLOATS ((size_t)4 << 20)
 
 static void dw_task(void *ctx, size_t task, int thread)
 {
@@ -357,6 +359,7 @@ static void dw_task(void *ctx, size_t task, int thread)
             .kh = d->kh, .kw = d->kw, .sh = d->sh, .sw = d->sw, .dh = d->dh, .dw = d->dw,
             .pt = d->pt, .pl = d->pl,
             .act = c->ep.act, .act_a = c->ep.a, .act_b = c->ep.b,
+            .streamed = t->planes * (size_t)(r->H * r->W) > DW_STREAMED_FLOATS,
         },
         .wall = c->wdw, .ball = c->bias, .ch0 = p0 % (size_t)d->C, .C = (size_t)d->C,
         .n = p1 - p0,

@@ -17,6 +17,7 @@ typedef struct qsim__dw_args {
     int64_t kh, kw, sh, sw, dh, dw, pt, pl;
     int act;
     float act_a, act_b;
+    int streamed;      /* the whole input is larger than the caches (a hint) */
 } qsim__dw_args;
 
 /* Geometry the im2col packer needs (one group; columns run over images). */
