@@ -1,11 +1,18 @@
-/* AVX2 depthwise convolution of one plane. 3x3 with stride 1 or 2 (the
- * MobileNet case) runs entirely in vectors from padded row copies (dw3x3).
+/* AVX2 depthwise convolution. 3x3, dilation 1 (the MobileNet case) runs
+ * entirely in vectors:
+ * - small maps (<= 256 outputs, pads 1; qsim__k_f32_dwconv_planes__avx2):
+ *   several planes per call, each laid out flat in a zero-padded buffer
+ *   ("flat" below);
+ * - stride 1 or 2 otherwise: straight from the input rows, two output rows
+ *   per pass (dw3x3_s1_direct, dw3x3_s2_direct);
+ * - unequal strides, and wide stride-2 inputs larger than the caches: from
+ *   padded row copies (dw3x3_small, dw3x3_rows).
  * Other shapes: outputs whose taps are all in bounds horizontally go 8 at a
  * time (stride 1: unaligned loads; stride 2: pairs with the even elements
  * kept; other strides: gathers); the borders use the scalar formula. Taps
  * are summed in (ky, kx) order, then the bias is added (as in the generic
- * kernel, but with FMA, so results differ in the last bits; 3x3 also adds
- * the padding's zeros). */
+ * kernel, but with FMA, so results differ in the last bits; the 3x3 paths
+ * also add the padding's zeros, and "flat" sums kernel columns first). */
 #include "kernels/conv_impl.h"
 
 #include <immintrin.h>
