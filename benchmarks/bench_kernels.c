@@ -1,8 +1,8 @@
 /* Kernel benchmark: FP32 GEMM GFLOP/s (square and resnet-like shapes) and
  * every resnet18 conv layer at batch 1 and 8, at 1 and 2 threads.
- * Usage: bench_kernels [-q] [-g] [-c] [-d] [-p path] [-t threads] [-l layer] ; -g pins the generic kernels,
- * -p 1|2 forces the conv path (1 im2col/GEMM, 2 direct; default per shape),
- * -d runs only the MobileNetV2 depthwise and 1x1 layers,
+ * Usage: bench_kernels [-q] [-g] [-c] [-d] [-P] [-p path] [-t threads] [-l layer] ; -g pins the
+ * generic kernels, -p 1|2 forces the conv path (1 im2col/GEMM, 2 direct; default per shape),
+ * -d runs only the MobileNetV2 depthwise and 1x1 layers, -P only the pools,
  * -q runs only the resnet18 sum, -c times CPU instead of wall time (only
  * meaningful with -t 1: spinning threads count too). Best of several runs (the machine is shared). */
 #include "core/alloc.h"
@@ -11,6 +11,7 @@
 #include "kernels/conv.h"
 #include "kernels/conv_impl.h"
 #include "kernels/gemm.h"
+#include "ops/op.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -183,8 +184,8 @@ typedef struct dwlayer {
     int64_t C, H, s;
 } dwlayer;
 
-/* MobileNetV2-like depthwise 3x3 layers at batch 8. */
-static void bench_depthwise(qsim__pool *pool)
+/* MobileNetV2-like depthwise 3x3 layers at batch N. */
+static void bench_depthwise(qsim__pool *pool, int64_t N)
 {
     static const dwlayer dws[] = {{32, 112, 1}, {96, 112, 2}, {144, 56, 1}, {144, 56, 2},
                                   {192, 28, 1}, {384, 14, 1}, {960, 7, 1},
@@ -195,7 +196,7 @@ static void bench_depthwise(qsim__pool *pool)
                              .sw = l->s, .dh = 1, .dw = 1, .pt = 1, .pl = 1, .pb = 1, .pr = 1};
         float *w = rand_buf((size_t)(l->C * 9)), *b = rand_buf((size_t)l->C);
         qsim__epilogue relu6 = {QSIM__ACT_CLIP, 0, 6};
-        int64_t N = 8, OH, OW;
+        int64_t OH, OW;
         conv_ctx c = {NULL, pool, NULL, NULL, NULL, N, l->H};
         if (qsim__conv_create(&d, w, b, &relu6, &c.c) != QSIM_OK)
             exit(1);
@@ -204,14 +205,80 @@ static void bench_depthwise(qsim__pool *pool)
         c.y = rand_buf((size_t)(N * l->C * OH * OW));
         double t = best_time(run_conv, &c);
         double bytes = 4.0 * (double)(N * l->C) * (double)(l->H * l->H + OH * OW);
-        printf("  dw3x3/%d C=%-4d %3dx%-3d N=8 %d thr: %7.3f ms  %6.1f GFLOP/s  %5.1f GB/s\n",
-               (int)l->s, (int)l->C, (int)l->H, (int)l->H, qsim__pool_threads(pool), t * 1e3,
+        printf("  dw3x3/%d C=%-4d %3dx%-3d N=%d %d thr: %7.3f ms  %6.1f GFLOP/s  %5.1f GB/s\n",
+               (int)l->s, (int)l->C, (int)l->H, (int)l->H, (int)N, qsim__pool_threads(pool),
+               t * 1e3,
                18.0 * (double)(N * l->C * OH * OW) * 1e-9 / t, bytes * 1e-9 / t);
         qsim__conv_free(c.c);
         qsim__free_aligned(c.x);
         qsim__free_aligned(c.y);
         qsim__free_aligned(w);
         qsim__free_aligned(b);
+    }
+}
+
+/* Pools through the op (lib/ops/pool.c) on resnet18/mobilenet shapes. */
+typedef struct poolcase {
+    const char *op;
+    int64_t C, H, k, s, p;
+} poolcase;
+
+typedef struct pool_ctx {
+    const qsim__op_desc *op;
+    qsim__node *n;
+    qsim__tview *in, *out;
+    qsim__exec ex;
+} pool_ctx;
+
+static void run_pool(void *ctx)
+{
+    pool_ctx *c = ctx;
+    if (c->op->run(NULL, c->n, &c->ex, c->in, 1, c->out, 1) != QSIM_OK)
+        exit(1);
+}
+
+static void bench_pools(qsim__pool *pool)
+{
+    static const poolcase cases[] = {{"MaxPool", 64, 112, 3, 2, 1},
+                                     {"MaxPool", 64, 56, 2, 2, 0},
+                                     {"AveragePool", 64, 56, 3, 1, 1},
+                                     {"GlobalAveragePool", 512, 7, 0, 0, 0},
+                                     {"GlobalAveragePool", 1280, 7, 0, 0, 0}};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        const poolcase *pc = &cases[i];
+        int64_t N = 8, k[2] = {pc->k, pc->k}, st[2] = {pc->s, pc->s};
+        int64_t pads[4] = {pc->p, pc->p, pc->p, pc->p};
+        qsim__attr at[3] = {{.name = "kernel_shape", .type = QSIM__ATTR_INTS, .n = 2, .ints = k},
+                            {.name = "strides", .type = QSIM__ATTR_INTS, .n = 2, .ints = st},
+                            {.name = "pads", .type = QSIM__ATTR_INTS, .n = 4, .ints = pads}};
+        int32_t ins[1] = {0}, outs[1] = {1};
+        qsim__node n = {.name = "bench", .op_type = (char *)pc->op, .domain = "", .opset = 13,
+                        .n_inputs = 1, .inputs = ins, .n_outputs = 1, .outputs = outs,
+                        .n_attrs = pc->k ? 3 : 0, .attrs = at};
+        const qsim__op_desc *op = qsim__op_lookup("", pc->op);
+        qsim__tview in = {.dtype = QSIM__DT_FLOAT, .shape = {.rank = 4,
+                          .dims = {N, pc->C, pc->H, pc->H}}}, out;
+        in.numel = (size_t)(N * pc->C * pc->H * pc->H);
+        size_t ws = 0;
+        void *state = NULL;
+        if (!op || op->init(&n, &in, 1, &state) != QSIM_OK ||
+            op->infer(state, &n, &in, 1, &out, 1, &ws) != QSIM_OK) {
+            fprintf(stderr, "%s: %s\n", pc->op, qsim_last_error());
+            exit(1);
+        }
+        in.data = rand_buf(in.numel);
+        out.data = rand_buf(out.numel);
+        pool_ctx c = {op, &n, &in, &out, {pool, ws ? qsim__malloc_aligned(ws) : NULL}};
+        double t = best_time(run_pool, &c);
+        double bytes = 4.0 * (double)(in.numel + out.numel);
+        printf("  %-17s %lldx%lld/%lld [8,%lld,%lld,%lld] %d thr: %7.3f ms  %5.1f GB/s\n", pc->op,
+               (long long)pc->k, (long long)pc->k, (long long)pc->s, (long long)pc->C,
+               (long long)pc->H, (long long)pc->H, qsim__pool_threads(pool), t * 1e3,
+               bytes * 1e-9 / t);
+        op->free_state(state);
+        qsim__free_aligned(c.ex.workspace);
+        qsim__free_aligned(in.data);
+        qsim__free_aligned(out.data);
     }
 }
 
@@ -234,7 +301,7 @@ static void resnet_sum(qsim__pool *pool, int64_t N, int print)
 
 int main(int argc, char **argv)
 {
-    int quick = 0, dw_only = 0, threads[2] = {1, 2}, nth = 2;
+    int quick = 0, dw_only = 0, pool_only = 0, threads[2] = {1, 2}, nth = 2;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-q"))
             quick = 1;
@@ -242,6 +309,8 @@ int main(int argc, char **argv)
             clock_id = CLOCK_PROCESS_CPUTIME_ID;   /* 1 thread on a busy machine */
         else if (!strcmp(argv[i], "-d"))
             dw_only = 1;   /* only the MobileNetV2 layers (depthwise, 1x1) */
+        else if (!strcmp(argv[i], "-P"))
+            pool_only = 1;
         else if (!strcmp(argv[i], "-g"))
             qsim__cpu_force_generic(1);
         else if (!strcmp(argv[i], "-p") && i + 1 < argc)
@@ -258,8 +327,14 @@ int main(int argc, char **argv)
         qsim__pool *pool = NULL;
         if (qsim__pool_create(threads[ti], &pool) != QSIM_OK)
             return 1;
+        if (pool_only) {
+            bench_pools(pool);
+            qsim__pool_free(pool);
+            continue;
+        }
         if (dw_only) {
-            bench_depthwise(pool);
+            bench_depthwise(pool, 8);
+            bench_depthwise(pool, 1);
             for (size_t i = 0; i < sizeof mobilenet_1x1 / sizeof *mobilenet_1x1; i++)
                 for (int64_t n = 1; n <= 8; n += 7)
                     bench_conv(pool, &mobilenet_1x1[i], n, 1);
@@ -274,7 +349,8 @@ int main(int argc, char **argv)
             bench_gemm(pool, 256, 196, 2304);
             bench_gemm(pool, 512, 49, 4608);
             bench_gemm(pool, 8, 1000, 512);
-            bench_depthwise(pool);
+            bench_depthwise(pool, 8);
+            bench_pools(pool);
         }
         resnet_sum(pool, 1, !quick);
         resnet_sum(pool, 8, !quick);

@@ -362,40 +362,38 @@ static void conv_direct(const conv_ctx *r, int64_t N, int accumulate)
 
 typedef struct dw_ctx {
     const conv_ctx *r;
-    void (*kern)(const qsim__dw_args *);
+    void (*kern)(const qsim__dw_planes *);
     size_t per_task, planes;   /* planes (image, channel) per task, in all */
 } dw_ctx;
 
 /* Planes per task: small maps are grouped so a task is not mostly overhead
  * (decided from the shape only). */
 #define DW_TASK_OUTPUTS 4096
-
-static void dw_plane(const dw_ctx *t, size_t task)
-{
-    const conv_ctx *r = t->r;
-    const qsim__conv *c = r->c;
-    const qsim__conv_desc *d = &c->d;
-    size_t ch = task % (size_t)d->C;
-    qsim__dw_args a = {
-        .x = r->x + task * (size_t)(r->H * r->W),
-        .y = r->y + task * (size_t)(r->OH * r->OW),
-        .w = c->wdw + ch * (size_t)(d->kh * d->kw),
-        .bias = c->bias ? c->bias[ch] : 0.0f,
-        .H = r->H, .W = r->W, .OH = r->OH, .OW = r->OW,
-        .kh = d->kh, .kw = d->kw, .sh = d->sh, .sw = d->sw, .dh = d->dh, .dw = d->dw,
-        .pt = d->pt, .pl = d->pl,
-        .act = c->ep.act, .act_a = c->ep.a, .act_b = c->ep.b,
-    };
-    t->kern(&a);
-}
+/* Inputs past this many floats (16 MiB) come from memory, not the caches. */
+#define DW_STREAMED_FLOATS ((size_t)4 << 20)
 
 static void dw_task(void *ctx, size_t task, int thread)
 {
     const dw_ctx *t = ctx;
+    const conv_ctx *r = t->r;
+    const qsim__conv *c = r->c;
+    const qsim__conv_desc *d = &c->d;
     size_t p0 = task * t->per_task, p1 = p0 + t->per_task < t->planes ? p0 + t->per_task
                                                                      : t->planes;
-    for (size_t p = p0; p < p1; p++)
-        dw_plane(t, p);
+    qsim__dw_planes p = {
+        .a = {
+            .x = r->x + p0 * (size_t)(r->H * r->W),
+            .y = r->y + p0 * (size_t)(r->OH * r->OW),
+            .H = r->H, .W = r->W, .OH = r->OH, .OW = r->OW,
+            .kh = d->kh, .kw = d->kw, .sh = d->sh, .sw = d->sw, .dh = d->dh, .dw = d->dw,
+            .pt = d->pt, .pl = d->pl,
+            .act = c->ep.act, .act_a = c->ep.a, .act_b = c->ep.b,
+            .streamed = t->planes * (size_t)(r->H * r->W) > DW_STREAMED_FLOATS,
+        },
+        .wall = c->wdw, .ball = c->bias, .ch0 = p0 % (size_t)d->C, .C = (size_t)d->C,
+        .n = p1 - p0,
+    };
+    t->kern(&p);
     (void)thread;
 }
 
@@ -414,10 +412,10 @@ static void conv_run(const qsim__conv *c, qsim__pool *pool, const float *x, int6
     if (c->kind == KIND_DEPTHWISE && accumulate)
         return;
     if (c->kind == KIND_DEPTHWISE) {
-        dw_ctx t = {.r = &r, .kern = qsim__k_f32_dwconv__generic};
+        dw_ctx t = {.r = &r, .kern = qsim__k_f32_dwconv_planes__generic};
 #ifdef QSIM_HAVE_AVX2
         if (qsim__cpu_use_avx2())
-            t.kern = qsim__k_f32_dwconv__avx2;
+            t.kern = qsim__k_f32_dwconv_planes__avx2;
 #endif
         size_t ohw = (size_t)(r.OH * r.OW);
         t.planes = (size_t)(N * c->d.C);

@@ -17,6 +17,7 @@ typedef struct qsim__dw_args {
     int64_t kh, kw, sh, sw, dh, dw, pt, pl;
     int act;
     float act_a, act_b;
+    int streamed;      /* the whole input is larger than the caches (a hint) */
 } qsim__dw_args;
 
 /* Geometry the im2col packer needs (one group; columns run over images). */
@@ -184,5 +185,20 @@ void qsim__dconv_run(const qsim__dconv_view *v, qsim__pool *pool, const float *x
 /* Tests and benchmarks: 0 = choose per shape, 1 = always the GEMM/im2col
  * path, 2 = always the direct path (process-wide; set before running). */
 void qsim__conv_force_path(int path);
+
+/* n consecutive planes of one depthwise conv: plane i reads a->x + i*H*W,
+ * writes a->y + i*OH*OW, and is channel (ch0 + i) % C with weights
+ * wall + ch*kh*kw and bias ball[ch] (0 when ball is NULL); a->w and
+ * a->bias are ignored. One call per task lets small planes share setup. */
+typedef struct qsim__dw_planes {
+    qsim__dw_args a;
+    const float *wall, *ball;
+    size_t ch0, C, n;
+} qsim__dw_planes;
+
+void qsim__k_f32_dwconv_planes__generic(const qsim__dw_planes *p);
+#ifdef QSIM_HAVE_AVX2
+void qsim__k_f32_dwconv_planes__avx2(const qsim__dw_planes *p);
+#endif
 
 #endif

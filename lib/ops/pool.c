@@ -6,6 +6,7 @@
 #include "oputil.h"
 #include "../core/alloc.h"
 #include "../core/error.h"
+#include "../kernels/pool.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -247,6 +248,11 @@ static void global_planes(const pool_ctx *k, size_t pb_, size_t pe_)
 {
     const pool_plan *p = k->p;
     size_t isz = (size_t)(p->in[0] * p->in[1] * p->in[2]);
+    if (isz > 0 && isz <= INT32_MAX) { /* vectorized (lib/kernels/pool.h) */
+        qsim__k_f32_global_pool()((const float *)k->x + pb_ * isz, isz, pe_ - pb_,
+                                  (float *)k->y + pb_, p->kind == POOL_GMAX);
+        return;
+    }
     for (size_t pl = pb_; pl < pe_; pl++) {
         const float *xp = (const float *)k->x + pl * isz;
         float *y = (float *)k->y + pl;
@@ -308,11 +314,52 @@ static int row_taps(const pool_ctx *k, const float *xp, int64_t a, int64_t b, fl
     return anynan;
 }
 
+/* 1-D and 2-D float pools with no width dilation and width stride 1 or 2
+ * go through the row kernels (lib/kernels/pool.h). */
+static int row_kernel_fits(const pool_plan *p)
+{
+    return p->in[0] == 1 && p->out[0] == 1 && p->k[0] == 1 && p->d[2] == 1 &&
+           qsim__pool_row_fits(p->out[2], p->k[2], p->s[2]);
+}
+
+static void rows_kernel(const pool_ctx *k, size_t pb_, size_t pe_)
+{
+    const pool_plan *p = k->p;
+    const int64_t O1 = p->out[1], O2 = p->out[2], I1 = p->in[1], I2 = p->in[2];
+    const int avg = p->kind == POOL_AVG;
+    float coldiv[QSIM__POOL_ROW_MAX + 8];
+    for (int64_t c = 0; c < (O2 + 7) / 8 * 8; c++) {
+        const win *w2 = &k->w[2][c < O2 ? c : O2 - 1];
+        coldiv[c] = (float)(p->include_pad ? w2->padded : w2->hi - w2->lo);
+    }
+    qsim__k_pool_row_fn fn = qsim__k_f32_pool_row();
+    qsim__pool_row a = {.xstride = p->d[1] * I2, .W = I2, .OW = O2, .kw = p->k[2],
+                        .sw = p->s[2], .pl = p->pb[2], .avg = avg, .coldiv = coldiv};
+    for (size_t pl = pb_; pl < pe_; pl++) {
+        const float *xp = (const float *)k->x + pl * (size_t)(I1 * I2);
+        float *yp = (float *)k->y + pl * (size_t)(O1 * O2);
+        for (int64_t b = 0; b < O1; b++) {
+            const win *w1 = &k->w[1][b];
+            int64_t h1 = b * p->s[1] - p->pb[1];
+            a.nrows = w1->hi - w1->lo;
+            a.x = a.nrows > 0 ? xp + (h1 + w1->lo * p->d[1]) * I2 : xp;
+            a.rowdiv = (float)(p->include_pad ? w1->padded : w1->hi - w1->lo);
+            a.y = yp + b * O2;
+            if (fn(&a)) /* rare: a NaN in the window rows */
+                row_taps(k, xp, 0, b, a.y, 1);
+        }
+    }
+}
+
 static void rows_f32(const pool_ctx *k, size_t pb_, size_t pe_)
 {
     const pool_plan *p = k->p;
     int64_t O2 = p->out[2];
     size_t isz = (size_t)(p->in[0] * p->in[1] * p->in[2]);
+    if (row_kernel_fits(p)) {
+        rows_kernel(k, pb_, pe_);
+        return;
+    }
     for (size_t pl = pb_; pl < pe_; pl++) {
         const float *xp = (const float *)k->x + pl * isz;
         float *yr = (float *)k->y + pl * (size_t)(p->out[0] * p->out[1] * O2);
