@@ -18,9 +18,9 @@
 
 #include <cmocka.h>
 
-static qsim__pool *pools[3];
+#include "kernel_test_util.h"
 
-static int read_all(FILE *f, void *p, size_t n) { return fread(p, 1, n, f) == n; }
+
 
 static void run_case(int64_t cs, const int64_t *h, const float *fl, const float *x,
                      const float *w, const float *b, const float *want, const float *scale)
@@ -85,19 +85,11 @@ static void run_case(int64_t cs, const int64_t *h, const float *fl, const float 
 static void against_torch(void **state)
 {
     (void)state;
-    const char *py = getenv("PYTHON3"), *root = getenv("QSIM_SOURCE_ROOT");
-    const char *data = getenv("QSIM_TEST_DATA");
-    if (!py || !root || !data) {
+    FILE *f = kt_open_cases("gen_conv_cases.py", "conv_cases.bin");
+    if (!f) {
         skip();
         return;
     }
-    char path[4096], cmd[12288];
-    snprintf(path, sizeof path, "%s/conv_cases.bin", data);
-    snprintf(cmd, sizeof cmd, "mkdir -p '%s' && '%s' '%s/tests/tools/gen_conv_cases.py' '%s'",
-             data, py, root, path);
-    assert_int_equal(system(cmd), 0);
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
     int64_t ncases;
     assert_true(read_all(f, &ncases, 8));
     for (int64_t cs = 0; cs < ncases; cs++) {
@@ -231,24 +223,6 @@ static void streamed_output(void **state)
     qsim__free_aligned(y);
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    int n[3] = {1, 2, 3};
-    for (int i = 0; i < 3; i++)
-        if (qsim__pool_create(n[i], &pools[i]) != QSIM_OK)
-            return -1;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    for (int i = 0; i < 3; i++)
-        qsim__pool_free(pools[i]);
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -256,5 +230,5 @@ int main(void)
         cmocka_unit_test(against_torch),
         cmocka_unit_test(streamed_output),
     };
-    return cmocka_run_group_tests_name("conv", tests, setup, teardown);
+    return cmocka_run_group_tests_name("conv", tests, kt_setup, kt_teardown);
 }

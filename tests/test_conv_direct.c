@@ -21,11 +21,11 @@
 
 #include <cmocka.h>
 
-static qsim__pool *pools[3];
+#include "kernel_test_util.h"
+
 
 enum { NH = 21 };
 
-static int read_all(FILE *f, void *p, size_t n) { return fread(p, 1, n, f) == n; }
 
 typedef struct ccase {
     int64_t h[NH];
@@ -116,20 +116,11 @@ static void run_case(int64_t cs, const ccase *k)
 static void against_numpy(void **state)
 {
     (void)state;
-    const char *py = getenv("PYTHON3"), *root = getenv("QSIM_SOURCE_ROOT");
-    const char *data = getenv("QSIM_TEST_DATA");
-    if (!py || !root || !data) {
+    FILE *f = kt_open_cases("gen_conv_direct_cases.py", "conv_direct_cases.bin");
+    if (!f) {
         skip();
         return;
     }
-    char path[4096], cmd[12288];
-    snprintf(path, sizeof path, "%s/conv_direct_cases.bin", data);
-    snprintf(cmd, sizeof cmd,
-             "mkdir -p '%s' && '%s' '%s/tests/tools/gen_conv_direct_cases.py' '%s'", data, py,
-             root, path);
-    assert_int_equal(system(cmd), 0);
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
     int64_t ncases;
     assert_true(read_all(f, &ncases, 8));
     for (int64_t cs = 0; cs < ncases; cs++) {
@@ -185,29 +176,11 @@ static void path_rule(void **state)
     assert_true(qsim__dconv_preferred(&pw, 1, 56, 56, 56, 56));
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    int n[3] = {1, 2, 3};
-    for (int i = 0; i < 3; i++)
-        if (qsim__pool_create(n[i], &pools[i]) != QSIM_OK)
-            return -1;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    for (int i = 0; i < 3; i++)
-        qsim__pool_free(pools[i]);
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(against_numpy),
         cmocka_unit_test(path_rule),
     };
-    return cmocka_run_group_tests_name("conv_direct", tests, setup, teardown);
+    return cmocka_run_group_tests_name("conv_direct", tests, kt_setup, kt_teardown);
 }

@@ -18,7 +18,8 @@
 
 #include <cmocka.h>
 
-static int read_all(FILE *f, void *p, size_t n) { return fread(p, 1, n, f) == n; }
+#include "kernel_test_util.h"
+
 
 /* Runs the op once; y gets the output. */
 static void run_op(const int64_t *h, const float *x, float *y, size_t ny, qsim__pool *pool)
@@ -81,21 +82,11 @@ static void check_ref(int64_t cs, const char *variant, const float *y, const flo
 static void against_numpy(void **state)
 {
     (void)state;
-    const char *py = getenv("PYTHON3"), *root = getenv("QSIM_SOURCE_ROOT");
-    const char *data = getenv("QSIM_TEST_DATA");
-    if (!py || !root || !data) {
+    FILE *f = kt_open_cases("gen_pool_cases.py", "pool_cases.bin");
+    if (!f) {
         skip();
         return;
     }
-    char path[4096], cmd[12288];
-    snprintf(path, sizeof path, "%s/pool_cases.bin", data);
-    snprintf(cmd, sizeof cmd, "mkdir -p '%s' && '%s' '%s/tests/tools/gen_pool_cases.py' '%s'",
-             data, py, root, path);
-    assert_int_equal(system(cmd), 0);
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    qsim__pool *pool2 = NULL;
-    assert_int_equal(qsim__pool_create(2, &pool2), QSIM_OK);
     int64_t ncases;
     assert_true(read_all(f, &ncases, 8));
     for (int64_t cs = 0; cs < ncases; cs++) {
@@ -109,7 +100,7 @@ static void against_numpy(void **state)
         for (int generic = 0; generic < 2; generic++) {
             qsim__cpu_force_generic(generic);
             for (int t = 0; t < 2; t++) {
-                run_op(h, x, y, ny, t ? pool2 : NULL);
+                run_op(h, x, y, ny, t ? pools[1] : NULL);
                 char variant[64];
                 snprintf(variant, sizeof variant, "%s, %d thread(s)",
                          generic ? "generic" : "auto", t + 1);
@@ -127,7 +118,6 @@ static void against_numpy(void **state)
         free(y);
         free(first);
     }
-    qsim__pool_free(pool2);
     fclose(f);
 }
 
@@ -170,5 +160,5 @@ int main(void)
         cmocka_unit_test(against_numpy),
         cmocka_unit_test(row_kernel_edges),
     };
-    return cmocka_run_group_tests_name("pool_kernels", tests, NULL, NULL);
+    return cmocka_run_group_tests_name("pool_kernels", tests, kt_setup, kt_teardown);
 }
