@@ -6,6 +6,8 @@
 #include <immintrin.h>
 #include <stdint.h>
 
+#include "fma_tile.h"
+
 static inline __m256 epi(__m256 v, const float *cp, int first, int last, __m256 alpha,
                          __m256 beta, int use_beta, float brow, const float *bcol, int act,
                          __m256 lo, __m256 hi)
@@ -36,34 +38,11 @@ static inline __m256 epi(__m256 v, const float *cp, int first, int last, __m256 
 void qsim__k_f32_gemm_6x16__avx2(size_t kc, const float *a, const float *b, float *c, size_t ldc,
                                  size_t mr, size_t nr, const qsim__ukr_out *o)
 {
-    __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
-    __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
-    __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
-    __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
-    __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
-    __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+    QSIM__ACC_6X16;
     for (size_t k = 0; k < kc; k++) {
         __m256 b0 = _mm256_load_ps(b);
         __m256 b1 = _mm256_load_ps(b + 8);
-        __m256 av;
-        av = _mm256_broadcast_ss(a + 0);
-        c00 = _mm256_fmadd_ps(av, b0, c00);
-        c01 = _mm256_fmadd_ps(av, b1, c01);
-        av = _mm256_broadcast_ss(a + 1);
-        c10 = _mm256_fmadd_ps(av, b0, c10);
-        c11 = _mm256_fmadd_ps(av, b1, c11);
-        av = _mm256_broadcast_ss(a + 2);
-        c20 = _mm256_fmadd_ps(av, b0, c20);
-        c21 = _mm256_fmadd_ps(av, b1, c21);
-        av = _mm256_broadcast_ss(a + 3);
-        c30 = _mm256_fmadd_ps(av, b0, c30);
-        c31 = _mm256_fmadd_ps(av, b1, c31);
-        av = _mm256_broadcast_ss(a + 4);
-        c40 = _mm256_fmadd_ps(av, b0, c40);
-        c41 = _mm256_fmadd_ps(av, b1, c41);
-        av = _mm256_broadcast_ss(a + 5);
-        c50 = _mm256_fmadd_ps(av, b0, c50);
-        c51 = _mm256_fmadd_ps(av, b1, c51);
+        QSIM__STEP_6X16(a, b0, b1);
         a += QSIM__MR;
         b += QSIM__NR;
     }
@@ -112,16 +91,10 @@ void qsim__k_f32_gemm_6x16__avx2(size_t kc, const float *a, const float *b, floa
 void qsim__k_f32_gemm_6x8__avx2(size_t kc, const float *a, const float *b, float *c, size_t ldc,
                                 size_t mr, size_t nr, const qsim__ukr_out *o)
 {
-    __m256 c0 = _mm256_setzero_ps(), c1 = _mm256_setzero_ps(), c2 = _mm256_setzero_ps();
-    __m256 c3 = _mm256_setzero_ps(), c4 = _mm256_setzero_ps(), c5 = _mm256_setzero_ps();
+    QSIM__ACC_6X8;
     for (size_t k = 0; k < kc; k++) {
         __m256 b0 = _mm256_load_ps(b);
-        c0 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + 0), b0, c0);
-        c1 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + 1), b0, c1);
-        c2 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + 2), b0, c2);
-        c3 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + 3), b0, c3);
-        c4 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + 4), b0, c4);
-        c5 = _mm256_fmadd_ps(_mm256_broadcast_ss(a + 5), b0, c5);
+        QSIM__STEP_6X8(a, b0);
         a += QSIM__MR;
         b += QSIM__NR;
     }

@@ -1,0 +1,57 @@
+/* The k-loop body shared by the AVX2 6x16 / 6x8 microkernels of the packed
+ * GEMM (sgemm.c) and of the direct convolution (conv_direct.c): they differ
+ * only in where the 16 (8) B values of a step come from. The accumulators
+ * are named locals (c00..c51, c0..c5) so that they stay in registers. */
+#ifndef QSIM_KERNELS_AVX2_FMA_TILE_H
+#define QSIM_KERNELS_AVX2_FMA_TILE_H
+
+#include <immintrin.h>
+
+#define QSIM__ACC_6X16                                                                            \
+    __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();                                  \
+    __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();                                  \
+    __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();                                  \
+    __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();                                  \
+    __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();                                  \
+    __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps()
+
+/* c(i)0 += a[i] * b0, c(i)1 += a[i] * b1 for the 6 rows: one A broadcast
+ * per row, 12 FMAs. */
+#define QSIM__STEP_6X16(a, b0, b1)                                                                \
+    do {                                                                                          \
+        __m256 av_;                                                                               \
+        av_ = _mm256_broadcast_ss((a) + 0);                                                       \
+        c00 = _mm256_fmadd_ps(av_, b0, c00);                                                      \
+        c01 = _mm256_fmadd_ps(av_, b1, c01);                                                      \
+        av_ = _mm256_broadcast_ss((a) + 1);                                                       \
+        c10 = _mm256_fmadd_ps(av_, b0, c10);                                                      \
+        c11 = _mm256_fmadd_ps(av_, b1, c11);                                                      \
+        av_ = _mm256_broadcast_ss((a) + 2);                                                       \
+        c20 = _mm256_fmadd_ps(av_, b0, c20);                                                      \
+        c21 = _mm256_fmadd_ps(av_, b1, c21);                                                      \
+        av_ = _mm256_broadcast_ss((a) + 3);                                                       \
+        c30 = _mm256_fmadd_ps(av_, b0, c30);                                                      \
+        c31 = _mm256_fmadd_ps(av_, b1, c31);                                                      \
+        av_ = _mm256_broadcast_ss((a) + 4);                                                       \
+        c40 = _mm256_fmadd_ps(av_, b0, c40);                                                      \
+        c41 = _mm256_fmadd_ps(av_, b1, c41);                                                      \
+        av_ = _mm256_broadcast_ss((a) + 5);                                                       \
+        c50 = _mm256_fmadd_ps(av_, b0, c50);                                                      \
+        c51 = _mm256_fmadd_ps(av_, b1, c51);                                                      \
+    } while (0)
+
+#define QSIM__ACC_6X8                                                                             \
+    __m256 c0 = _mm256_setzero_ps(), c1 = _mm256_setzero_ps(), c2 = _mm256_setzero_ps();         \
+    __m256 c3 = _mm256_setzero_ps(), c4 = _mm256_setzero_ps(), c5 = _mm256_setzero_ps()
+
+#define QSIM__STEP_6X8(a, b0)                                                                     \
+    do {                                                                                          \
+        c0 = _mm256_fmadd_ps(_mm256_broadcast_ss((a) + 0), b0, c0);                               \
+        c1 = _mm256_fmadd_ps(_mm256_broadcast_ss((a) + 1), b0, c1);                               \
+        c2 = _mm256_fmadd_ps(_mm256_broadcast_ss((a) + 2), b0, c2);                               \
+        c3 = _mm256_fmadd_ps(_mm256_broadcast_ss((a) + 3), b0, c3);                               \
+        c4 = _mm256_fmadd_ps(_mm256_broadcast_ss((a) + 4), b0, c4);                               \
+        c5 = _mm256_fmadd_ps(_mm256_broadcast_ss((a) + 5), b0, c5);                               \
+    } while (0)
+
+#endif
