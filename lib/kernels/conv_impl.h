@@ -196,6 +196,17 @@ typedef struct qsim__dw_planes {
     size_t ch0, C, n;
 } qsim__dw_planes;
 
+/* The single-plane arguments of plane i (< p->n) of p. */
+static inline void qsim__dw_plane_args(const qsim__dw_planes *p, size_t i, qsim__dw_args *a)
+{
+    size_t ch = (p->ch0 + i) % p->C, khw = (size_t)(p->a.kh * p->a.kw);
+    *a = p->a;
+    a->x = p->a.x + i * (size_t)(p->a.H * p->a.W);
+    a->y = p->a.y + i * (size_t)(p->a.OH * p->a.OW);
+    a->w = p->wall + ch * khw;
+    a->bias = p->ball ? p->ball[ch] : 0.0f;
+}
+
 void qsim__k_f32_dwconv_planes__generic(const qsim__dw_planes *p);
 #ifdef QSIM_HAVE_AVX2
 void qsim__k_f32_dwconv_planes__avx2(const qsim__dw_planes *p);

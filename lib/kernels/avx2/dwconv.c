@@ -47,6 +47,22 @@ static inline __m256 load8(const float *p, int64_t sw, __m256i idx)
     return _mm256_i32gather_ps(p, idx, 4);
 }
 
+/* Output vector at yr[ox..ox+8). A tail vector may spill into the next rows
+ * of its plane (written again later, rows go in order) when in_plane says
+ * the 8 floats stay inside it: masked stores are slow on some CPUs. Past
+ * the plane (another task's) only the valid floats are written. */
+static inline void store_out(float *yr, int64_t ox, int64_t OW, int in_plane, __m256 v)
+{
+    if (ox + 8 <= OW || in_plane) {
+        _mm256_storeu_ps(yr + ox, v);
+    } else {
+        float t[8];
+        _mm256_storeu_ps(t, v);
+        for (int64_t i = 0; i < OW - ox; i++)
+            yr[ox + i] = t[i];
+    }
+}
+
 static inline __m256 activate(__m256 acc, const qsim__dw_args *a, __m256 lo, __m256 hi)
 {
     const __m256 zero = _mm256_setzero_ps();
@@ -119,16 +135,8 @@ static __attribute__((noinline)) int dw3x3_small(const qsim__dw_args *a, const _
                 acc = _mm256_fmadd_ps(w[3 * ky + 1], load8(p + 1, sw, idx), acc);
                 acc = _mm256_fmadd_ps(w[3 * ky + 2], load8(p + 2, sw, idx), acc);
             }
-            acc = activate(_mm256_add_ps(acc, bias), a, lo, hi);
-            /* a tail may spill into later rows of this plane (see dw3x3_rows) */
-            if (ox + 8 <= a->OW || oy * a->OW + ox + 8 <= plane) {
-                _mm256_storeu_ps(yr + ox, acc);
-            } else {
-                float out[8];
-                _mm256_storeu_ps(out, acc);
-                for (int64_t i = 0; i < a->OW - ox; i++)
-                    yr[ox + i] = out[i];
-            }
+            store_out(yr, ox, a->OW, oy * a->OW + ox + 8 <= plane,
+                      activate(_mm256_add_ps(acc, bias), a, lo, hi));
         }
     }
     return 1;
@@ -219,18 +227,8 @@ static __attribute__((noinline)) int dw3x3_rows(const qsim__dw_args *a, const __
                     acc = _mm256_fmadd_ps(w[3 * ky + 2], _mm256_loadu_ps(q + ox + 1), acc);
                 }
             }
-            acc = activate(_mm256_add_ps(acc, bias), a, lo, hi);
-            /* a tail vector may spill into the next rows of this plane
-             * (written again later, rows go in order): masked stores are
-             * slow on some CPUs. Not past the plane: another task's. */
-            if (ox + 8 <= a->OW || oy * a->OW + ox + 8 <= plane) {
-                _mm256_storeu_ps(yr + ox, acc);
-            } else {
-                float t[8];
-                _mm256_storeu_ps(t, acc);
-                for (int64_t i = 0; i < a->OW - ox; i++)
-                    yr[ox + i] = t[i];
-            }
+            store_out(yr, ox, a->OW, oy * a->OW + ox + 8 <= plane,
+                      activate(_mm256_add_ps(acc, bias), a, lo, hi));
         }
     }
     return 1;
@@ -630,14 +628,9 @@ void qsim__k_f32_dwconv_planes__avx2(const qsim__dw_planes *p)
         flat_planes(p);
         return;
     }
-    qsim__dw_args a = p->a;
-    size_t khw = (size_t)(a.kh * a.kw), hw = (size_t)(a.H * a.W), ohw = (size_t)(a.OH * a.OW);
+    qsim__dw_args a;
     for (size_t i = 0; i < p->n; i++) {
-        size_t ch = (p->ch0 + i) % p->C;
-        a.x = p->a.x + i * hw;
-        a.y = p->a.y + i * ohw;
-        a.w = p->wall + ch * khw;
-        a.bias = p->ball ? p->ball[ch] : 0.0f;
+        qsim__dw_plane_args(p, i, &a);
         qsim__k_f32_dwconv__avx2(&a);
     }
 }

@@ -27,14 +27,9 @@ void qsim__k_f32_dwconv__generic(const qsim__dw_args *a)
 
 void qsim__k_f32_dwconv_planes__generic(const qsim__dw_planes *p)
 {
-    qsim__dw_args a = p->a;
-    size_t khw = (size_t)(a.kh * a.kw), hw = (size_t)(a.H * a.W), ohw = (size_t)(a.OH * a.OW);
+    qsim__dw_args a;
     for (size_t i = 0; i < p->n; i++) {
-        size_t ch = (p->ch0 + i) % p->C;
-        a.x = p->a.x + i * hw;
-        a.y = p->a.y + i * ohw;
-        a.w = p->wall + ch * khw;
-        a.bias = p->ball ? p->ball[ch] : 0.0f;
+        qsim__dw_plane_args(p, i, &a);
         qsim__k_f32_dwconv__generic(&a);
     }
 }
