@@ -38,8 +38,9 @@ static void run_case(int64_t cs, const int64_t *h, const float *fl, const float 
     float *y = malloc(ny * sizeof *y), *first = malloc(ny * sizeof *y);
     assert_non_null(y);
     assert_non_null(first);
-    for (int generic = 0; generic < 2; generic++) {
-        qsim__cpu_force_generic(generic);
+    for (int isa = QSIM__ISA_AVX512; isa >= QSIM__ISA_GENERIC; isa--) {
+        if (!qsim__cpu_force_isa(isa))
+            continue;
         qsim__conv *c = NULL;
         assert_int_equal(qsim__conv_create(&d, w, b, h[17] ? &ep : NULL, &c), QSIM_OK);
         for (int t = 0; t < 3; t++) {
@@ -59,7 +60,7 @@ static void run_case(int64_t cs, const int64_t *h, const float *fl, const float 
                 double tol = 1e-5 * scale[i] + 1e-6;
                 if (!(fabs((double)y[i] - want[i]) <= tol))
                     fail_msg("conv case %lld (%s): y[%zu] = %.8g, torch %.8g", (long long)cs,
-                             generic ? "generic" : "auto", i, y[i], want[i]);
+                             qsim__kernels_isa(), i, y[i], want[i]);
             }
         }
         /* no workspace given: allocated inside, same result */

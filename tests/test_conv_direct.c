@@ -71,15 +71,19 @@ static void run_case(int64_t cs, const ccase *k)
     assert_int_equal(OW, h[20]);
     size_t ny = (size_t)(N * d.M * OH * OW);
     float *y = malloc(ny * sizeof *y), *first = malloc(ny * sizeof *y);
+    float *tall = malloc(ny * sizeof *y);   /* the AVX-512 result, if any */
     assert_non_null(y);
     assert_non_null(first);
+    assert_non_null(tall);
+    int ran_tall = 0;
     char what[128];
     for (int path = 1; path <= 2; path++) {
         qsim__conv_force_path(path);
-        for (int generic = 0; generic < 2; generic++) {
-            qsim__cpu_force_generic(generic);
+        for (int isa = QSIM__ISA_AVX512; isa >= QSIM__ISA_GENERIC; isa--) {
+            if (!qsim__cpu_force_isa(isa))
+                continue;
             snprintf(what, sizeof what, "case %lld, %s path, %s", (long long)cs,
-                     path == 1 ? "im2col" : "direct", generic ? "generic" : "auto ISA");
+                     path == 1 ? "im2col" : "direct", qsim__kernels_isa());
             qsim__conv *c = NULL;
             if (qsim__conv_create(&d, k->w, k->b, h[17] ? &ep : NULL, &c) != QSIM_OK)
                 fail_msg("%s: %s", what, qsim_last_error());
@@ -95,6 +99,13 @@ static void run_case(int64_t cs, const ccase *k)
                 }
                 memcpy(first, y, ny * sizeof *y);
                 check(k, y, what);
+                /* the AVX-512 tiles do the AVX2 tiles' arithmetic: same bits */
+                if (isa == QSIM__ISA_AVX512) {
+                    memcpy(tall, y, ny * sizeof *y);
+                    ran_tall = 1;
+                } else if (isa == QSIM__ISA_AVX2 && ran_tall) {
+                    assert_memory_equal(y, tall, ny * sizeof *y);
+                }
             }
             /* no workspace: allocated inside, the same bits */
             run(c, pools[1], k, y, NULL);
@@ -111,6 +122,7 @@ static void run_case(int64_t cs, const ccase *k)
     qsim__cpu_force_generic(0);
     free(y);
     free(first);
+    free(tall);
 }
 
 static void against_numpy(void **state)

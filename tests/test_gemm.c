@@ -90,10 +90,14 @@ static void check_case(size_t M, size_t N, size_t K, int ta, int tb, float alpha
             C0[i] = NAN;   /* beta == 0 must not read C */
     float *C = malloc((M * ldc + 1) * sizeof *C);
     float *first = malloc((M * ldc + 1) * sizeof *C);
+    float *tall = malloc((M * ldc + 1) * sizeof *C);   /* the AVX-512 result, if any */
     assert_non_null(C);
     assert_non_null(first);
-    for (int generic = 0; generic < 2; generic++) {
-        qsim__cpu_force_generic(generic);
+    assert_non_null(tall);
+    int ran_tall = 0;
+    for (int isa = QSIM__ISA_AVX512; isa >= QSIM__ISA_GENERIC; isa--) {
+        if (!qsim__cpu_force_isa(isa))
+            continue;
         for (int t = 0; t < 3; t++) {
             memcpy(C, C0, M * ldc * sizeof *C);
             qsim__sgemm(pools[t], ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, bias,
@@ -116,6 +120,13 @@ static void check_case(size_t M, size_t N, size_t K, int ta, int tb, float alpha
                     for (size_t n = N; n < ldc; n++)
                         assert_memory_equal(&C[i * ldc + n], &C0[i * ldc + n], sizeof(float));
                 }
+                /* the AVX-512 tiles do the AVX2 tiles' arithmetic: same bits */
+                if (isa == QSIM__ISA_AVX512) {
+                    memcpy(tall, C, M * ldc * sizeof *C);
+                    ran_tall = 1;
+                } else if (isa == QSIM__ISA_AVX2 && ran_tall) {
+                    assert_memory_equal(C, tall, M * ldc * sizeof *C);
+                }
             } else {
                 assert_memory_equal(C, first, M * ldc * sizeof *C);
             }
@@ -127,6 +138,7 @@ static void check_case(size_t M, size_t N, size_t K, int ta, int tb, float alpha
     free(C0);
     free(C);
     free(first);
+    free(tall);
     free(bias);
 }
 
@@ -166,8 +178,9 @@ static void packed_b(void **state)
             qsim__packed_b *pb = NULL;
             assert_int_equal(qsim__pack_b(tb, K, N, B, ldb, &pb), QSIM_OK);
             qsim__epilogue relu = {QSIM__ACT_RELU, 0, 0};
-            for (int generic = 0; generic < 2; generic++) {
-                qsim__cpu_force_generic(generic);
+            for (int isa = QSIM__ISA_AVX512; isa >= QSIM__ISA_GENERIC; isa--) {
+                if (!qsim__cpu_force_isa(isa))
+                    continue;
                 for (int t = 0; t < 3; t++) {
                     for (size_t i = 0; i < M * N; i++)
                         C[i] = NAN;
@@ -230,8 +243,9 @@ static void batched(void **state)
             float *A = rand_buf(bt * sa), *B = rand_buf((bt - 1) * sb + K * N);
             float *C0 = rand_buf(bt * sc), *bias = rand_buf(M);
             float *C = malloc(bt * sc * sizeof *C), *first = malloc(bt * sc * sizeof *C);
-            for (int generic = 0; generic < 2; generic++) {
-                qsim__cpu_force_generic(generic);
+            for (int isa = QSIM__ISA_AVX512; isa >= QSIM__ISA_GENERIC; isa--) {
+                if (!qsim__cpu_force_isa(isa))
+                    continue;
                 for (int t = 0; t < 3; t++) {
                     memcpy(C, C0, bt * sc * sizeof *C);
                     qsim__sgemm_batch(pools[t], bt, ta, tb, M, N, K, 0.5f, A, lda, sa, B, ldb,
@@ -299,8 +313,9 @@ static void against_numpy(void **state)
         }
         assert_true(read_all(f, want, M * N * 4));
         float *C1 = malloc(M * N * 4);
-        for (int generic = 0; generic < 2; generic++) {
-            qsim__cpu_force_generic(generic);
+        for (int isa = QSIM__ISA_AVX512; isa >= QSIM__ISA_GENERIC; isa--) {
+            if (!qsim__cpu_force_isa(isa))
+                continue;
             memcpy(C1, C, M * N * 4);
             qsim__sgemm(pools[1], ta, tb, M, N, K, fl[0], A, ta ? M : K, B, tb ? K : N, fl[1],
                         C1, N, bias, bm == 2, &ep);
@@ -328,9 +343,13 @@ static void isa_name(void **state)
     qsim__cpu_force_generic(1);
     assert_string_equal(qsim__kernels_isa(), "generic");
     qsim__cpu_force_generic(0);
-#ifdef QSIM_HAVE_AVX2
-    if (qsim__cpu_use_avx2())
+    if (qsim__cpu_force_isa(QSIM__ISA_AVX2))
         assert_string_equal(qsim__kernels_isa(), "avx2");
+    if (qsim__cpu_force_isa(QSIM__ISA_AVX512))
+        assert_string_equal(qsim__kernels_isa(), "avx512");
+    qsim__cpu_force_generic(0);
+#ifndef QSIM_HAVE_AVX512
+    assert_false(qsim__cpu_use_avx512());
 #endif
 }
 

@@ -8,9 +8,9 @@
 #include <cpuid.h>
 #endif
 
-static qsim__cpu detected;
+static qsim__cpu detected, detected_avx2;   /* the second without AVX-512 */
 static pthread_once_t once = PTHREAD_ONCE_INIT;
-static int forced_generic;
+static int max_isa = QSIM__ISA_AVX512;
 
 static void detect(void)
 {
@@ -35,10 +35,19 @@ static void detect(void)
     detected.avx2 = avx2;
     detected.fma = fma;
     detected.f16c = f16c;
+#ifdef QSIM_HAVE_AVX512
+    /* AVX-512F, and XCR0 bits 5-7: opmask and all 32 ZMM registers saved */
+    detected.avx512f = (b >> 16) & 1 && (lo & 0xe0) == 0xe0;
+#endif
 #endif
     const char *env = getenv("QSIM_FORCE_GENERIC");
     if (env && env[0] == '1')
         memset(&detected, 0, sizeof detected);
+    env = getenv("QSIM_FORCE_AVX2");
+    if (env && env[0] == '1')
+        detected.avx512f = 0;
+    detected_avx2 = detected;
+    detected_avx2.avx512f = 0;
 }
 
 static const qsim__cpu none;
@@ -46,7 +55,9 @@ static const qsim__cpu none;
 const qsim__cpu *qsim__cpu_get(void)
 {
     pthread_once(&once, detect);
-    return forced_generic ? &none : &detected;
+    if (max_isa == QSIM__ISA_GENERIC)
+        return &none;
+    return max_isa == QSIM__ISA_AVX2 ? &detected_avx2 : &detected;
 }
 
 int qsim__cpu_use_avx2(void)
@@ -55,4 +66,20 @@ int qsim__cpu_use_avx2(void)
     return c->avx2 && c->fma && c->f16c;
 }
 
-void qsim__cpu_force_generic(int on) { forced_generic = on; }
+int qsim__cpu_use_avx512(void) { return qsim__cpu_use_avx2() && qsim__cpu_get()->avx512f; }
+
+int qsim__cpu_force_isa(int max_level)
+{
+    max_isa = max_level;
+    pthread_once(&once, detect);
+    if (max_level == QSIM__ISA_AVX512)
+        return detected.avx512f && qsim__cpu_use_avx2();
+    if (max_level == QSIM__ISA_AVX2)
+        return qsim__cpu_use_avx2();
+    return 1;
+}
+
+void qsim__cpu_force_generic(int on)
+{
+    qsim__cpu_force_isa(on ? QSIM__ISA_GENERIC : QSIM__ISA_AVX512);
+}

@@ -133,6 +133,7 @@ typedef struct dctx {
     float beta;
     int pair, stream;         /* tiles of two rows; non-temporal stores */
     qsim__cukr_fn wide, narrow;
+    qsim__tall_cukr_fn tall, tall_half;   /* NULL without AVX-512 */
 } dctx;
 
 /* One channel plane of the padded, phase-split copy. */
@@ -219,7 +220,17 @@ static void tile(const dctx *t, kpass *p, const float *x0, size_t xh, float *y0,
     }
     qsim__cukr_fn ukr = nr1 ? t->wide : t->narrow;
     size_t ohw = (size_t)(t->OH * t->OW), K = v->K;
-    for (size_t m = p->m0; m < p->m1; m += QSIM__MR) {
+    size_t m = p->m0;
+    if (t->tall && nr1) {
+        /* full panels 4 (then 2) at a time on the tall kernels */
+        size_t as = K * QSIM__MR;
+        for (size_t n; (n = (p->m1 - m) / QSIM__MR) >= 2; m += (n >= 4 ? 4 : 2) * QSIM__MR) {
+            p->o.bias_row = p->bias ? p->bias + m : NULL;
+            (n >= 4 ? t->tall : t->tall_half)(p->kc, p->wk + (m / QSIM__MR) * as, as, x0, off, xh,
+                                              y0 + m * ohw, ohw, ch, nr0, nr1, &p->o);
+        }
+    }
+    for (; m < p->m1; m += QSIM__MR) {
         size_t mr = p->m1 - m < QSIM__MR ? p->m1 - m : QSIM__MR;
         p->o.bias_row = p->bias ? p->bias + m : NULL;
         ukr(p->kc, p->wk + (m / QSIM__MR) * K * QSIM__MR, x0, off, xh, y0 + m * ohw, ohw, ch, mr,
@@ -323,6 +334,12 @@ static void run_images(const qsim__dconv_view *v, qsim__pool *pool, const float 
     if (qsim__cpu_use_avx2()) {
         t.wide = qsim__k_f32_conv_6x16__avx2;
         t.narrow = qsim__k_f32_conv_6x8__avx2;
+    }
+#endif
+#ifdef QSIM_HAVE_AVX512
+    if (qsim__cpu_use_avx512()) {
+        t.tall = qsim__k_f32_conv_24x16__avx512;
+        t.tall_half = qsim__k_f32_conv_12x16__avx512;
     }
 #endif
     if (!geometry(v, N, H, W, OH, OW, &t.g))
