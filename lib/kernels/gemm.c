@@ -180,17 +180,23 @@ static void gemm_task(void *ctx, size_t task, int thread)
                 float *cbase = C + c0;
                 int cross = 0;
                 qsim__ukr_fn ukr = nr <= QSIM__NR / 2 ? ukr_narrow : ukr_wide;
+                /* tall tiles: columns [0, split) to cbase, [split, nr) to
+                 * cnext + split (the next image, when the tile crosses one) */
+                size_t split = nr;
+                float *cnext = cbase;
                 if (j->img_cols) {
                     size_t img = c0 / j->img_cols, pos = c0 % j->img_cols;
                     cbase = C + img * j->img_stride + pos;
                     cross = pos + nr > j->img_cols;
+                    split = cross ? j->img_cols - pos : nr;
+                    cnext = cross ? C + (img + 1) * j->img_stride - split : cbase;
                 }
                 const float *bp = j->b_packed ? j->b_packed + (c0 / QSIM__NR) * j->K * QSIM__NR +
                                                     k0 * QSIM__NR
                                               : bbuf + jp * kc * QSIM__NR;
                 o.bias_col = bias && !j->bias_per_row ? bias + c0 : NULL;
                 size_t ip = 0;
-                if (tall && nr == QSIM__NR && !cross) {
+                if (tall && nr - split <= j->img_cols) {
                     /* full panels 4 (then 2) at a time on the tall kernels */
                     size_t full = mb / QSIM__MR;
                     size_t as = a_packed ? j->K * QSIM__MR : kc * QSIM__MR;
@@ -201,6 +207,7 @@ static void gemm_task(void *ctx, size_t task, int thread)
                                                    : abuf + ip * as;
                         o.bias_row = bias && j->bias_per_row ? bias + r0 : NULL;
                         (ip + 4 <= full ? tall : tall_half)(kc, ap, as, bp, cbase + r0 * j->ldc,
+                                                            cnext + r0 * j->ldc, split, nr,
                                                             j->ldc, &o);
                     }
                 }

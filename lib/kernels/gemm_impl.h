@@ -48,15 +48,20 @@ void qsim__k_f32_gemm_6x8__avx2(size_t kc, const float *a, const float *b, float
 #endif
 
 /* AVX-512F tall tiles: np = 4 (24x16) or 2 (12x16) consecutive full MR
- * panels of A (panel i at a + i * as) times one B panel into C[np*MR x NR];
- * full tiles only (acc_out unused). Bit-identical to the 6x16 kernels. */
+ * panels of A (panel i at a + i * as) times one B panel; of the nr columns
+ * (1..NR) those below split go to c, the others to c2 (a tile crossing
+ * into the next image: c2 = that image's first column - split), both with
+ * row stride ldc; acc_out unused. Bit-identical to the 6x16 kernels. */
 typedef void (*qsim__tall_ukr_fn)(size_t kc, const float *a, size_t as, const float *b, float *c,
-                                  size_t ldc, const qsim__ukr_out *o);
+                                  float *c2, size_t split, size_t nr, size_t ldc,
+                                  const qsim__ukr_out *o);
 #ifdef QSIM_HAVE_AVX512
 void qsim__k_f32_gemm_24x16__avx512(size_t kc, const float *a, size_t as, const float *b,
-                                    float *c, size_t ldc, const qsim__ukr_out *o);
+                                    float *c, float *c2, size_t split, size_t nr, size_t ldc,
+                                    const qsim__ukr_out *o);
 void qsim__k_f32_gemm_12x16__avx512(size_t kc, const float *a, size_t as, const float *b,
-                                    float *c, size_t ldc, const qsim__ukr_out *o);
+                                    float *c, float *c2, size_t split, size_t nr, size_t ldc,
+                                    const qsim__ukr_out *o);
 #endif
 
 /* Packers (portable; memory-bound). op(X)[r][k] = trans ? X[k*ld + r] : X[r*ld + k].
