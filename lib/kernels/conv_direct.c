@@ -133,7 +133,7 @@ typedef struct dctx {
     float beta;
     int pair, stream;         /* tiles of two rows; non-temporal stores */
     qsim__cukr_fn wide, narrow;
-    qsim__tall_cukr_fn tall, tall_half;   /* NULL without AVX-512 */
+    const qsim__tall_cukr_fn *tall;   /* NULL without AVX-512 */
 } dctx;
 
 /* One channel plane of the padded, phase-split copy. */
@@ -222,12 +222,14 @@ static void tile(const dctx *t, kpass *p, const float *x0, size_t xh, float *y0,
     size_t ohw = (size_t)(t->OH * t->OW), K = v->K;
     size_t m = p->m0;
     if (t->tall && nr1) {
-        /* full panels 4 (then 2) at a time on the tall kernels */
+        /* up to 4 panels at a time, the last partial one too */
         size_t as = K * QSIM__MR;
-        for (size_t n; (n = (p->m1 - m) / QSIM__MR) >= 2; m += (n >= 4 ? 4 : 2) * QSIM__MR) {
+        for (size_t np; m < p->m1; m += np * QSIM__MR) {
+            size_t rows = p->m1 - m;
+            np = rows >= 4 * QSIM__MR ? 4 : (rows + QSIM__MR - 1) / QSIM__MR;
             p->o.bias_row = p->bias ? p->bias + m : NULL;
-            (n >= 4 ? t->tall : t->tall_half)(p->kc, p->wk + (m / QSIM__MR) * as, as, x0, off, xh,
-                                              y0 + m * ohw, ohw, ch, nr0, nr1, &p->o);
+            t->tall[np - 1](p->kc, p->wk + (m / QSIM__MR) * as, as, x0, off, xh, y0 + m * ohw, ohw,
+                            ch, rows < np * QSIM__MR ? rows : np * QSIM__MR, nr0, nr1, &p->o);
         }
     }
     for (; m < p->m1; m += QSIM__MR) {
@@ -338,8 +340,7 @@ static void run_images(const qsim__dconv_view *v, qsim__pool *pool, const float 
 #endif
 #ifdef QSIM_HAVE_AVX512
     if (qsim__cpu_use_avx512()) {
-        t.tall = qsim__k_f32_conv_24x16__avx512;
-        t.tall_half = qsim__k_f32_conv_12x16__avx512;
+        t.tall = qsim__k_f32_conv_tall__avx512;
     }
 #endif
     if (!geometry(v, N, H, W, OH, OW, &t.g))

@@ -158,19 +158,16 @@ void qsim__k_f32_conv_6x8__avx2(size_t kc, const float *a, const float *x, const
                                 size_t nr0, size_t nr1, const qsim__ukr_out *o);
 #endif
 
-/* AVX-512F tall direct tiles: np = 4 or 2 consecutive full MR panels (at
- * a + i * as), both halves present (1 <= nr0, nr1 <= 8; reads all 8 floats
- * of each). Bit-identical to 6x16. */
+/* AVX-512F tall direct tiles: np = 1..4 consecutive MR panels (at
+ * a + i * as), rows from mr on not stored, both halves present
+ * (1 <= nr0, nr1 <= 8; reads all 8 floats of each). Bit-identical to 6x16.
+ * Index np - 1. */
 typedef void (*qsim__tall_cukr_fn)(size_t kc, const float *a, size_t as, const float *x,
                                    const ptrdiff_t *off, size_t xh, float *c, size_t ldc,
-                                   size_t ch, size_t nr0, size_t nr1, const qsim__ukr_out *o);
+                                   size_t ch, size_t mr, size_t nr0, size_t nr1,
+                                   const qsim__ukr_out *o);
 #ifdef QSIM_HAVE_AVX512
-void qsim__k_f32_conv_24x16__avx512(size_t kc, const float *a, size_t as, const float *x,
-                                    const ptrdiff_t *off, size_t xh, float *c, size_t ldc,
-                                    size_t ch, size_t nr0, size_t nr1, const qsim__ukr_out *o);
-void qsim__k_f32_conv_12x16__avx512(size_t kc, const float *a, size_t as, const float *x,
-                                    const ptrdiff_t *off, size_t xh, float *c, size_t ldc,
-                                    size_t ch, size_t nr0, size_t nr1, const qsim__ukr_out *o);
+extern const qsim__tall_cukr_fn qsim__k_f32_conv_tall__avx512[4];
 #endif
 
 /* What the direct path needs of a packed (non-depthwise) conv. */

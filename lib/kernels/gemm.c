@@ -33,15 +33,12 @@ qsim__ukr_fn qsim__gemm_ukr(qsim__ukr_fn *narrow)
     return qsim__k_f32_gemm_6x16__generic;
 }
 
-qsim__tall_ukr_fn qsim__gemm_tall_ukr(qsim__tall_ukr_fn *half)
+const qsim__tall_ukr_fn *qsim__gemm_tall_ukr(void)
 {
 #ifdef QSIM_HAVE_AVX512
-    if (qsim__cpu_use_avx512()) {
-        *half = qsim__k_f32_gemm_12x16__avx512;
-        return qsim__k_f32_gemm_24x16__avx512;
-    }
+    if (qsim__cpu_use_avx512())
+        return qsim__k_f32_gemm_tall__avx512;
 #endif
-    *half = NULL;
     return NULL;
 }
 
@@ -146,7 +143,7 @@ static void gemm_task(void *ctx, size_t task, int thread)
     float *ws = j->ws + (size_t)thread * j->ws_floats;
     float *abuf = ws, *bbuf = ws + j->ws_a_floats;
     qsim__ukr_fn ukr_narrow, ukr_wide = qsim__gemm_ukr(&ukr_narrow);
-    qsim__tall_ukr_fn tall_half, tall = qsim__gemm_tall_ukr(&tall_half);
+    const qsim__tall_ukr_fn *tall = qsim__gemm_tall_ukr();
     size_t nkb = qsim__kblocks(j->K);
     size_t npan_n = div_up(nb, QSIM__NR);
     qsim__ukr_out o = {
@@ -197,18 +194,19 @@ static void gemm_task(void *ctx, size_t task, int thread)
                 o.bias_col = bias && !j->bias_per_row ? bias + c0 : NULL;
                 size_t ip = 0;
                 if (tall && nr - split <= j->img_cols) {
-                    /* full panels 4 (then 2) at a time on the tall kernels */
-                    size_t full = mb / QSIM__MR;
+                    /* up to 4 panels at a time, the last partial one too */
                     size_t as = a_packed ? j->K * QSIM__MR : kc * QSIM__MR;
-                    for (; ip + 2 <= full; ip += ip + 4 <= full ? 4 : 2) {
+                    for (size_t np; ip < npan_m; ip += np) {
+                        np = npan_m - ip < 4 ? npan_m - ip : 4;
                         size_t r0 = m0 + ip * QSIM__MR;
+                        size_t rows = mb - ip * QSIM__MR < np * QSIM__MR ? mb - ip * QSIM__MR
+                                                                          : np * QSIM__MR;
                         const float *ap = a_packed ? a_packed + (r0 / QSIM__MR) * as +
                                                          k0 * QSIM__MR
                                                    : abuf + ip * as;
                         o.bias_row = bias && j->bias_per_row ? bias + r0 : NULL;
-                        (ip + 4 <= full ? tall : tall_half)(kc, ap, as, bp, cbase + r0 * j->ldc,
-                                                            cnext + r0 * j->ldc, split, nr,
-                                                            j->ldc, &o);
+                        tall[np - 1](kc, ap, as, bp, cbase + r0 * j->ldc, cnext + r0 * j->ldc,
+                                     split, nr, rows, j->ldc, &o);
                     }
                 }
                 for (; ip < npan_m; ip++) {

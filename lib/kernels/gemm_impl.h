@@ -47,21 +47,17 @@ void qsim__k_f32_gemm_6x8__avx2(size_t kc, const float *a, const float *b, float
                                 size_t mr, size_t nr, const qsim__ukr_out *o);
 #endif
 
-/* AVX-512F tall tiles: np = 4 (24x16) or 2 (12x16) consecutive full MR
- * panels of A (panel i at a + i * as) times one B panel; of the nr columns
- * (1..NR) those below split go to c, the others to c2 (a tile crossing
- * into the next image: c2 = that image's first column - split), both with
- * row stride ldc; acc_out unused. Bit-identical to the 6x16 kernels. */
+/* AVX-512F tall tiles: np = 1..4 consecutive MR panels of A (panel i at
+ * a + i * as) times one B panel; rows from mr on (a last partial panel's
+ * zero padding) are not stored; of the nr columns (1..NR) those below split
+ * go to c, the others to c2 (a tile crossing into the next image: c2 = that
+ * image's first column - split), both with row stride ldc; acc_out unused.
+ * Bit-identical to the 6x16 kernels. Index np - 1. */
 typedef void (*qsim__tall_ukr_fn)(size_t kc, const float *a, size_t as, const float *b, float *c,
-                                  float *c2, size_t split, size_t nr, size_t ldc,
+                                  float *c2, size_t split, size_t nr, size_t mr, size_t ldc,
                                   const qsim__ukr_out *o);
 #ifdef QSIM_HAVE_AVX512
-void qsim__k_f32_gemm_24x16__avx512(size_t kc, const float *a, size_t as, const float *b,
-                                    float *c, float *c2, size_t split, size_t nr, size_t ldc,
-                                    const qsim__ukr_out *o);
-void qsim__k_f32_gemm_12x16__avx512(size_t kc, const float *a, size_t as, const float *b,
-                                    float *c, float *c2, size_t split, size_t nr, size_t ldc,
-                                    const qsim__ukr_out *o);
+extern const qsim__tall_ukr_fn qsim__k_f32_gemm_tall__avx512[4];
 #endif
 
 /* Packers (portable; memory-bound). op(X)[r][k] = trans ? X[k*ld + r] : X[r*ld + k].
@@ -135,7 +131,7 @@ static inline void qsim__kblock(size_t K, size_t nkb, size_t kb, size_t *k0, siz
 /* The microkernel for the current ISA; *narrow gets the one for tiles of at
  * most NR/2 columns (the same per-element arithmetic). */
 qsim__ukr_fn qsim__gemm_ukr(qsim__ukr_fn *narrow);
-/* The tall kernels of this CPU (24 rows; *half: 12 rows), NULL if none. */
-qsim__tall_ukr_fn qsim__gemm_tall_ukr(qsim__tall_ukr_fn *half);
+/* The tall kernels of this CPU (index np - 1), NULL if none. */
+const qsim__tall_ukr_fn *qsim__gemm_tall_ukr(void);
 
 #endif

@@ -1,9 +1,9 @@
-/* AVX-512F tall microkernels of the direct conv path: the 24x16 / 12x16
+/* AVX-512F tall microkernels of the direct conv path: the (6 * np) x 16
  * tiles of sgemm.c with the 16 columns read from the input at x + off[k]
  * (one unaligned load for 16 consecutive pixels, two halves for paired
- * rows). Full row panels only (np * MR rows) and both halves present (1..8
- * columns each, stores masked); the driver leaves the rest to the AVX2
- * kernels. Only called after the run-time CPU check
+ * rows). np = 1..4 panels, rows past mr not stored, both halves present
+ * (1..8 columns each, stores masked); the driver leaves single-half tiles
+ * to the AVX2 kernels. Only called after the run-time CPU check
  * (qsim__cpu_use_avx512). */
 #include "kernels/conv_impl.h"
 
@@ -61,8 +61,9 @@ static inline __attribute__((always_inline)) void put(const cepi *e, float *p, _
 static inline __attribute__((always_inline)) void tall(size_t kc, const float *a, size_t as,
                                                        const float *x, const ptrdiff_t *off,
                                                        size_t xh, float *c, size_t ldc,
-                                                       size_t ch, size_t nr0, size_t nr1,
-                                                       const qsim__ukr_out *o, const int np)
+                                                       size_t ch, size_t mr, size_t nr0,
+                                                       size_t nr1, const qsim__ukr_out *o,
+                                                       const int np)
 {
     cepi e = {
         .beta = _mm512_set1_ps(o->beta), .lo = _mm512_set1_ps(o->act_a),
@@ -76,26 +77,27 @@ static inline __attribute__((always_inline)) void tall(size_t kc, const float *a
 #define QSIM_ZC_ROW(i, v) put(&e, c + (size_t)(i) * ldc, v, i)
     if (xh == 8) {
         QSIM__ZTALL_LOOP(np, kc, a, as, _mm512_loadu_ps(x + off[k]));
-        QSIM__ZTALL_ROWS(np, QSIM_ZC_ROW);
+        QSIM__ZTALL_ROWS(np, mr, QSIM_ZC_ROW);
     } else {
         const float *x1 = x + xh;
         QSIM__ZTALL_LOOP(np, kc, a, as,
                          join(_mm256_loadu_ps(x + off[k]), _mm256_loadu_ps(x1 + off[k])));
-        QSIM__ZTALL_ROWS(np, QSIM_ZC_ROW);
+        QSIM__ZTALL_ROWS(np, mr, QSIM_ZC_ROW);
     }
 #undef QSIM_ZC_ROW
 }
 
-void qsim__k_f32_conv_24x16__avx512(size_t kc, const float *a, size_t as, const float *x,
-                                    const ptrdiff_t *off, size_t xh, float *c, size_t ldc,
-                                    size_t ch, size_t nr0, size_t nr1, const qsim__ukr_out *o)
-{
-    tall(kc, a, as, x, off, xh, c, ldc, ch, nr0, nr1, o, 4);
-}
+#define QSIM_ZC_KERNEL(np)                                                                        \
+    static void tall##np(size_t kc, const float *a, size_t as, const float *x,                     \
+                         const ptrdiff_t *off, size_t xh, float *c, size_t ldc, size_t ch,         \
+                         size_t mr, size_t nr0, size_t nr1, const qsim__ukr_out *o)               \
+    {                                                                                             \
+        tall(kc, a, as, x, off, xh, c, ldc, ch, mr, nr0, nr1, o, np);                             \
+    }
+QSIM_ZC_KERNEL(1)
+QSIM_ZC_KERNEL(2)
+QSIM_ZC_KERNEL(3)
+QSIM_ZC_KERNEL(4)
+#undef QSIM_ZC_KERNEL
 
-void qsim__k_f32_conv_12x16__avx512(size_t kc, const float *a, size_t as, const float *x,
-                                    const ptrdiff_t *off, size_t xh, float *c, size_t ldc,
-                                    size_t ch, size_t nr0, size_t nr1, const qsim__ukr_out *o)
-{
-    tall(kc, a, as, x, off, xh, c, ldc, ch, nr0, nr1, o, 2);
-}
+const qsim__tall_cukr_fn qsim__k_f32_conv_tall__avx512[4] = {tall1, tall2, tall3, tall4};

@@ -1,6 +1,7 @@
-/* AVX-512F tall GEMM microkernels: 24x16 and 12x16 tiles over 4 or 2
- * consecutive packed A panels (see zmm_tile.h). Full row panels only; the
- * columns are masked (edge tiles, tiles split between two images). Only called
+/* AVX-512F tall GEMM microkernels: (6 * np) x 16 tiles over np = 1..4
+ * consecutive packed A panels (see zmm_tile.h). Rows past mr (a last
+ * partial panel) are not stored; the columns are masked (edge tiles, tiles
+ * split between two images). Only called
  * after the run-time CPU check (qsim__cpu_use_avx512). */
 #include "kernels/gemm_impl.h"
 
@@ -43,8 +44,9 @@ static inline __attribute__((always_inline)) void put(const gepi *e, float *cp, 
 
 static inline __attribute__((always_inline)) void tall(size_t kc, const float *a, size_t as,
                                                        const float *b, float *c, float *c2,
-                                                       size_t split, size_t nr, size_t ldc,
-                                                       const qsim__ukr_out *o, const int np)
+                                                       size_t split, size_t nr, size_t mr,
+                                                       size_t ldc, const qsim__ukr_out *o,
+                                                       const int np)
 {
     __mmask16 all = (__mmask16)((1u << nr) - 1), m1 = (__mmask16)((1u << split) - 1);
     QSIM__ZTALL_LOOP(np, kc, a, as, _mm512_loadu_ps(b + k * QSIM__NR));
@@ -59,20 +61,21 @@ static inline __attribute__((always_inline)) void tall(size_t kc, const float *a
         .bias_row = o->bias_row,
     };
 #define QSIM_ZG_ROW(i, v) put(&e, c + (size_t)(i) * ldc, c2 + (size_t)(i) * ldc, v, i)
-    QSIM__ZTALL_ROWS(np, QSIM_ZG_ROW);
+    QSIM__ZTALL_ROWS(np, mr, QSIM_ZG_ROW);
 #undef QSIM_ZG_ROW
 }
 
-void qsim__k_f32_gemm_24x16__avx512(size_t kc, const float *a, size_t as, const float *b,
-                                    float *c, float *c2, size_t split, size_t nr, size_t ldc,
-                                    const qsim__ukr_out *o)
-{
-    tall(kc, a, as, b, c, c2, split, nr, ldc, o, 4);
-}
+#define QSIM_ZG_KERNEL(np)                                                                        \
+    static void tall##np(size_t kc, const float *a, size_t as, const float *b, float *c,           \
+                         float *c2, size_t split, size_t nr, size_t mr, size_t ldc,                \
+                         const qsim__ukr_out *o)                                                   \
+    {                                                                                             \
+        tall(kc, a, as, b, c, c2, split, nr, mr, ldc, o, np);                                     \
+    }
+QSIM_ZG_KERNEL(1)
+QSIM_ZG_KERNEL(2)
+QSIM_ZG_KERNEL(3)
+QSIM_ZG_KERNEL(4)
+#undef QSIM_ZG_KERNEL
 
-void qsim__k_f32_gemm_12x16__avx512(size_t kc, const float *a, size_t as, const float *b,
-                                    float *c, float *c2, size_t split, size_t nr, size_t ldc,
-                                    const qsim__ukr_out *o)
-{
-    tall(kc, a, as, b, c, c2, split, nr, ldc, o, 2);
-}
+const qsim__tall_ukr_fn qsim__k_f32_gemm_tall__avx512[4] = {tall1, tall2, tall3, tall4};

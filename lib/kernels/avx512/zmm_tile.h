@@ -1,5 +1,5 @@
 /* The k-loop body of the AVX-512F tall microkernels (sgemm.c and
- * conv_direct.c): 16 columns in one ZMM register times np = 2 or 4
+ * conv_direct.c): 16 columns in one ZMM register times np = 1..4
  * consecutive MR = 6 row panels of packed A, so np * 6 accumulators. With
  * 32 registers the tile reuses each B load for 24 rows instead of 6, which
  * keeps loads and broadcasts off the FMA ports (measured: the AVX2 6x16 tile
@@ -28,23 +28,28 @@
         p##5 = _mm512_fmadd_ps(_mm512_set1_ps((a)[5]), b, p##5);                                  \
     } while (0)
 
-/* The k loop over np panels (a + i * as); `load` yields the B vector of
- * step k. Declares the accumulators p*, q*, r*, s* (r, s unused at np 2). */
+/* The k loop over np (1..4, a constant) panels at a + i * as; `load`
+ * yields the B vector of step k. Declares the accumulators p*, q*, r*, s*
+ * (those past np stay unused and are optimised away). */
 #define QSIM__ZTALL_LOOP(np, kc, a, as, load)                                                     \
     QSIM__ZACC6(p);                                                                               \
     QSIM__ZACC6(q);                                                                               \
     QSIM__ZACC6(r);                                                                               \
     QSIM__ZACC6(s);                                                                               \
     do {                                                                                          \
-        const float *a0_ = (a), *a1_ = a0_ + (as), *a2_ = a1_ + (as), *a3_ = a2_ + (as);          \
+        const float *a0_ = (a);                                                                   \
+        const float *a1_ = (np) > 1 ? a0_ + (as) : a0_;                                           \
+        const float *a2_ = (np) > 2 ? a1_ + (as) : a0_;                                           \
+        const float *a3_ = (np) > 3 ? a2_ + (as) : a0_;                                           \
         for (size_t k = 0; k < (kc); k++) {                                                       \
             __m512 bv_ = load;                                                                    \
             QSIM__ZSTEP6(p, a0_, bv_);                                                            \
-            QSIM__ZSTEP6(q, a1_, bv_);                                                            \
-            if ((np) == 4) {                                                                      \
+            if ((np) > 1)                                                                         \
+                QSIM__ZSTEP6(q, a1_, bv_);                                                        \
+            if ((np) > 2)                                                                         \
                 QSIM__ZSTEP6(r, a2_, bv_);                                                        \
+            if ((np) > 3)                                                                         \
                 QSIM__ZSTEP6(s, a3_, bv_);                                                        \
-            }                                                                                     \
             a0_ += 6;                                                                             \
             a1_ += 6;                                                                             \
             a2_ += 6;                                                                             \
@@ -52,15 +57,26 @@
         }                                                                                         \
     } while (0)
 
-/* Calls row(i, v) for the np * 6 rows in order. */
-#define QSIM__ZTALL_ROWS(np, row)                                                                 \
+/* Calls row(i, v) for the first mr (<= np * 6) rows in order: the rows of
+ * a last partial panel past M are zero padding and are not stored. */
+#define QSIM__ZROW6(p, base, mr, row)                                                             \
     do {                                                                                          \
-        row(0, p0); row(1, p1); row(2, p2); row(3, p3); row(4, p4); row(5, p5);                   \
-        row(6, q0); row(7, q1); row(8, q2); row(9, q3); row(10, q4); row(11, q5);                 \
-        if ((np) == 4) {                                                                          \
-            row(12, r0); row(13, r1); row(14, r2); row(15, r3); row(16, r4); row(17, r5);         \
-            row(18, s0); row(19, s1); row(20, s2); row(21, s3); row(22, s4); row(23, s5);         \
-        }                                                                                         \
+        if ((mr) > (base) + 0) row((base) + 0, p##0);                                             \
+        if ((mr) > (base) + 1) row((base) + 1, p##1);                                             \
+        if ((mr) > (base) + 2) row((base) + 2, p##2);                                             \
+        if ((mr) > (base) + 3) row((base) + 3, p##3);                                             \
+        if ((mr) > (base) + 4) row((base) + 4, p##4);                                             \
+        if ((mr) > (base) + 5) row((base) + 5, p##5);                                             \
+    } while (0)
+#define QSIM__ZTALL_ROWS(np, mr, row)                                                             \
+    do {                                                                                          \
+        QSIM__ZROW6(p, 0, mr, row);                                                               \
+        if ((np) > 1)                                                                             \
+            QSIM__ZROW6(q, 6, mr, row);                                                           \
+        if ((np) > 2)                                                                             \
+            QSIM__ZROW6(r, 12, mr, row);                                                          \
+        if ((np) > 3)                                                                             \
+            QSIM__ZROW6(s, 18, mr, row);                                                          \
     } while (0)
 
 /* The activations of gemm.h on 16 lanes, as the AVX2 kernels do them. */
