@@ -1,8 +1,8 @@
 /* AVX-512F tall GEMM microkernels: (6 * np) x 16 tiles over np = 1..4
  * consecutive packed A panels (see zmm_tile.h). Rows past mr (a last
  * partial panel) are not stored; the columns are masked (edge tiles, tiles
- * split between two images). Only called
- * after the run-time CPU check (qsim__cpu_use_avx512). */
+ * split between two images). Only called after the run-time CPU check
+ * (qsim__cpu_use_avx512). */
 #include "kernels/gemm_impl.h"
 
 #include <immintrin.h>
