@@ -188,11 +188,91 @@ static void path_rule(void **state)
     assert_true(qsim__dconv_preferred(&pw, 1, 56, 56, 56, 56));
 }
 
+/* Outputs of 32 MiB and more written in one k-block take non-temporal
+ * stores (no numpy case is that big): a 1x1 conv with a 35 MiB output on
+ * both paths and every ISA, checked on sampled outputs against a double
+ * loop, and the AVX-512 and AVX2 results for the same bits. */
+static void big_outputs(void **state)
+{
+    (void)state;
+    const int64_t N = 40, C = 64, H = 56, W = 56, M = 70;   /* M: 11 panels + 4 rows */
+    size_t nx = (size_t)(N * C * H * W), ny = (size_t)(N * M * H * W);
+    float *x = malloc(nx * sizeof *x), *w = malloc((size_t)(M * C * 9) * sizeof *w);
+    float *b = malloc((size_t)M * sizeof *b);
+    float *y = qsim__malloc_aligned(ny * sizeof *y);   /* aligned as the engine's arena */
+    float *avx512 = malloc(ny * sizeof *y);
+    assert_true(x && w && b && y && avx512);
+    uint32_t r = 7;
+    for (size_t i = 0; i < nx; i++)
+        x[i] = (float)((r = r * 1664525u + 1013904223u) >> 8) / 8388608.0f - 1.0f;
+    for (size_t i = 0; i < (size_t)(M * C * 9); i++)
+        w[i] = ((float)((r = r * 1664525u + 1013904223u) >> 8) / 8388608.0f - 1.0f) * 0.1f;
+    for (int64_t m = 0; m < M; m++)
+        b[m] = 0.01f * (float)m;
+    qsim__epilogue relu = {QSIM__ACT_RELU, 0.0f, 0.0f};
+    {
+        const int k = 1;
+        qsim__conv_desc d = {.C = C, .M = M, .group = 1, .kh = k, .kw = k, .sh = 1, .sw = 1,
+                             .dh = 1, .dw = 1};
+        for (int path = 1; path <= 2; path++) {
+            qsim__conv_force_path(path);
+            int ran_tall = 0;
+            for (int isa = QSIM__ISA_AVX512; isa >= QSIM__ISA_GENERIC; isa--) {
+                if (!qsim__cpu_force_isa(isa))
+                    continue;
+                qsim__conv *c = NULL;
+                assert_int_equal(qsim__conv_create(&d, w, b, &relu, &c), QSIM_OK);
+                memset(y, 0xff, ny * sizeof *y);   /* NaN: every output must be written */
+                qsim__conv_run(c, pools[1], x, N, H, W, y, NULL);
+                qsim__conv_free(c);
+                for (size_t s = 0; s < 2000; s++) {
+                    size_t i = (size_t)((r = r * 1664525u + 1013904223u) >> 4) % ny;
+                    size_t ox = i % (size_t)W, oy = i / (size_t)W % (size_t)H;
+                    size_t m = i / (size_t)(H * W) % (size_t)M, n = i / (size_t)(M * H * W);
+                    double acc = b[m], scale = fabs(b[m]);
+                    for (int64_t ch = 0; ch < C; ch++)
+                        for (int ky = 0; ky < k; ky++)
+                            for (int kx = 0; kx < k; kx++) {
+                                int64_t iy = (int64_t)oy + ky - k / 2, ix = (int64_t)ox + kx - k / 2;
+                                if (iy < 0 || iy >= H || ix < 0 || ix >= W)
+                                    continue;
+                                double t = (double)w[((size_t)m * (size_t)C + (size_t)ch) * (size_t)(k * k) +
+                                                     (size_t)(ky * k + kx)] *
+                                           x[(((size_t)n * (size_t)C + (size_t)ch) * (size_t)H + (size_t)iy) *
+                                                 (size_t)W + (size_t)ix];
+                                acc += t;
+                                scale += fabs(t);
+                            }
+                    double want = acc > 0 ? acc : 0;
+                    if (!(fabs(y[i] - want) <= 1e-5 * scale + 1e-6))
+                        fail_msg("%dx%d, %s path, %s: y[%zu] = %.8g, want %.8g", k, k,
+                                 path == 1 ? "im2col" : "direct", qsim__kernels_isa(), i, y[i],
+                                 want);
+                }
+                if (isa == QSIM__ISA_AVX512) {
+                    memcpy(avx512, y, ny * sizeof *y);
+                    ran_tall = 1;
+                } else if (isa == QSIM__ISA_AVX2 && ran_tall) {
+                    assert_memory_equal(y, avx512, ny * sizeof *y);
+                }
+            }
+        }
+    }
+    qsim__conv_force_path(0);
+    qsim__cpu_force_generic(0);
+    free(x);
+    free(w);
+    free(b);
+    qsim__free_aligned(y);
+    free(avx512);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(against_numpy),
         cmocka_unit_test(path_rule),
+        cmocka_unit_test(big_outputs),
     };
     return cmocka_run_group_tests_name("conv_direct", tests, kt_setup, kt_teardown);
 }
