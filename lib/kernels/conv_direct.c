@@ -284,11 +284,21 @@ static void conv_task(void *ctx, size_t task, int thread)
             }
             continue;
         }
-        for (size_t r = r0; r < r1; r++)
-            for (size_t c = c0; c < c1; c += QSIM__NR) {
-                size_t nr = c1 - c < QSIM__NR ? c1 - c : QSIM__NR, nr0 = nr < 8 ? nr : 8;
-                tile(t, &p, src + r * t->g.row_step + c, 8, yb + r * cols + c, 8, nr0, nr - nr0);
+        /* a row's last 1-8 pixels (56 wide: 48..55) share one tile with
+         * the next row's: its two halves (all 16 lanes busy, not 8) */
+        size_t tail = c1 == cols && r1 - r0 > 1 ? (c1 - c0) % QSIM__NR : 0;
+        if (tail > 8)
+            tail = 0;
+        size_t cend = c1 - tail, step = t->g.row_step;
+        for (size_t r = r0; r < r1; r++) {
+            for (size_t c = c0; c < cend; c += QSIM__NR) {
+                size_t nr = cend - c < QSIM__NR ? cend - c : QSIM__NR, nr0 = nr < 8 ? nr : 8;
+                tile(t, &p, src + r * step + c, 8, yb + r * cols + c, 8, nr0, nr - nr0);
             }
+            if (tail && (r - r0) % 2 == 0)
+                tile(t, &p, src + r * step + cend, step, yb + r * cols + cend, cols, tail,
+                     r + 1 < r1 ? tail : 0);
+        }
     }
     (void)thread;
 }
