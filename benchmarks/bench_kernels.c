@@ -18,7 +18,9 @@
 #include <string.h>
 #include <time.h>
 
-#define PEAK_PER_CORE 96.0   /* GFLOP/s: 2 x 256-bit FMA per cycle at ~3 GHz */
+/* GFLOP/s of one core's FMA units, measured at start (fma_peak); 96 = 2 x
+ * 256-bit FMA per cycle at 3 GHz where it cannot be measured */
+static double peak_per_core = 96.0;
 
 static clockid_t clock_id = CLOCK_MONOTONIC;
 static const char *only;   /* -l: layers whose name contains this */
@@ -92,7 +94,7 @@ static void bench_gemm(qsim__pool *pool, size_t M, size_t N, size_t K)
     double fl = 2.0 * (double)M * (double)N * (double)K * 1e-9;
     int th = qsim__pool_threads(pool);
     printf("gemm %5zu x %5zu x %5zu  %d thr: %7.1f GFLOP/s (%4.0f%% peak), packed B %7.1f\n", M,
-           N, K, th, fl / t, 100.0 * fl / t / (PEAK_PER_CORE * th), fl / tp);
+           N, K, th, fl / t, 100.0 * fl / t / (peak_per_core * th), fl / tp);
     qsim__packed_b_free(g.pb);
     qsim__free_aligned(g.A);
     qsim__free_aligned(g.B);
@@ -296,8 +298,41 @@ static void resnet_sum(qsim__pool *pool, int64_t N, int print)
     }
     printf("resnet18 convs N=%d %d thr: %.2f ms, %.1f GFLOP/s (%.1f%% of peak)\n", (int)N,
            qsim__pool_threads(pool), total * 1e3, flops * 1e-9 / total,
-           100.0 * flops * 1e-9 / total / (PEAK_PER_CORE * qsim__pool_threads(pool)));
+           100.0 * flops * 1e-9 / total / (peak_per_core * qsim__pool_threads(pool)));
 }
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+/* 12 independent FMA chains (more than latency x ports) for ~0.2 s: the
+ * core's FMA throughput at the clock it runs under load. */
+__attribute__((target("avx2,fma"))) static double fma_peak(void)
+{
+    /* distinct starts, or the compiler folds the identical chains into one */
+    __m256 a0 = _mm256_set1_ps(0.0f), a1 = _mm256_set1_ps(0.1f), a2 = _mm256_set1_ps(0.2f);
+    __m256 a3 = _mm256_set1_ps(0.3f), a4 = _mm256_set1_ps(0.4f), a5 = _mm256_set1_ps(0.5f);
+    __m256 a6 = _mm256_set1_ps(0.6f), a7 = _mm256_set1_ps(0.7f), a8 = _mm256_set1_ps(0.8f);
+    __m256 a9 = _mm256_set1_ps(0.9f), a10 = _mm256_set1_ps(1.0f), a11 = _mm256_set1_ps(1.1f);
+    const __m256 m = _mm256_set1_ps(0.999f), c = _mm256_set1_ps(0.001f);
+    const long iters = 20000000;
+    double t0 = now();
+    for (long k = 0; k < iters; k++) {
+        a0 = _mm256_fmadd_ps(a0, m, c), a1 = _mm256_fmadd_ps(a1, m, c);
+        a2 = _mm256_fmadd_ps(a2, m, c), a3 = _mm256_fmadd_ps(a3, m, c);
+        a4 = _mm256_fmadd_ps(a4, m, c), a5 = _mm256_fmadd_ps(a5, m, c);
+        a6 = _mm256_fmadd_ps(a6, m, c), a7 = _mm256_fmadd_ps(a7, m, c);
+        a8 = _mm256_fmadd_ps(a8, m, c), a9 = _mm256_fmadd_ps(a9, m, c);
+        a10 = _mm256_fmadd_ps(a10, m, c), a11 = _mm256_fmadd_ps(a11, m, c);
+        __asm__ volatile("" ::"x"(a0), "x"(a6));
+    }
+    double t = now() - t0;
+    __m256 sum = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)),
+                               _mm256_add_ps(_mm256_add_ps(a4, a5), _mm256_add_ps(a6, a7)));
+    sum = _mm256_add_ps(sum, _mm256_add_ps(_mm256_add_ps(a8, a9), _mm256_add_ps(a10, a11)));
+    float out[8];
+    _mm256_storeu_ps(out, sum);
+    return out[0] > 0.0f && t > 0.0 ? (double)iters * 12 * 16 / t * 1e-9 : 0.0;
+}
+#endif
 
 int main(int argc, char **argv)
 {
@@ -322,7 +357,18 @@ int main(int argc, char **argv)
             nth = 1;
         }
     }
-    printf("kernels: %s\n", qsim__kernels_isa());
+#if defined(__x86_64__) || defined(__i386__)
+    if (qsim__cpu_use_avx2()) {
+        clockid_t keep = clock_id;
+        clock_id = CLOCK_MONOTONIC;
+        double p = fma_peak();
+        clock_id = keep;
+        if (p > 0.0)
+            peak_per_core = p;
+    }
+#endif
+    printf("kernels: %s, FMA peak %.1f GFLOP/s per core (%s)\n", qsim__kernels_isa(),
+           peak_per_core, peak_per_core == 96.0 ? "assumed" : "measured");
     for (int ti = 0; ti < nth; ti++) {
         qsim__pool *pool = NULL;
         if (qsim__pool_create(threads[ti], &pool) != QSIM_OK)
