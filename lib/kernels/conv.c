@@ -406,6 +406,10 @@ static void conv_run(const qsim__conv *c, qsim__pool *pool, const float *x, int6
     if (qsim__cpu_use_avx2())
         r.im2col = qsim__im2col_block__avx2;
 #endif
+#ifdef QSIM_HAVE_AVX512
+    if (qsim__cpu_use_avx512())
+        r.im2col = qsim__im2col_block__avx512;
+#endif
     qsim__conv_out_size(&c->d, H, W, &r.OH, &r.OW);
     if (N <= 0 || r.OH <= 0 || r.OW <= 0)
         return;
