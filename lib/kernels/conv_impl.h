@@ -120,7 +120,7 @@ void qsim__im2col_block__generic(const qsim__im2col *g, size_t k0, size_t kc, si
 void qsim__im2col_block__avx2(const qsim__im2col *g, size_t k0, size_t kc, size_t n0,
                               size_t nb, float *dst);
 #ifdef QSIM_HAVE_AVX512
-/* stride 1 with masked AVX-512 loads; other strides go to the AVX2 packer */
+/* strides 1 and 2 with masked AVX-512 loads; others go to the AVX2 packer */
 void qsim__im2col_block__avx512(const qsim__im2col *g, size_t k0, size_t kc, size_t n0,
                                 size_t nb, float *dst);
 #endif
