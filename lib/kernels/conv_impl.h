@@ -62,6 +62,28 @@ static inline void qsim__im2col_split(const qsim__im2col *g, size_t n0, size_t n
     }
 }
 
+/* The im2col row k = (c, ky, kx) as its three indices, and the step to
+ * k + 1, for the packers that walk k in order. */
+static inline void qsim__ktap_start(const qsim__im2col *g, size_t k, int64_t *ch, int64_t *ky,
+                                    int64_t *kx)
+{
+    int64_t khw = g->kh * g->kw, rem = (int64_t)k % khw;
+    *ch = (int64_t)k / khw;
+    *ky = rem / g->kw;
+    *kx = rem % g->kw;
+}
+
+static inline void qsim__ktap_next(const qsim__im2col *g, int64_t *ch, int64_t *ky, int64_t *kx)
+{
+    if (++*kx == g->kw) {
+        *kx = 0;
+        if (++*ky == g->kh) {
+            *ky = 0;
+            ++*ch;
+        }
+    }
+}
+
 /* One NR-column panel of the implicit im2col matrix: rows k in [k0, k0+kc)
  * (k = (c, ky, kx)), columns n in [n0, n0+nr) (n = (image, oy, ox)), zero
  * past nr and in the padding. Each (k, run) is a clipped (strided) copy of
@@ -71,9 +93,8 @@ static inline void qsim__im2col_panel(const qsim__im2col *g, size_t k0, size_t k
 {
     qsim__im2col_runs r;
     qsim__im2col_split(g, n0, nr, &r);
-    int64_t khw = g->kh * g->kw;
-    int64_t ch = (int64_t)k0 / khw, rem = (int64_t)k0 % khw;
-    int64_t ky = rem / g->kw, kx = rem % g->kw;
+    int64_t ch, ky, kx;
+    qsim__ktap_start(g, k0, &ch, &ky, &kx);
     for (size_t kk = 0; kk < kc; kk++) {
         float *o = dst + kk * QSIM__NR;
         for (int s = 0; s < r.n; s++) {
@@ -103,13 +124,7 @@ static inline void qsim__im2col_panel(const qsim__im2col *g, size_t k0, size_t k
         }
         for (size_t j = nr; j < QSIM__NR; j++)
             o[j] = 0.0f;
-        if (++kx == g->kw) {
-            kx = 0;
-            if (++ky == g->kh) {
-                ky = 0;
-                ch++;
-            }
-        }
+        qsim__ktap_next(g, &ch, &ky, &kx);
     }
 }
 

@@ -152,9 +152,8 @@ static void pack_panel_s12(const qsim__im2col *g, const run *rs, int nrun, size_
             if (t->kind == 1)
                 lane_masks(rs[s].j + lo, rs[s].j + hi, &t->m0, &t->m1);
         }
-    int64_t khw = g->kh * g->kw;
-    int64_t ch = (int64_t)k0 / khw, rem = (int64_t)k0 % khw;
-    int64_t ky = rem / g->kw, kx = rem % g->kw;
+    int64_t ch, ky, kx;
+    qsim__ktap_start(g, k0, &ch, &ky, &kx);
     for (size_t kk = 0; kk < kc; kk++) {
         __m256 v0 = _mm256_setzero_ps(), v1 = _mm256_setzero_ps();
         for (int s = 0; s < nrun; s++) {
@@ -203,13 +202,7 @@ static void pack_panel_s12(const qsim__im2col *g, const run *rs, int nrun, size_
         }
         _mm256_store_ps(d + kk * QSIM__NR, v0);
         _mm256_store_ps(d + kk * QSIM__NR + 8, v1);
-        if (++kx == g->kw) {
-            kx = 0;
-            if (++ky == g->kh) {
-                ky = 0;
-                ch++;
-            }
-        }
+        qsim__ktap_next(g, &ch, &ky, &kx);
     }
 }
 
@@ -253,21 +246,14 @@ void qsim__im2col_block__avx2(const qsim__im2col *g, size_t k0, size_t kc, size_
             if (done)
                 continue;
         }
-        int64_t khw = g->kh * g->kw;
-        int64_t ch = (int64_t)k0 / khw, rem = (int64_t)k0 % khw;
-        int64_t ky = rem / g->kw, kx = rem % g->kw;
+        int64_t ch, ky, kx;
+        qsim__ktap_start(g, k0, &ch, &ky, &kx);
         for (size_t kk = 0; kk < kc; kk++) {
             int64_t plane = ch * g->H;
             for (size_t p = 0; p < np; p++)
                 pack_row(g, runs[p], nrun[p], whole[p], plane, ky, kx,
                          d + p * kc * QSIM__NR + kk * QSIM__NR);
-            if (++kx == g->kw) {
-                kx = 0;
-                if (++ky == g->kh) {
-                    ky = 0;
-                    ch++;
-                }
-            }
+            qsim__ktap_next(g, &ch, &ky, &kx);
         }
     }
 }

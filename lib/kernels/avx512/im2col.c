@@ -56,9 +56,8 @@ static void panel(const qsim__im2col *g, const qsim__im2col_runs *r, size_t k0, 
     }
     const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28,
                                            30);
-    int64_t khw = g->kh * g->kw;
-    int64_t ch = (int64_t)k0 / khw, rem = (int64_t)k0 % khw;
-    int64_t ky = rem / g->kw, kx = rem % g->kw;
+    int64_t ch, ky, kx;
+    qsim__ktap_start(g, k0, &ch, &ky, &kx);
     for (size_t kk = 0; kk < kc; kk++) {
         __m512 v = _mm512_setzero_ps();
         for (int s = 0; s < r->n; s++) {
@@ -78,13 +77,7 @@ static void panel(const qsim__im2col *g, const qsim__im2col_runs *r, size_t k0, 
             }
         }
         _mm512_store_ps(d + kk * QSIM__NR, v);
-        if (++kx == g->kw) {
-            kx = 0;
-            if (++ky == g->kh) {
-                ky = 0;
-                ch++;
-            }
-        }
+        qsim__ktap_next(g, &ch, &ky, &kx);
     }
 }
 
