@@ -337,6 +337,28 @@ static void against_numpy(void **state)
     fclose(f);
 }
 
+/* qsim__malloc_aligned: sizes near SIZE_MAX fail instead of wrapping when
+ * rounded up (to 64 bytes, or 2 MiB for huge-page-sized buffers), and big
+ * buffers are whole 2 MiB pages (what madvise needs). */
+static void aligned_limits(void **state)
+{
+    (void)state;
+    assert_null(qsim__malloc_aligned(SIZE_MAX));
+    assert_null(qsim__malloc_aligned(SIZE_MAX - 70));
+    assert_null(qsim__malloc_aligned(SIZE_MAX - ((size_t)1 << 20)));
+    size_t n = ((size_t)5 << 20) + 3;
+    unsigned char *p = qsim__malloc_aligned(n);
+    assert_non_null(p);
+    assert_int_equal((uintptr_t)p % ((size_t)2 << 20), 0);
+    memset(p, 1, n);
+    assert_int_equal(p[n - 1], 1);
+    qsim__free_aligned(p);
+    p = qsim__malloc_aligned(100);
+    assert_non_null(p);
+    assert_int_equal((uintptr_t)p % 64, 0);
+    qsim__free_aligned(p);
+}
+
 static void isa_name(void **state)
 {
     (void)state;
@@ -357,6 +379,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(isa_name),
+        cmocka_unit_test(aligned_limits),
         cmocka_unit_test(against_double_loop),
         cmocka_unit_test(packed_b),
         cmocka_unit_test(batched),

@@ -76,6 +76,8 @@ void *qsim__malloc_aligned(size_t n)
         /* big buffers (the arena, packed weights, workspaces) on 2 MiB
          * pages where the system allows it (THP "madvise" mode): fewer TLB
          * misses in the kernels' strided walks; advice only */
+        if (rounded > SIZE_MAX - HUGE_PAGE)
+            return NULL;
         rounded = (rounded + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1);
         if (posix_memalign(&p, HUGE_PAGE, rounded) != 0)
             return NULL;
