@@ -79,6 +79,27 @@ static inline __m256 activate(__m256 acc, const qsim__dw_args *a, __m256 lo, __m
 
 /* d[c] = src[c - pl] where that is in the row, else 0, for c in [0, L):
  * masked loads, no libc calls per row. */
+/* Bias and activation on the two output rows' vectors at ox (row b
+ * absent when yb is NULL), masked past OW. */
+static inline void store_pair(const qsim__dw_args *a, float *ya, float *yb, int64_t ox,
+                              int64_t OW, __m256 acc_a, __m256 acc_b, __m256 bias, __m256 lo,
+                              __m256 hi)
+{
+    acc_a = activate(_mm256_add_ps(acc_a, bias), a, lo, hi);
+    acc_b = activate(_mm256_add_ps(acc_b, bias), a, lo, hi);
+    if (ox + 8 <= OW) {
+        _mm256_storeu_ps(ya + ox, acc_a);
+        if (yb)
+            _mm256_storeu_ps(yb + ox, acc_b);
+        return;
+    }
+    const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    __m256i sm = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(OW - ox)), iota);
+    _mm256_maskstore_ps(ya + ox, sm, acc_a);
+    if (yb)
+        _mm256_maskstore_ps(yb + ox, sm, acc_b);
+}
+
 static void pad_row(const qsim__dw_args *a, int64_t L, const float *src, float *d)
 {
     const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
@@ -250,7 +271,6 @@ static __attribute__((noinline)) void dw3x3_s1_direct(const qsim__dw_args *a, co
                                                       __m256 bias, __m256 lo, __m256 hi)
 {
     const int64_t W = a->W, OW = a->OW, OH = a->OH;
-    const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     for (int64_t oy = 0; oy < OH; oy += 2) {
         const float *rp[4];
         for (int i = 0; i < 4; i++) {
@@ -280,18 +300,7 @@ static __attribute__((noinline)) void dw3x3_s1_direct(const qsim__dw_args *a, co
                     for (int kx = 0; kx < 3; kx++)
                         acc_b = _mm256_fmadd_ps(w[3 * (i - 1) + kx], v[kx], acc_b);
             }
-            acc_a = activate(_mm256_add_ps(acc_a, bias), a, lo, hi);
-            acc_b = activate(_mm256_add_ps(acc_b, bias), a, lo, hi);
-            if (ox + 8 <= OW) {
-                _mm256_storeu_ps(ya + ox, acc_a);
-                if (yb)
-                    _mm256_storeu_ps(yb + ox, acc_b);
-            } else {
-                __m256i sm = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(OW - ox)), iota);
-                _mm256_maskstore_ps(ya + ox, sm, acc_a);
-                if (yb)
-                    _mm256_maskstore_ps(yb + ox, sm, acc_b);
-            }
+            store_pair(a, ya, yb, ox, OW, acc_a, acc_b, bias, lo, hi);
         }
     }
 }
@@ -311,7 +320,6 @@ static __attribute__((noinline)) void dw3x3_s2_direct(const qsim__dw_args *a, co
                                                       __m256 bias, __m256 lo, __m256 hi)
 {
     const int64_t W = a->W, OW = a->OW, OH = a->OH;
-    const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     for (int64_t oy = 0; oy < OH; oy += 2) {
         const float *rp[5];
         for (int i = 0; i < 5; i++) {
@@ -347,18 +355,7 @@ static __attribute__((noinline)) void dw3x3_s2_direct(const qsim__dw_args *a, co
                     acc_b = _mm256_fmadd_ps(w[3 * (i - 2) + 2], v2, acc_b);
                 }
             }
-            acc_a = activate(_mm256_add_ps(acc_a, bias), a, lo, hi);
-            acc_b = activate(_mm256_add_ps(acc_b, bias), a, lo, hi);
-            if (ox + 8 <= OW) {
-                _mm256_storeu_ps(ya + ox, acc_a);
-                if (yb)
-                    _mm256_storeu_ps(yb + ox, acc_b);
-            } else {
-                __m256i sm = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(OW - ox)), iota);
-                _mm256_maskstore_ps(ya + ox, sm, acc_a);
-                if (yb)
-                    _mm256_maskstore_ps(yb + ox, sm, acc_b);
-            }
+            store_pair(a, ya, yb, ox, OW, acc_a, acc_b, bias, lo, hi);
         }
     }
 }
