@@ -31,14 +31,17 @@ static int kt_teardown(void **state)
 
 static int read_all(FILE *f, void *p, size_t n) { return fread(p, 1, n, f) == n; }
 
-/* Runs tests/tools/<script> to write QSIM_TEST_DATA/<file> and opens it;
- * NULL (the test is skipped) outside the meson test environment. */
-static FILE *kt_open_cases(const char *script, const char *file)
+/* Runs tests/tools/<script> to write QSIM_TEST_DATA/<file>, opens it and
+ * reads its case count; outside the meson test environment the test is
+ * skipped (cmocka's skip() leaves it). */
+static FILE *kt_open_cases(const char *script, const char *file, int64_t *ncases)
 {
     const char *py = getenv("PYTHON3"), *root = getenv("QSIM_SOURCE_ROOT");
     const char *data = getenv("QSIM_TEST_DATA");
-    if (!py || !root || !data)
+    if (!py || !root || !data) {
+        skip();
         return NULL;
+    }
     char path[4096], cmd[12288];
     snprintf(path, sizeof path, "%s/%s", data, file);
     snprintf(cmd, sizeof cmd, "mkdir -p '%s' && '%s' '%s/tests/tools/%s' '%s'", data, py, root,
@@ -48,6 +51,7 @@ static FILE *kt_open_cases(const char *script, const char *file)
     FILE *f = fopen(path, "rb");
     if (!f)
         fail_msg("%s wrote no %s", script, path);
+    assert_true(read_all(f, ncases, sizeof *ncases));
     return f;
 }
 
