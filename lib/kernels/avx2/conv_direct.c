@@ -22,14 +22,7 @@ static inline __m256 epi(__m256 v, __m256 cv, int first, int last, __m256 beta, 
     }
     if (last) {
         v = _mm256_add_ps(v, brow);
-        if (act == QSIM__ACT_RELU) {
-            v = _mm256_max_ps(v, _mm256_setzero_ps());
-        } else if (act == QSIM__ACT_CLIP) {
-            v = _mm256_min_ps(_mm256_max_ps(v, lo), hi);
-        } else if (act == QSIM__ACT_LEAKY_RELU) {
-            __m256 neg = _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_LT_OQ);
-            v = _mm256_blendv_ps(v, _mm256_mul_ps(v, lo), neg);
-        }
+        v = qsim__act8(v, act, lo, hi);
     }
     return v;
 }

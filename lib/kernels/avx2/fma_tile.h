@@ -1,11 +1,14 @@
-/* The k-loop body shared by the AVX2 6x16 / 6x8 microkernels of the packed
- * GEMM (sgemm.c) and of the direct convolution (conv_direct.c): they differ
- * only in where the 16 (8) B values of a step come from. The accumulators
- * are named locals (c00..c51, c0..c5) so that they stay in registers. */
+/* The k-loop body and the activation shared by the AVX2 6x16 / 6x8
+ * microkernels of the packed GEMM (sgemm.c) and of the direct convolution
+ * (conv_direct.c): they differ only in where the 16 (8) B values of a step
+ * come from. The accumulators are named locals (c00..c51, c0..c5) so that
+ * they stay in registers. */
 #ifndef QSIM_KERNELS_AVX2_FMA_TILE_H
 #define QSIM_KERNELS_AVX2_FMA_TILE_H
 
 #include <immintrin.h>
+
+#include "kernels/gemm.h"
 
 #define QSIM__ACC_6X16                                                                            \
     __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();                                  \
@@ -53,5 +56,20 @@
         c4 = _mm256_fmadd_ps(_mm256_broadcast_ss((a) + 4), b0, c4);                               \
         c5 = _mm256_fmadd_ps(_mm256_broadcast_ss((a) + 5), b0, c5);                               \
     } while (0)
+
+/* The activations of gemm.h on 8 lanes (lo: the Clip minimum or the
+ * LeakyRelu slope, hi: the Clip maximum), shared by the tiles' epilogues. */
+static inline __m256 qsim__act8(__m256 v, int act, __m256 lo, __m256 hi)
+{
+    if (act == QSIM__ACT_RELU)
+        return _mm256_max_ps(v, _mm256_setzero_ps());
+    if (act == QSIM__ACT_CLIP)
+        return _mm256_min_ps(_mm256_max_ps(v, lo), hi);
+    if (act == QSIM__ACT_LEAKY_RELU) {
+        __m256 neg = _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_LT_OQ);
+        return _mm256_blendv_ps(v, _mm256_mul_ps(v, lo), neg);
+    }
+    return v;
+}
 
 #endif

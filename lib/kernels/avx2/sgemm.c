@@ -23,14 +23,7 @@ static inline __m256 epi(__m256 v, const float *cp, int first, int last, __m256 
         v = _mm256_add_ps(v, _mm256_set1_ps(brow));
         if (bcol)
             v = _mm256_add_ps(v, _mm256_loadu_ps(bcol));
-        if (act == QSIM__ACT_RELU) {
-            v = _mm256_max_ps(v, _mm256_setzero_ps());
-        } else if (act == QSIM__ACT_CLIP) {
-            v = _mm256_min_ps(_mm256_max_ps(v, lo), hi);
-        } else if (act == QSIM__ACT_LEAKY_RELU) {
-            __m256 neg = _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_LT_OQ);
-            v = _mm256_blendv_ps(v, _mm256_mul_ps(v, lo), neg);
-        }
+        v = qsim__act8(v, act, lo, hi);
     }
     return v;
 }
