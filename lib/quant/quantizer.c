@@ -91,6 +91,16 @@ static int live(const qsim_quantizer *q) { return q && q->magic == QSIM__QUANTIZ
                               (q) ? "not a live quantizer" : "NULL");                     \
     } while (0)
 
+/* Setters that change how a quantizer computes its encodings refuse frozen
+ * ones (set_and_freeze_param_encodings pinned them). */
+#define CHECK_NOT_FROZEN(q, fn)                                                           \
+    do {                                                                                  \
+        if ((q)->frozen)                                                                  \
+            return qsim__fail(QSIM_ERR_FROZEN,                                            \
+                              "%s: quantizer '%s' is frozen (its encodings were set and " \
+                              "frozen)", fn, (q)->name);                                  \
+    } while (0)
+
 size_t qsim_quantizer_count(const qsim_sim *s)
 {
     if (!s || s->magic != QSIM__SIM_MAGIC || !s->quant)
@@ -157,9 +167,7 @@ static qsim_status check_bitwidth(const qsim_quantizer *q, int data_type, int bw
 qsim_status qsim_quantizer_set_bitwidth(qsim_quantizer *q, int bitwidth)
 {
     CHECK_Q(q, "qsim_quantizer_set_bitwidth");
-    if (q->frozen)
-        return qsim__fail(QSIM_ERR_FROZEN, "qsim_quantizer_set_bitwidth: quantizer '%s' is frozen "
-                          "(its encodings were set and frozen)", q->name);
+    CHECK_NOT_FROZEN(q, "qsim_quantizer_set_bitwidth");
     QSIM__TRY(check_bitwidth(q, q->data_type, bitwidth, "qsim_quantizer_set_bitwidth"));
     q->bitwidth = bitwidth;
     qsim__quantizer_reset_encodings(q);
@@ -176,9 +184,7 @@ qsim_status qsim_quantizer_set_quant_scheme(qsim_quantizer *q, qsim_quant_scheme
         return qsim__fail(QSIM_ERR_INVALID_ARGUMENT,
                           "qsim_quantizer_set_quant_scheme: quantizer '%s': unknown scheme %d",
                           q->name, (int)scheme);
-    if (q->frozen)
-        return qsim__fail(QSIM_ERR_FROZEN, "qsim_quantizer_set_quant_scheme: quantizer '%s' is "
-                          "frozen (its encodings were set and frozen)", q->name);
+    CHECK_NOT_FROZEN(q, "qsim_quantizer_set_quant_scheme");
     if ((int)scheme == q->scheme)
         return QSIM_OK;
     q->scheme = (int)scheme;
@@ -198,9 +204,7 @@ qsim_status qsim_quantizer_set_data_type(qsim_quantizer *q, qsim_data_type t)
         return qsim__fail(QSIM_ERR_INVALID_ARGUMENT,
                           "qsim_quantizer_set_data_type: quantizer '%s': unknown data type %d",
                           q->name, (int)t);
-    if (q->frozen)
-        return qsim__fail(QSIM_ERR_FROZEN, "qsim_quantizer_set_data_type: quantizer '%s' is frozen "
-                          "(its encodings were set and frozen)", q->name);
+    CHECK_NOT_FROZEN(q, "qsim_quantizer_set_data_type");
     if ((int)t == q->data_type)
         return QSIM_OK;
     q->data_type = (int)t;
