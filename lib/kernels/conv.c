@@ -316,7 +316,7 @@ size_t qsim__conv_workspace(const qsim__conv *c, int64_t N, int64_t H, int64_t W
         return 0;
     if (use_direct(c, N, H, W, r.OH, r.OW)) {
         qsim__dconv_view v = direct_view(c);
-        return qsim__dconv_ws_bytes(&v, N, H, W, r.OH, r.OW);
+        return qsim__dconv_ws_bytes(&v, N, H, W, r.OH, r.OW, qsim__pool_threads(pool));
     }
     qsim__gemm_job j;
     size_t pre;
@@ -429,7 +429,7 @@ static void conv_run(const qsim__conv *c, qsim__pool *pool, const float *x, int6
     }
     if (use_direct(c, N, H, W, r.OH, r.OW)) {
         qsim__dconv_view v = direct_view(c);
-        size_t bytes = qsim__dconv_ws_bytes(&v, N, H, W, r.OH, r.OW);
+        size_t bytes = qsim__dconv_ws_bytes(&v, N, H, W, r.OH, r.OW, qsim__pool_threads(pool));
         void *own = NULL;
         if (!workspace) {
             own = bytes != SIZE_MAX ? qsim__malloc_aligned(bytes) : NULL;

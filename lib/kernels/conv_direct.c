@@ -109,13 +109,21 @@ static int all_images(const qsim__conv_desc *d, int64_t OW)
     return OW <= QSIM__NR / 2;
 }
 
+/* Per thread, in the flat case: a KC x NR panel and its KC offsets for the
+ * last tile of the input, which would read past its end (on the heap side,
+ * not the stack: KC is large). */
+#define TAIL_BYTES \
+    ((QSIM__KC * QSIM__NR * sizeof(float) + QSIM__KC * sizeof(ptrdiff_t) + 63) / 64 * 64)
+
 size_t qsim__dconv_ws_bytes(const qsim__dconv_view *v, int64_t N, int64_t H, int64_t W,
-                            int64_t OH, int64_t OW)
+                            int64_t OH, int64_t OW, int threads)
 {
     dgeo g;
-    size_t b;
+    size_t b, tails = 0;
     if (!geometry(v, all_images(v->d, OW) ? N : 1, H, W, OH, OW, &g) ||
-        !qsim__mul_size(g.xp_floats, sizeof(float), &b) || !qsim__add_size(b, g.off_bytes, &b))
+        !qsim__mul_size(g.xp_floats, sizeof(float), &b) || !qsim__add_size(b, g.off_bytes, &b) ||
+        (g.flat && !qsim__mul_size(TAIL_BYTES, (size_t)(threads < 1 ? 1 : threads), &tails)) ||
+        !qsim__add_size(b, tails, &b))
         return SIZE_MAX;
     return b;
 }
@@ -125,6 +133,7 @@ typedef struct dctx {
     const float *x, *src;
     size_t src_len;           /* floats of a flat source (the input) */
     float *y, *xp;
+    char *tails;              /* flat: TAIL_BYTES per thread */
     const ptrdiff_t *off;
     dgeo g;
     int64_t N, H, W, OH, OW;
@@ -257,8 +266,9 @@ static void conv_task(void *ctx, size_t task, int thread)
     size_t cols = (size_t)t->g.cols, rows = (size_t)t->g.rows, ystep = (size_t)v->d->M * ohw;
     size_t c0 = cc * t->cpc, c1 = c0 + t->cpc < cols ? c0 + t->cpc : cols;
     size_t nkb = qsim__kblocks(K);
-    float panel[QSIM__KC * QSIM__NR] __attribute__((aligned(32)));
-    ptrdiff_t poff[QSIM__KC];
+    char *own = t->tails ? t->tails + (size_t)thread * TAIL_BYTES : NULL;
+    float *panel = (float *)own;
+    ptrdiff_t *poff = own ? (ptrdiff_t *)(own + QSIM__KC * QSIM__NR * sizeof(float)) : NULL;
     kpass p = {.m0 = mb * t->mbsz, .bias = v->bias ? v->bias + grp * Mg : NULL,
                .o = {.alpha = 1.0f, .beta = t->beta, .act = v->ep.act, .act_a = v->ep.a,
                      .act_b = v->ep.b, .stream = t->stream},
@@ -300,7 +310,6 @@ static void conv_task(void *ctx, size_t task, int thread)
                      r + 1 < r1 ? tail : 0);
         }
     }
-    (void)thread;
 }
 
 static void conv_task_fenced(void *ctx, size_t task, int thread)
@@ -369,6 +378,7 @@ static void run_images(const qsim__dconv_view *v, qsim__pool *pool, const float 
     if (t.g.flat) {
         t.src = x;
         t.src_len = (size_t)N * t.g.img;
+        t.tails = (char *)ws + t.g.off_bytes;
     } else {
         t.xp = (float *)((char *)ws + t.g.off_bytes);
         t.src = t.xp;

@@ -205,10 +205,10 @@ typedef struct qsim__dconv_view {
  * (a rule on the shape only). */
 int qsim__dconv_preferred(const qsim__conv_desc *d, int64_t N, int64_t H, int64_t W,
                           int64_t OH, int64_t OW);
-/* Scratch bytes of qsim__dconv_run (the same for any pool), SIZE_MAX on
+/* Scratch bytes of qsim__dconv_run on a pool of `threads`, SIZE_MAX on
  * overflow. */
 size_t qsim__dconv_ws_bytes(const qsim__dconv_view *v, int64_t N, int64_t H, int64_t W,
-                            int64_t OH, int64_t OW);
+                            int64_t OH, int64_t OW, int threads);
 /* As qsim__conv_run(_accumulate); ws: qsim__dconv_ws_bytes, 64-byte aligned. */
 void qsim__dconv_run(const qsim__dconv_view *v, qsim__pool *pool, const float *x, int64_t N,
                      int64_t H, int64_t W, int64_t OH, int64_t OW, float *y, void *ws,
