@@ -147,6 +147,8 @@ static const shape shapes[] = {
     {11, 33, 255}, {12, 32, 256}, {13, 31, 257}, {1, 300, 40},  {300, 1, 40},
     {145, 257, 20}, {150, 520, 530}, {40, 70, 1000},
     {300, 2100, 40},   /* tasks of all rows: several mc cache blocks per task */
+    /* AVX-512 tiles of 4 panels whose last has 2 or 4 rows, 3 with 4 */
+    {20, 47, 33}, {22, 40, 610}, {64, 50, 70},
 };
 
 static void against_double_loop(void **state)

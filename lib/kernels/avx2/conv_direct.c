@@ -113,12 +113,10 @@ void qsim__k_f32_conv_6x16__avx2(size_t kc, const float *a, const float *x, cons
 {
     QSIM__ACC_6X16;
     const float *x1 = x + xh;
-    for (size_t k = 0; k < kc; k++) {
-        __m256 b0 = _mm256_loadu_ps(x + off[k]);
-        __m256 b1 = _mm256_loadu_ps(x1 + off[k]);
-        QSIM__STEP_6X16(a, b0, b1);
-        a += QSIM__MR;
-    }
+#define QSIM_X_COLS(k, b0, b1)                                                                    \
+    (b0 = _mm256_loadu_ps(x + off[k]), b1 = _mm256_loadu_ps(x1 + off[k]))
+    QSIM__KLOOP_6X16(kc, a, mr, QSIM_X_COLS);
+#undef QSIM_X_COLS
     if (mr == QSIM__MR && nr0 == 8 && nr1 == 8) {
         /* full tile: straight from the registers, no branch per row */
         __m256 beta = _mm256_set1_ps(o->beta);

@@ -18,9 +18,9 @@
     __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();                                  \
     __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps()
 
-/* c(i)0 += a[i] * b0, c(i)1 += a[i] * b1 for the 6 rows: one A broadcast
- * per row, 12 FMAs. */
-#define QSIM__STEP_6X16(a, b0, b1)                                                                \
+/* c(i)0 += a[i] * b0, c(i)1 += a[i] * b1 for the first n (a constant: 2,
+ * 4 or 6) rows: one A broadcast per row, 2n FMAs. */
+#define QSIM__STEPN_6X16(a, b0, b1, n)                                                            \
     do {                                                                                          \
         __m256 av_;                                                                               \
         av_ = _mm256_broadcast_ss((a) + 0);                                                       \
@@ -29,18 +29,48 @@
         av_ = _mm256_broadcast_ss((a) + 1);                                                       \
         c10 = _mm256_fmadd_ps(av_, b0, c10);                                                      \
         c11 = _mm256_fmadd_ps(av_, b1, c11);                                                      \
-        av_ = _mm256_broadcast_ss((a) + 2);                                                       \
-        c20 = _mm256_fmadd_ps(av_, b0, c20);                                                      \
-        c21 = _mm256_fmadd_ps(av_, b1, c21);                                                      \
-        av_ = _mm256_broadcast_ss((a) + 3);                                                       \
-        c30 = _mm256_fmadd_ps(av_, b0, c30);                                                      \
-        c31 = _mm256_fmadd_ps(av_, b1, c31);                                                      \
-        av_ = _mm256_broadcast_ss((a) + 4);                                                       \
-        c40 = _mm256_fmadd_ps(av_, b0, c40);                                                      \
-        c41 = _mm256_fmadd_ps(av_, b1, c41);                                                      \
-        av_ = _mm256_broadcast_ss((a) + 5);                                                       \
-        c50 = _mm256_fmadd_ps(av_, b0, c50);                                                      \
-        c51 = _mm256_fmadd_ps(av_, b1, c51);                                                      \
+        if ((n) > 2) {                                                                            \
+            av_ = _mm256_broadcast_ss((a) + 2);                                                   \
+            c20 = _mm256_fmadd_ps(av_, b0, c20);                                                  \
+            c21 = _mm256_fmadd_ps(av_, b1, c21);                                                  \
+            av_ = _mm256_broadcast_ss((a) + 3);                                                   \
+            c30 = _mm256_fmadd_ps(av_, b0, c30);                                                  \
+            c31 = _mm256_fmadd_ps(av_, b1, c31);                                                  \
+        }                                                                                         \
+        if ((n) > 4) {                                                                            \
+            av_ = _mm256_broadcast_ss((a) + 4);                                                   \
+            c40 = _mm256_fmadd_ps(av_, b0, c40);                                                  \
+            c41 = _mm256_fmadd_ps(av_, b1, c41);                                                  \
+            av_ = _mm256_broadcast_ss((a) + 5);                                                   \
+            c50 = _mm256_fmadd_ps(av_, b0, c50);                                                  \
+            c51 = _mm256_fmadd_ps(av_, b1, c51);                                                  \
+        }                                                                                         \
+    } while (0)
+
+/* The 6x16 k loop; `load(k, b0, b1)` sets step k's two B vectors. Rows
+ * past mr are zero padding of a last partial panel: with 4 or 2 rows to
+ * keep (M = 64: the 11th panel) a loop without their FMAs runs. */
+#define QSIM__KLOOP_6X16(kc, a, mr, load)                                                         \
+    do {                                                                                          \
+        if ((mr) <= 2) {                                                                          \
+            for (size_t k = 0; k < (kc); k++) {                                                   \
+                __m256 b0, b1;                                                                    \
+                load(k, b0, b1);                                                                  \
+                QSIM__STEPN_6X16((a) + k * QSIM__MR, b0, b1, 2);                                  \
+            }                                                                                     \
+        } else if ((mr) <= 4) {                                                                   \
+            for (size_t k = 0; k < (kc); k++) {                                                   \
+                __m256 b0, b1;                                                                    \
+                load(k, b0, b1);                                                                  \
+                QSIM__STEPN_6X16((a) + k * QSIM__MR, b0, b1, 4);                                  \
+            }                                                                                     \
+        } else {                                                                                  \
+            for (size_t k = 0; k < (kc); k++) {                                                   \
+                __m256 b0, b1;                                                                    \
+                load(k, b0, b1);                                                                  \
+                QSIM__STEPN_6X16((a) + k * QSIM__MR, b0, b1, 6);                                  \
+            }                                                                                     \
+        }                                                                                         \
     } while (0)
 
 #define QSIM__ACC_6X8                                                                             \

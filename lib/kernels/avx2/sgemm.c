@@ -32,13 +32,10 @@ void qsim__k_f32_gemm_6x16__avx2(size_t kc, const float *a, const float *b, floa
                                  size_t mr, size_t nr, const qsim__ukr_out *o)
 {
     QSIM__ACC_6X16;
-    for (size_t k = 0; k < kc; k++) {
-        __m256 b0 = _mm256_load_ps(b);
-        __m256 b1 = _mm256_load_ps(b + 8);
-        QSIM__STEP_6X16(a, b0, b1);
-        a += QSIM__MR;
-        b += QSIM__NR;
-    }
+#define QSIM_B_PANEL(k, b0, b1)                                                                   \
+    (b0 = _mm256_load_ps(b + (k) * QSIM__NR), b1 = _mm256_load_ps(b + (k) * QSIM__NR + 8))
+    QSIM__KLOOP_6X16(kc, a, mr, QSIM_B_PANEL);
+#undef QSIM_B_PANEL
     if (mr == QSIM__MR && nr == QSIM__NR && !o->acc_out) {
         __m256 alpha = _mm256_set1_ps(o->alpha), beta = _mm256_set1_ps(o->beta);
         __m256 lo = _mm256_set1_ps(o->act_a), hi = _mm256_set1_ps(o->act_b);

@@ -76,11 +76,11 @@ static inline __attribute__((always_inline)) void tall(size_t kc, const float *a
     e.need_c = !e.first || e.use_beta;
 #define QSIM_ZC_ROW(i, v) put(&e, c + (size_t)(i) * ldc, v, i)
     if (xh == 8) {
-        QSIM__ZTALL_LOOP(np, kc, a, as, _mm512_loadu_ps(x + off[k]));
+        QSIM__ZTALL_LOOP(np, mr, kc, a, as, _mm512_loadu_ps(x + off[k]));
         QSIM__ZTALL_ROWS(np, mr, QSIM_ZC_ROW);
     } else {
         const float *x1 = x + xh;
-        QSIM__ZTALL_LOOP(np, kc, a, as,
+        QSIM__ZTALL_LOOP(np, mr, kc, a, as,
                          join(_mm256_loadu_ps(x + off[k]), _mm256_loadu_ps(x1 + off[k])));
         QSIM__ZTALL_ROWS(np, mr, QSIM_ZC_ROW);
     }

@@ -49,7 +49,7 @@ static inline __attribute__((always_inline)) void tall(size_t kc, const float *a
                                                        const int np)
 {
     __mmask16 all = (__mmask16)((1u << nr) - 1), m1 = (__mmask16)((1u << split) - 1);
-    QSIM__ZTALL_LOOP(np, kc, a, as, _mm512_loadu_ps(b + k * QSIM__NR));
+    QSIM__ZTALL_LOOP(np, mr, kc, a, as, _mm512_loadu_ps(b + k * QSIM__NR));
     gepi e = {
         .alpha = _mm512_set1_ps(o->alpha), .beta = _mm512_set1_ps(o->beta),
         .lo = _mm512_set1_ps(o->act_a), .hi = _mm512_set1_ps(o->act_b),

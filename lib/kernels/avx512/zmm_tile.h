@@ -17,21 +17,43 @@
     __m512 p##0 = _mm512_setzero_ps(), p##1 = p##0, p##2 = p##0, p##3 = p##0, p##4 = p##0,        \
            p##5 = p##0
 
-/* p(i) += a[i] * b for the 6 rows of one A panel */
-#define QSIM__ZSTEP6(p, a, b)                                                                     \
+/* p(i) += a[i] * b for the first n (a constant, 1..6) rows of one A panel */
+#define QSIM__ZSTEPN(p, a, b, n)                                                                  \
     do {                                                                                          \
         p##0 = _mm512_fmadd_ps(_mm512_set1_ps((a)[0]), b, p##0);                                  \
-        p##1 = _mm512_fmadd_ps(_mm512_set1_ps((a)[1]), b, p##1);                                  \
-        p##2 = _mm512_fmadd_ps(_mm512_set1_ps((a)[2]), b, p##2);                                  \
-        p##3 = _mm512_fmadd_ps(_mm512_set1_ps((a)[3]), b, p##3);                                  \
-        p##4 = _mm512_fmadd_ps(_mm512_set1_ps((a)[4]), b, p##4);                                  \
-        p##5 = _mm512_fmadd_ps(_mm512_set1_ps((a)[5]), b, p##5);                                  \
+        if ((n) > 1)                                                                              \
+            p##1 = _mm512_fmadd_ps(_mm512_set1_ps((a)[1]), b, p##1);                              \
+        if ((n) > 2)                                                                              \
+            p##2 = _mm512_fmadd_ps(_mm512_set1_ps((a)[2]), b, p##2);                              \
+        if ((n) > 3)                                                                              \
+            p##3 = _mm512_fmadd_ps(_mm512_set1_ps((a)[3]), b, p##3);                              \
+        if ((n) > 4)                                                                              \
+            p##4 = _mm512_fmadd_ps(_mm512_set1_ps((a)[4]), b, p##4);                              \
+        if ((n) > 5)                                                                              \
+            p##5 = _mm512_fmadd_ps(_mm512_set1_ps((a)[5]), b, p##5);                              \
     } while (0)
 
-/* The k loop over np (1..4, a constant) panels at a + i * as; `load`
- * yields the B vector of step k. Declares the accumulators p*, q*, r*, s*
+/* One k loop over np panels whose last one contributes its first `last`
+ * rows (constants). */
+#define QSIM__ZTALL_KLOOP(np, last, kc, load)                                                     \
+    for (size_t k = 0; k < (kc); k++) {                                                           \
+        __m512 bv_ = load;                                                                        \
+        QSIM__ZSTEPN(p, a0_ + 6 * k, bv_, (np) > 1 ? 6 : (last));                                 \
+        if ((np) > 1)                                                                             \
+            QSIM__ZSTEPN(q, a1_ + 6 * k, bv_, (np) > 2 ? 6 : (last));                             \
+        if ((np) > 2)                                                                             \
+            QSIM__ZSTEPN(r, a2_ + 6 * k, bv_, (np) > 3 ? 6 : (last));                             \
+        if ((np) > 3)                                                                             \
+            QSIM__ZSTEPN(s, a3_ + 6 * k, bv_, (last));                                            \
+    }
+
+/* The k loop over np (1..4, a constant) panels at a + i * as, of which the
+ * first mr rows are stored; `load` yields the B vector of step k. The
+ * rows of a last partial panel past mr are zero padding: when they are 2
+ * or 4 of its 6, a loop without their FMAs runs instead (M = 64 or 128
+ * otherwise spends 3% on them). Declares the accumulators p*, q*, r*, s*
  * (those past np stay unused and are optimised away). */
-#define QSIM__ZTALL_LOOP(np, kc, a, as, load)                                                     \
+#define QSIM__ZTALL_LOOP(np, mr, kc, a, as, load)                                                 \
     QSIM__ZACC6(p);                                                                               \
     QSIM__ZACC6(q);                                                                               \
     QSIM__ZACC6(r);                                                                               \
@@ -41,20 +63,13 @@
         const float *a1_ = (np) > 1 ? a0_ + (as) : a0_;                                           \
         const float *a2_ = (np) > 2 ? a1_ + (as) : a0_;                                           \
         const float *a3_ = (np) > 3 ? a2_ + (as) : a0_;                                           \
-        for (size_t k = 0; k < (kc); k++) {                                                       \
-            __m512 bv_ = load;                                                                    \
-            QSIM__ZSTEP6(p, a0_, bv_);                                                            \
-            if ((np) > 1)                                                                         \
-                QSIM__ZSTEP6(q, a1_, bv_);                                                        \
-            if ((np) > 2)                                                                         \
-                QSIM__ZSTEP6(r, a2_, bv_);                                                        \
-            if ((np) > 3)                                                                         \
-                QSIM__ZSTEP6(s, a3_, bv_);                                                        \
-            a0_ += 6;                                                                             \
-            a1_ += 6;                                                                             \
-            a2_ += 6;                                                                             \
-            a3_ += 6;                                                                             \
-        }                                                                                         \
+        size_t last_ = (mr) - 6 * ((np) - 1);                                                     \
+        if (last_ <= 2)                                                                           \
+            QSIM__ZTALL_KLOOP(np, 2, kc, load)                                                    \
+        else if (last_ <= 4)                                                                      \
+            QSIM__ZTALL_KLOOP(np, 4, kc, load)                                                    \
+        else                                                                                      \
+            QSIM__ZTALL_KLOOP(np, 6, kc, load)                                                    \
     } while (0)
 
 /* Calls row(i, v) for the first mr (<= np * 6) rows in order: the rows of
