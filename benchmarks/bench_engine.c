@@ -1,7 +1,8 @@
 /* Whole-network latency and peak memory: libqsim against onnxruntime, side
  * by side, in one run. Not a test.
  *
- *   bench_engine [--runs N] [--warmup N] [--ort-script PATH|--no-ort] [--quant] [--cpu] MODEL.onnx...
+ *   bench_engine [--runs N] [--warmup N] [--rounds N] [--ort-script PATH|--no-ort] [--quant]
+ *                [--cpu] MODEL.onnx...
  *
  * --quant times the quantized forward (default W8A8 placement, calibrated
  * on the benchmark input) instead of FP32 (every quantizer disabled would be
@@ -10,7 +11,10 @@
  * For every model, batch (1, 8) and thread count (1, 2), a child process
  * loads the model into a sim and times qsim_sim_run; onnxruntime is timed by
  * ../shared/tools/ort_bench.js (onnxruntime-node, all graph optimizations)
- * in another child. Peak memory is each child's maxrss from wait4(); for
+ * in another child. The two alternate for --rounds rounds (default 3) and
+ * each column is the median of its rounds' medians: on a shared machine
+ * whose speed drifts for seconds at a time, one block of runs per engine
+ * would compare one engine's slow stretch with the other's fast one. Peak memory is each child's maxrss from wait4(); for
  * onnxruntime the maxrss of a node process that only loads onnxruntime-node
  * is subtracted, so both columns count the runtime's own memory. */
 #include <qsim/qsim.h>
@@ -170,6 +174,28 @@ static void run_child(char *const argv[], const char *path, int batch, int threa
     }
 }
 
+/* Median of the rounds' medians, min of their mins, max of their maxrss;
+ * not ok if any round failed. */
+static void combine(const result *r, int n, result *out)
+{
+    double med[64];
+    memset(out, 0, sizeof *out);
+    out->ok = n > 0;
+    out->min_ms = INFINITY;
+    for (int i = 0; i < n; i++) {
+        out->ok &= r[i].ok;
+        med[i] = r[i].median_ms;
+        if (r[i].min_ms < out->min_ms)
+            out->min_ms = r[i].min_ms;
+        if (r[i].maxrss_kb > out->maxrss_kb)
+            out->maxrss_kb = r[i].maxrss_kb;
+    }
+    if (!out->ok)
+        return;
+    qsort(med, (size_t)n, sizeof *med, cmp_double);
+    out->median_ms = n % 2 ? med[n / 2] : 0.5 * (med[n / 2 - 1] + med[n / 2]);
+}
+
 static const char *default_ort_script(void)
 {
     static const char *candidates[] = {"../shared/tools/ort_bench.js",
@@ -183,7 +209,7 @@ static const char *default_ort_script(void)
 
 int main(int argc, char **argv)
 {
-    int runs = 20, warmup = 3;
+    int runs = 20, warmup = 3, rounds = 3;
     const char *ort = default_ort_script();
     int first = 1;
     for (; first < argc && strncmp(argv[first], "--", 2) == 0; first++) {
@@ -191,6 +217,8 @@ int main(int argc, char **argv)
             runs = atoi(argv[++first]);
         else if (strcmp(argv[first], "--warmup") == 0 && first + 1 < argc)
             warmup = atoi(argv[++first]);
+        else if (strcmp(argv[first], "--rounds") == 0 && first + 1 < argc)
+            rounds = atoi(argv[++first]);
         else if (strcmp(argv[first], "--ort-script") == 0 && first + 1 < argc)
             ort = argv[++first];
         else if (strcmp(argv[first], "--cpu") == 0)
@@ -204,9 +232,9 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (first >= argc || runs < 1 || warmup < 0) {
-        fprintf(stderr, "usage: bench_engine [--runs N] [--warmup N] [--ort-script PATH|--no-ort] [--quant] "
-                        "MODEL.onnx...\n");
+    if (first >= argc || runs < 1 || warmup < 0 || rounds < 1 || rounds > 64) {
+        fprintf(stderr, "usage: bench_engine [--runs N] [--warmup N] [--rounds 1..64] "
+                        "[--ort-script PATH|--no-ort] [--quant] [--cpu] MODEL.onnx...\n");
         return 2;
     }
     long node_base_kb = 0;
@@ -219,8 +247,10 @@ int main(int argc, char **argv)
         else
             ort = NULL, fprintf(stderr, "onnxruntime-node not usable (set NODE_PATH)\n");
     }
-    printf("libqsim %s, %d runs after %d warm-up; onnxruntime: %s\n", qsim_version_string(), runs,
-           warmup, ort ? "onnxruntime-node, graphOptimizationLevel all" : "not run");
+    printf("libqsim %s, %d runs after %d warm-up, %d alternating round%s (median of the "
+           "rounds' medians); onnxruntime: %s\n",
+           qsim_version_string(), runs, warmup, rounds, rounds == 1 ? "" : "s",
+           ort ? "onnxruntime-node, graphOptimizationLevel all" : "not run");
     printf("%-16s %5s %3s | %10s %10s | %10s %10s | %6s | %9s %9s %6s\n", "model", "batch", "thr",
            "qsim med", "qsim min", "ort med", "ort min", "ratio", "qsim MiB", "ort MiB", "ratio");
     for (int mi = first; mi < argc; mi++) {
@@ -230,20 +260,24 @@ int main(int argc, char **argv)
         for (int bi = 0; bi < 2; bi++)
             for (int ti = 0; ti < 2; ti++) {
                 int batch = batches[bi], threads = thread_counts[ti];
-                result q, o;
-                run_child(NULL, path, batch, threads, warmup, runs, &q);
-                memset(&o, 0, sizeof o);
-                if (ort) {
-                    char shape[64], thr[16], rs[16], wu[16];
-                    snprintf(shape, sizeof shape, "%d,3,224,224", batch);
-                    snprintf(thr, sizeof thr, "%d", threads);
-                    snprintf(rs, sizeof rs, "%d", runs);
-                    snprintf(wu, sizeof wu, "%d", warmup);
-                    char *oargv[] = {"node", (char *)ort, (char *)path, "--shape", shape,
-                                     "--threads", thr, "--runs", rs, "--warmup", wu, "--json",
-                                     NULL};
-                    run_child(oargv, NULL, 0, 0, 0, 0, &o);
+                result qr[64], orr[64], q, o;
+                for (int r = 0; r < rounds; r++) {
+                    run_child(NULL, path, batch, threads, warmup, runs, &qr[r]);
+                    memset(&orr[r], 0, sizeof orr[r]);
+                    if (ort) {
+                        char shape[64], thr[16], rs[16], wu[16];
+                        snprintf(shape, sizeof shape, "%d,3,224,224", batch);
+                        snprintf(thr, sizeof thr, "%d", threads);
+                        snprintf(rs, sizeof rs, "%d", runs);
+                        snprintf(wu, sizeof wu, "%d", warmup);
+                        char *oargv[] = {"node", (char *)ort, (char *)path, "--shape", shape,
+                                         "--threads", thr, "--runs", rs, "--warmup", wu,
+                                         "--json", NULL};
+                        run_child(oargv, NULL, 0, 0, 0, 0, &orr[r]);
+                    }
                 }
+                combine(qr, rounds, &q);
+                combine(orr, rounds, &o);
                 double qm = q.maxrss_kb / 1024.0, om = (o.maxrss_kb - node_base_kb) / 1024.0;
                 printf("%-16.16s %5d %3d | %8.2fms %8.2fms | ", name, batch, threads,
                        q.ok ? q.median_ms : NAN, q.ok ? q.min_ms : NAN);

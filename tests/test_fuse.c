@@ -4,7 +4,8 @@
  * or a graph output keeps a value materialized with results bit-identical
  * to the unfused path, that a replaced BN parameter is folded anew, and
  * that a calibrated W8A8 sim gives the same bits with fusion on and off,
- * and that every Conv of the torchvision models fuses. */
+ * that every Conv of the torchvision models fuses, and that a stem's
+ * MaxPool joins its group at batch 3 with the same bits. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -264,6 +265,52 @@ static void test_vision_models(void **state)
     free(x);
 }
 
+/* fuse_stem (Conv-BN-Relu-MaxPool, one image's conv output 512 KiB) at
+ * batch 3: the MaxPool joins the group and the group runs image by image;
+ * the outputs are the bits of the plan without it (the conv's sums do not
+ * depend on the batch tiling; against numpy: test_models). At batch 1 it
+ * stays out. */
+static void test_maxpool_joins(void **state)
+{
+    (void)state;
+    enum { B = 3, IMG = 3 * 64 * 64, OUT = 32 * 32 * 32 };
+    float *x = malloc(B * IMG * sizeof *x), *y0 = malloc(B * OUT * sizeof *y0);
+    assert_non_null(x);
+    assert_non_null(y0);
+    for (size_t i = 0; i < B * IMG; i++)
+        x[i] = (float)((int)(i * 7919 % 211) - 105) / 100.0f;
+    qsim_model *m = load("fuse_stem.onnx");
+    qsim_sim *s = fp32_sim(m);
+    for (int64_t n = 1; n <= B; n += B - 1)
+        for (int on = 0; on < 2; on++) {
+            int64_t shape[4] = {n, 3, 64, 64};
+            qsim__plan_set_pool_fusion(on);
+            qsim__sim_invalidate(s);
+            if (qsim_sim_set_input(s, "x", x, shape, 4) != QSIM_OK || qsim_sim_run(s) != QSIM_OK)
+                fail_msg("run: %s", qsim_last_error());
+            qsim__plan_set_pool_fusion(1);
+            const qsim__plan *p = s->plan;
+            int joined = on && n > 1;
+            assert_int_equal(p->n_sched, joined ? 1 : 2);
+            assert_int_equal(p->mode[0], QSIM__NODE_FUSED);
+            assert_string_equal(qsim__plan_step_node(s, p, 0)->op_type, joined ? "MaxPool" : "Relu");
+            const float *y;
+            const int64_t *ys;
+            size_t rank;
+            assert_int_equal(qsim_sim_get_output(s, "y", &y, &ys, &rank), QSIM_OK);
+            if (n == 1)
+                continue;
+            if (!on)
+                memcpy(y0, y, B * OUT * sizeof *y);
+            else
+                assert_memory_equal(y, y0, B * OUT * sizeof *y);
+        }
+    qsim_sim_free(s);
+    qsim_model_free(m);
+    free(x);
+    free(y0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -273,6 +320,7 @@ int main(void)
         cmocka_unit_test(test_quantsim_unchanged),
         cmocka_unit_test(test_option),
         cmocka_unit_test(test_vision_models),
+        cmocka_unit_test(test_maxpool_joins),
     };
     return cmocka_run_group_tests_name("fuse", tests, NULL, NULL);
 }

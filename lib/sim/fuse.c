@@ -3,6 +3,11 @@
  * weights and bias, the residual added in the GEMM (beta = 1 on a copy of
  * it, or on its own buffer when it dies there) and the activation as the
  * kernel's epilogue: one pass over the activations instead of up to four.
+ * A MaxPool after it (a CNN stem) joins when the batch's conv output would
+ * go through memory but one image's stays in the cache: the group then
+ * runs image by image, conv into a workspace buffer, then the pool. Per
+ * output element that is the same arithmetic (the conv's sums do not
+ * depend on how the batch is tiled), so the bits are those of the two ops.
  *
  * Part of the plan, so it is redone whenever the plan is: on new input
  * shapes, a replaced constant (qsim__sim_set_constant) or a changed hook.
@@ -23,12 +28,20 @@
 #include <math.h>
 #include <string.h>
 
-static int fusion_on = 1;
+static int fusion_on = 1, pool_fusion_on = 1;
+
+/* A MaxPool joins when one image's conv output is at least this big (below
+ * it the batch's fits in the caches anyway) and at most MAX (so one image's
+ * stays in them); with one image there is nothing to gain. */
+#define POOL_MID_MIN_BYTES ((size_t)512 << 10)
+#define POOL_MID_MAX_BYTES ((size_t)8 << 20)
 
 /* mode of a step that joined a group, until the schedule is compacted */
 enum { STEP_DROPPED = 0xff };
 
 void qsim__plan_set_fusion(int on) { fusion_on = on != 0; }
+
+void qsim__plan_set_pool_fusion(int on) { pool_fusion_on = on != 0; }
 
 void qsim__fused_free(qsim__fused *f)
 {
@@ -52,7 +65,7 @@ typedef struct fctx {
     int32_t *step_of;      /* per node: its step, or -1 */
     uint8_t *implicit;     /* per value: read by a subgraph */
     int exact;
-    const qsim__op_desc *conv, *bn, *add, *relu, *clip, *leaky;
+    const qsim__op_desc *conv, *bn, *add, *relu, *clip, *leaky, *maxpool;
 } fctx;
 
 static int is_float(const fctx *c, int32_t v)
@@ -173,13 +186,55 @@ static int32_t read_add(const fctx *c, int32_t ni, int32_t cur)
     return o;
 }
 
+/* MaxPool node ni on `cur` ([N, C, H, W] float), without Indices, worth
+ * running image by image (see POOL_MID_*). */
+static int read_maxpool(const fctx *c, int32_t ni, int32_t cur)
+{
+    const qsim__node *n = &c->s->g->nodes[ni];
+    const qsim__rtval *v = &c->p->vals[cur];
+    if (!pool_fusion_on || c->s->nodes[ni].op != c->maxpool || n->n_inputs != 1 ||
+        n->inputs[0] != cur || (n->n_outputs > 1 && n->outputs[1] >= 0) ||
+        v->shape.rank != 4 || v->shape.dims[0] < 2)
+        return 0;
+    size_t img = v->numel / (size_t)v->shape.dims[0] * sizeof(float);
+    return img >= POOL_MID_MIN_BYTES && img <= POOL_MID_MAX_BYTES;
+}
+
 typedef struct chain {
-    int32_t nodes[4];
+    int32_t nodes[5];
     int n;
-    int32_t res, out;
+    int32_t res, out, pool;
     int has_bn;
     qsim__epilogue ep;
 } chain;
+
+static size_t round64(size_t b) { return b > SIZE_MAX - 63 ? SIZE_MAX : (b + 63) / 64 * 64; }
+
+/* The group's workspace with a MaxPool: the conv's and the pool's for one
+ * image, then that image's conv output. SIZE_MAX on overflow. */
+static size_t pool_workspace(const fctx *c, qsim__fused *f, const qsim__shape *xs)
+{
+    const qsim__node *pn = &c->s->g->nodes[f->pool];
+    qsim__tview in = {.dtype = QSIM__DT_FLOAT, .shape = c->p->vals[pn->inputs[0]].shape}, out;
+    in.shape.dims[0] = 1;
+    in.numel = c->p->vals[pn->inputs[0]].numel / (size_t)xs->dims[0];
+    memset(&out, 0, sizeof out);
+    size_t pws = 0;
+    if (c->s->nodes[f->pool].op->infer(c->s->nodes[f->pool].state, pn, &in, 1, &out, 1, &pws) !=
+        QSIM_OK)
+        return SIZE_MAX;
+    f->mid = in.shape;
+    f->pooled = out.shape;
+    f->conv_ws = round64(qsim__conv_workspace(f->conv, 1, xs->rank == 4 ? xs->dims[2] : 1,
+                                              xs->dims[xs->rank - 1], c->s->pool));
+    f->pool_ws = round64(pws);
+    size_t t;
+    if (f->conv_ws == SIZE_MAX || f->pool_ws == SIZE_MAX ||
+        !qsim__add_size(f->conv_ws, f->pool_ws, &t) || !qsim__mul_size(in.numel, sizeof(float), &pws) ||
+        !qsim__add_size(t, pws, &t))
+        return SIZE_MAX;
+    return t;
+}
 
 static qsim_status make_group(fctx *c, size_t k, const chain *ch, double *mul, double *add)
 {
@@ -202,10 +257,13 @@ static qsim_status make_group(fctx *c, size_t k, const chain *ch, double *mul, d
         st = qsim__conv_fold_affine(f->conv, mul, add);
     const qsim__shape *xs = &in[0].shape;
     size_t ws = 0;
+    f->pool = ch->pool;
     if (st == QSIM_OK) {
         qsim__conv_set_epilogue(f->conv, &ch->ep);
-        ws = qsim__conv_workspace(f->conv, xs->dims[0], xs->rank == 4 ? xs->dims[2] : 1,
-                                  xs->dims[xs->rank - 1], s->pool);
+        ws = f->pool >= 0 ? pool_workspace(c, f, xs)
+                          : qsim__conv_workspace(f->conv, xs->dims[0],
+                                                 xs->rank == 4 ? xs->dims[2] : 1,
+                                                 xs->dims[xs->rank - 1], s->pool);
         if (ws == SIZE_MAX)
             st = qsim__fail(QSIM_ERR_SHAPE, "%s: X is too large for the convolution kernel",
                             qsim__node_label(n));
@@ -262,7 +320,7 @@ static qsim_status try_conv(fctx *c, size_t k, double *mul, double *add)
     const qsim__shape *ws = &p->vals[w].shape, *xs = &p->vals[x].shape;
     size_t M = (size_t)ws->dims[0];
     int depthwise = ws->dims[1] == 1 && ws->dims[0] == xs->dims[1];
-    chain ch = {.nodes = {ni}, .n = 1, .res = -1, .out = n->outputs[0]};
+    chain ch = {.nodes = {ni}, .n = 1, .res = -1, .out = n->outputs[0], .pool = -1};
     int32_t cur = n->outputs[0], nx = only_consumer(c, cur);
     if (nx >= 0 && !c->exact && read_bn(c, nx, cur, M, mul, add)) {
         ch.has_bn = 1;
@@ -280,8 +338,14 @@ static qsim_status try_conv(fctx *c, size_t k, double *mul, double *add)
     if (nx >= 0 && read_act(c, nx, cur, &ch.ep)) {
         ch.nodes[ch.n++] = nx;
         cur = s->g->nodes[nx].outputs[0];
+        nx = only_consumer(c, cur);
     } else {
         memset(&ch.ep, 0, sizeof ch.ep);
+    }
+    if (nx >= 0 && ch.res < 0 && p->vals[x].shape.rank == 4 && read_maxpool(c, nx, cur)) {
+        ch.pool = nx;
+        ch.nodes[ch.n++] = nx;
+        cur = s->g->nodes[nx].outputs[0];
     }
     if (ch.n == 1)
         return QSIM_OK;
@@ -301,6 +365,7 @@ qsim_status qsim__fuse_plan(qsim_sim *s, qsim__plan *p)
     c.relu = qsim__op_lookup("", "Relu");
     c.clip = qsim__op_lookup("", "Clip");
     c.leaky = qsim__op_lookup("", "LeakyRelu");
+    c.maxpool = qsim__op_lookup("", "MaxPool");
     if (!c.conv)
         return QSIM_OK;
     for (size_t v = 0; v < g->n_values; v++)
@@ -363,6 +428,25 @@ qsim_status qsim__fused_run(qsim_sim *s, const qsim__plan *p, const qsim__fused 
     int64_t W = x.shape.dims[x.shape.rank - 1];
     if (!y.numel)
         return QSIM_OK;
+    if (f->pool >= 0) {
+        /* image by image: conv into the workspace, pool from there */
+        char *ws = ex->workspace;
+        qsim__tview mid = {.dtype = QSIM__DT_FLOAT, .shape = f->mid,
+                           .numel = (size_t)(f->mid.dims[1] * f->mid.dims[2] * f->mid.dims[3]),
+                           .data = ws + f->conv_ws + f->pool_ws};
+        qsim__tview out = {.dtype = QSIM__DT_FLOAT, .shape = f->pooled,
+                           .numel = y.numel / (size_t)N};
+        qsim__exec pex = {ex->pool, ws + f->conv_ws};
+        const qsim__node_rt *pr = &s->nodes[f->pool];
+        size_t img = x.numel / (size_t)N;
+        for (int64_t n = 0; n < N; n++) {
+            qsim__conv_run(f->conv, ex->pool, (const float *)x.data + (size_t)n * img, 1, H, W,
+                           mid.data, ws);
+            out.data = (float *)y.data + (size_t)n * out.numel;
+            QSIM__TRY(pr->op->run(pr->state, &s->g->nodes[f->pool], &pex, &mid, 1, &out, 1));
+        }
+        return QSIM_OK;
+    }
     if (f->res < 0) {
         qsim__conv_run(f->conv, ex->pool, x.data, N, H, W, y.data, ex->workspace);
         return QSIM_OK;

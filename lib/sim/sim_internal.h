@@ -70,13 +70,18 @@ enum {
 struct qsim__conv;
 
 /* A fused group (fuse.c): Conv [-> BatchNormalization] [-> Add(residual)]
- * [-> Relu | Clip | LeakyRelu], run as one conv at the group's last node. */
+ * [-> Relu | Clip | LeakyRelu] [-> MaxPool], run as one conv at the
+ * group's last node. With the MaxPool, image by image: each image's conv
+ * output goes to a workspace buffer and is pooled while still cached. */
 typedef struct qsim__fused {
     struct qsim__conv *conv;  /* owned: BN folded in, the activation as epilogue */
     int32_t x, res, out;      /* values: conv input, residual (-1: none), output */
     int32_t ins[2], outs[1];
     qsim__node node;          /* inputs {res, x} or {x}, outputs {out}: what the
                                  layout sees (not a graph node) */
+    int32_t pool;             /* the MaxPool node, or -1 */
+    qsim__shape mid, pooled;  /* one image's conv and pool outputs */
+    size_t conv_ws, pool_ws;  /* workspace: conv, pool, then the conv output */
 } qsim__fused;
 
 typedef struct qsim__rtval {
@@ -184,6 +189,8 @@ void qsim__fused_free(qsim__fused *f);
 const qsim__node *qsim__plan_step_node(const qsim_sim *s, const qsim__plan *p, size_t k);
 /* Tests and benchmarks: 0 turns fusion off process-wide (default 1). */
 void qsim__plan_set_fusion(int on);
+/* Tests: 0 keeps MaxPool out of the groups (default 1). */
+void qsim__plan_set_pool_fusion(int on);
 
 /* run.c: execute the current plan. */
 qsim_status qsim__run_plan(qsim_sim *s);

@@ -288,6 +288,7 @@ def fuse_models():
     (residual)+Relu, depthwise stride-2 Conv+BN+Clip(0, 6), 1x1 Conv+LeakyRelu,
     Conv+BN+Add without activation; and ones it must not fuse whole: a conv
     output that is also a graph output ('c6'), one with two consumers ('c7').
+    A stem Conv+BN+Relu+MaxPool big enough for the MaxPool to join.
     Odd spatial sizes; BN with non-trivial statistics. Reference: numpy."""
     F = TensorProto.FLOAT
     rng = np.random.default_rng(7)
@@ -354,6 +355,27 @@ def fuse_models():
         c7 = np_conv(relu(c6), W["w7"], None, 1, 0, 1)
         y = relu(c7) + c7
         add_run("fuse_chain", tag, x, y.astype(np.float32), 1e-5)
+    # a CNN stem: Conv+BN+Relu+MaxPool, one image's conv output 512 KiB (the
+    # MaxPool joins the group at batch > 1 and it runs image by image)
+    W["ws"] = init("ws", rng.normal(0, 0.3, (32, 3, 3, 3)))
+    W["bs"] = init("bs", rng.normal(0, 0.1, 32))
+    bns = bn_params("bns", 32)
+    nodes = [mk("Conv", ["x", "ws", "bs"], ["cs"], pads=[1, 1, 1, 1]),
+             mk("BatchNormalization", ["cs", "bns_s", "bns_b", "bns_m", "bns_v"], ["ns"]),
+             mk("Relu", ["ns"], ["rs"]),
+             mk("MaxPool", ["rs"], ["y"], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1])]
+    save_model("fuse_stem", nodes, [helper.make_tensor_value_info("x", F, ["N", 3, 64, 64])],
+               [helper.make_tensor_value_info("y", F, ["N", 32, 32, 32])],
+               [i for i in inits if i.name in ("ws", "bs") or i.name.startswith("bns")], 13)
+    for tag, n in (("b1", 1), ("b3", 3)):
+        x = rng.normal(0, 1, (n, 3, 64, 64)).astype(np.float32)
+        r = relu(np_bn(np_conv(x, W["ws"], W["bs"], 1, 1, 1), bns))
+        rp = np.pad(r, ((0, 0), (0, 0), (1, 1), (1, 1)), constant_values=-np.inf)
+        y = np.full((n, 32, 32, 32), -np.inf)
+        for ky in range(3):
+            for kx in range(3):
+                y = np.maximum(y, rp[:, :, ky:ky + 64:2, kx:kx + 64:2])
+        add_run("fuse_stem", tag, x, y.astype(np.float32), 1e-5)
     # the opset-6 forms: BatchNormalization-6 (spatial), Clip-6 attributes
     nodes = [mk("Conv", ["x", "w1", "b1"], ["c1"], pads=[1, 1, 1, 1]),
              mk("BatchNormalization", ["c1", "bn1_s", "bn1_b", "bn1_m", "bn1_v"], ["n1"],
