@@ -86,7 +86,9 @@ static int geometry(const qsim__dconv_view *v, int64_t N, int64_t H, int64_t W, 
  *   except 3x3/2 onto 7-wide maps at batch 8 (86 vs 82);
  * - 3x3/1: 56 wide 100 vs 91; 28 wide 92 vs 78 at batch 1 but 91 vs 95 at
  *   batch 8 (the GEMM's panels span rows and images); 14 wide 90 vs 98;
- *   7 wide (row pairs) 84-88 vs 76-78. */
+ *   7 wide (row pairs) 84-88 vs 76-78 at batch 1, but at batch 8 (k-blocks
+ *   of 600, zero rows skipped) 96.5-97 vs 98-99, the GEMM's 392 columns
+ *   filling 98% of the lanes against the row pairs' 14 of 16. */
 int qsim__dconv_preferred(const qsim__conv_desc *d, int64_t N, int64_t H, int64_t W,
                           int64_t OH, int64_t OW)
 {
@@ -97,7 +99,7 @@ int qsim__dconv_preferred(const qsim__conv_desc *d, int64_t N, int64_t H, int64_
         return OH * OW >= 64 || (N > 1 && d->C / d->group <= 256);
     if (d->sh > 1 || d->sw > 1)
         return OW >= 56 || (OW <= 8 && N > 1 && d->kh * d->kw > 1);
-    return OW >= 32 || OW <= 8 || (N == 1 && OW > 16);
+    return OW >= 32 || (OW <= 8 && N <= 2) || (N == 1 && OW > 16);
 }
 
 /* Padded copies of all images at once only when tiles pair rows across
