@@ -112,8 +112,8 @@ static int all_images(const qsim__conv_desc *d, int64_t OW)
 }
 
 /* Per thread, in the flat case: a KC x NR panel and its KC offsets for the
- * last tile of the input, which would read past its end (on the heap side,
- * not the stack: KC is large). */
+ * last tile of the input, which would read past its end (in the workspace,
+ * not on the caller's stack: 43 KiB at KC 600). */
 #define TAIL_BYTES \
     ((QSIM__KC * QSIM__NR * sizeof(float) + QSIM__KC * sizeof(ptrdiff_t) + 63) / 64 * 64)
 

@@ -47,30 +47,25 @@
         }                                                                                         \
     } while (0)
 
+/* One 6x16 k loop over the first n (a constant) rows. */
+#define QSIM__KLOOPN_6X16(kc, a, load, n)                                                         \
+    for (size_t k = 0; k < (kc); k++) {                                                           \
+        __m256 b0, b1;                                                                            \
+        load(k, b0, b1);                                                                          \
+        QSIM__STEPN_6X16((a) + k * QSIM__MR, b0, b1, n);                                          \
+    }
+
 /* The 6x16 k loop; `load(k, b0, b1)` sets step k's two B vectors. Rows
  * past mr are zero padding of a last partial panel: with 4 or 2 rows to
  * keep (M = 64: the 11th panel) a loop without their FMAs runs. */
 #define QSIM__KLOOP_6X16(kc, a, mr, load)                                                         \
     do {                                                                                          \
-        if ((mr) <= 2) {                                                                          \
-            for (size_t k = 0; k < (kc); k++) {                                                   \
-                __m256 b0, b1;                                                                    \
-                load(k, b0, b1);                                                                  \
-                QSIM__STEPN_6X16((a) + k * QSIM__MR, b0, b1, 2);                                  \
-            }                                                                                     \
-        } else if ((mr) <= 4) {                                                                   \
-            for (size_t k = 0; k < (kc); k++) {                                                   \
-                __m256 b0, b1;                                                                    \
-                load(k, b0, b1);                                                                  \
-                QSIM__STEPN_6X16((a) + k * QSIM__MR, b0, b1, 4);                                  \
-            }                                                                                     \
-        } else {                                                                                  \
-            for (size_t k = 0; k < (kc); k++) {                                                   \
-                __m256 b0, b1;                                                                    \
-                load(k, b0, b1);                                                                  \
-                QSIM__STEPN_6X16((a) + k * QSIM__MR, b0, b1, 6);                                  \
-            }                                                                                     \
-        }                                                                                         \
+        if ((mr) <= 2)                                                                            \
+            QSIM__KLOOPN_6X16(kc, a, load, 2)                                                     \
+        else if ((mr) <= 4)                                                                       \
+            QSIM__KLOOPN_6X16(kc, a, load, 4)                                                     \
+        else                                                                                      \
+            QSIM__KLOOPN_6X16(kc, a, load, 6)                                                     \
     } while (0)
 
 #define QSIM__ACC_6X8                                                                             \
