@@ -178,12 +178,13 @@ typedef enum qsim_option {
                                                Since: 1.0 */
     QSIM_OPT_FUSION = 111                 /**< int 0/1, default 1: fuse Conv with a following
                                                BatchNormalization, residual Add and
-                                               Relu/Clip/LeakyRelu when nothing observes
-                                               the values in between (no quantizer, not a
-                                               model output). While any activation
-                                               quantizer is active or calibrating, only
-                                               the bit-exact
-                                               Conv+activation fusion is done. 0 runs
+                                               Relu/Clip/LeakyRelu (and a MaxPool after
+                                               them, image by image, at batch > 1) when
+                                               nothing observes the values in between
+                                               (no quantizer, not a model output). While
+                                               any activation quantizer is active or
+                                               calibrating, only the bit-exact fusions
+                                               (activation, MaxPool) are done. 0 runs
                                                every node on its own. Since: 1.0 */
 } qsim_option;
 
