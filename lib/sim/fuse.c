@@ -228,10 +228,10 @@ static size_t pool_workspace(const fctx *c, qsim__fused *f, const qsim__shape *x
     f->conv_ws = round64(qsim__conv_workspace(f->conv, 1, xs->rank == 4 ? xs->dims[2] : 1,
                                               xs->dims[xs->rank - 1], c->s->pool));
     f->pool_ws = round64(pws);
-    size_t t;
+    size_t mid, t;
     if (f->conv_ws == SIZE_MAX || f->pool_ws == SIZE_MAX ||
-        !qsim__add_size(f->conv_ws, f->pool_ws, &t) || !qsim__mul_size(in.numel, sizeof(float), &pws) ||
-        !qsim__add_size(t, pws, &t))
+        !qsim__mul_size(in.numel, sizeof(float), &mid) ||
+        !qsim__add_size(f->conv_ws, f->pool_ws, &t) || !qsim__add_size(t, mid, &t))
         return SIZE_MAX;
     return t;
 }
@@ -342,7 +342,7 @@ static qsim_status try_conv(fctx *c, size_t k, double *mul, double *add)
     } else {
         memset(&ch.ep, 0, sizeof ch.ep);
     }
-    if (nx >= 0 && ch.res < 0 && p->vals[x].shape.rank == 4 && read_maxpool(c, nx, cur)) {
+    if (nx >= 0 && ch.res < 0 && read_maxpool(c, nx, cur)) {
         ch.pool = nx;
         ch.nodes[ch.n++] = nx;
         cur = s->g->nodes[nx].outputs[0];
